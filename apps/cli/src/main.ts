@@ -1,0 +1,29 @@
+// Entry point of the `iolab` command: one file per subcommand under commands/.
+const USAGE = `usage: iolab <command> [options]
+
+commands:
+  serve <bio|pool|loop|node-http>   run a server model (iolab serve --help)
+  balance                           run the layer-4 balancer (iolab balance --help)
+`;
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'serve': {
+    const { runServe } = await import('./commands/serve.js');
+    await runServe(rest);
+    break;
+  }
+  case 'balance': {
+    const { runBalance } = await import('./commands/balance.js');
+    await runBalance(rest);
+    break;
+  }
+  case undefined:
+  case '-h':
+  case '--help':
+    process.stdout.write(USAGE);
+    break;
+  default:
+    process.stderr.write(`iolab: unknown command '${command}'\n${USAGE}`);
+    process.exitCode = 2;
+}

@@ -1,0 +1,54 @@
+/**
+ * The contract between a sans-I/O protocol session and the server model that drives it.
+ *
+ * A session is fed bytes and hands back work to run and bytes to send; it owns no socket, thread or
+ * timer (h11's rule). That is what lets one handler run unchanged in a blocking BIO thread, a pool
+ * thread and the event loop: the models differ only in *how* they run `work` and move `send`.
+ *
+ *   bytes from peer ──► receive() ──► { work[], send[], close }
+ *                                        │
+ *            server model runs each op ◄─┘   (inline, in a pool thread, or with a timer for sleep)
+ *                                        │
+ *   result ────────────► complete(id) ──► { work[], send[], close }   // send keeps request order
+ */
+
+/** An application operation; HTTP routes and framed requests both map onto these. */
+export type Operation =
+  | { readonly kind: 'plaintext' }
+  | { readonly kind: 'json' }
+  /** CPU-bound work of known cost: `rounds` iterations of SHA-256. */
+  | { readonly kind: 'cpu'; readonly rounds: number }
+  /** A wait like a call to a slow downstream: a blocking wait in thread models, a timer in the loop. */
+  | { readonly kind: 'sleep'; readonly ms: number }
+  | { readonly kind: 'echo'; readonly body: Uint8Array };
+
+/** What running an operation produced; the session turns it into protocol bytes. */
+export type OperationResult =
+  | { readonly ok: true; readonly body: Uint8Array; readonly contentType: string }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+/** One operation the server model must run and report back with `complete(id, result)`. */
+export interface Work {
+  readonly id: number;
+  readonly op: Operation;
+}
+
+export interface SessionOutput {
+  /** Operations to run now. Results may be completed in any order. */
+  readonly work: readonly Work[];
+  /** Bytes to write to the peer now, in order. Responses are released in request order (pipelining). */
+  readonly send: readonly Uint8Array[];
+  /** When true, close the connection once `send` has been written (Connection: close, protocol error). */
+  readonly close: boolean;
+}
+
+export interface ServerSession {
+  receive(chunk: Uint8Array): SessionOutput;
+  complete(id: number, result: OperationResult): SessionOutput;
+  /** The peer sent FIN: no more requests will come; answer what is in flight, then close. */
+  peerEnded(): SessionOutput;
+  /** Requests received and not yet answered; a draining server waits for this to reach 0. */
+  readonly pending: number;
+}
+
+export type ProtocolName = 'http' | 'echo-lp' | 'echo-line';
