@@ -1,1 +1,1 @@
-export {};
+export type { ChartSpec, Experiment, ExperimentOptions, ProgressEvent, ReportSection } from './experiment.js';
