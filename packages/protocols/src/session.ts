@@ -49,6 +49,22 @@ export interface ServerSession {
   peerEnded(): SessionOutput;
   /** Requests received and not yet answered; a draining server waits for this to reach 0. */
   readonly pending: number;
+  /**
+   * True while `pending` is at the session's `maxPipelineDepth`: parsing is paused and further input only
+   * piles up (up to `maxPausedInputBytes`, then the session answers what it has and closes). A model
+   * that can stop reading the socket should, until a `complete()` makes this false again.
+   */
+  readonly inputPaused: boolean;
+  /** Input bytes the session holds unparsed (a partial request, or input waiting while paused). */
+  readonly bufferedBytes: number;
 }
+
+/*
+ * Rules every session keeps, so models can rely on them:
+ * - `receive(chunk)` never keeps a reference to `chunk`: a model may reuse its read buffer at once.
+ * - Every routed request becomes `Work`, even `/plaintext`, so each model decides where handlers run.
+ * - Once an output has `close: true`, later calls return `{ work: [], send: [], close: true }`.
+ * - `complete()` with an id that is not pending throws `UnknownWorkError` (a model bug, not peer input).
+ */
 
 export type ProtocolName = 'http' | 'echo-lp' | 'echo-line';

@@ -1,1 +1,32 @@
-export {};
+export { type BlockingIo, BlockingSocket, type ReadEnd } from './blocking-socket.js';
+export {
+  InvalidServerOptionError,
+  IolabServerError,
+  type IolabServerErrorCode,
+  RelayBufferError,
+  RelayClosedError,
+} from './errors.js';
+export {
+  createRelayBuffer,
+  DEFAULT_RING_CAPACITY,
+  MAX_RING_CAPACITY,
+  MIN_RING_CAPACITY,
+  type RelayCapacities,
+} from './relay-buffer.js';
+export { type BlockingEnd, serveBlocking } from './serve-blocking.js';
+export { type EventedConnection, type EventedOptions, type RunOperation, serveEvented } from './serve-evented.js';
+export {
+  checkIntegerOption,
+  type Connection,
+  DEFAULT_BACKLOG,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HOST,
+  type RunningServer,
+  ServerBase,
+  type ServerOptions,
+  type ServerStats,
+  type ThreadStats,
+} from './server-base.js';
+export { SharedCounters } from './shared-counters.js';
+export { closeAfterFlush, LINGER_MS } from './socket-close.js';
+export { relaySocket, type SocketRelay } from './socket-relay.js';

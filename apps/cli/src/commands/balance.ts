@@ -1,4 +1,418 @@
-export async function runBalance(_args: string[]): Promise<void> {
-  process.stderr.write('iolab balance: not implemented yet\n');
-  process.exitCode = 1;
+/**
+ * `iolab balance`: the layer-4 balancer as a process. Flags build the same JSON a config file holds, so a
+ * flag and a file are checked by one schema; with `--config`, flags override the file's first listener /
+ * first pool. Logs go to stderr; stdout carries only the `listening on HOST:PORT` lines scripts wait for.
+ */
+import cluster from 'node:cluster';
+import { parseArgs } from 'node:util';
+import {
+  type AdminServer,
+  type BalancerFileConfig,
+  ConfigFileError,
+  createBalancerLogger,
+  createReloader,
+  DEFAULT_LOG_LEVEL,
+  LOG_LEVELS,
+  type Logger,
+  POLICY_NAMES,
+  parseBalancerConfig,
+  type RunningBalancer,
+  readBalancerConfigJson,
+  runClusterWorker,
+  startAdminServer,
+  startCluster,
+  startLocal,
+} from '@iolab/balancer';
+
+const HELP = `usage: iolab balance --listen HOST:PORT --backend HOST:PORT[,OPTS] [--backend ...] [options]
+       iolab balance --config FILE [options]
+
+A layer-4 (TCP) load balancer: each client connection is forwarded to one backend, bytes copied both ways.
+Prints "listening on HOST:PORT" on stdout once accepting (the real port when PORT is 0). Logs are JSON
+lines (pino) on stderr: one per connection end, one per backend state change.
+
+listeners and backends:
+  --listen HOST:PORT        accept clients here (repeatable; PORT 0 = any free port). Default host 127.0.0.1
+  --director HOST:PORT      director mode: answer each client with the chosen backend's "host:port\\n"
+                            and close, so it connects to the backend directly (repeatable)
+  --backend HOST:PORT[,weight=W][,backup][,proxy=v1|v2][,maxconn=N][,id=NAME]
+                            a backend (repeatable). weight: share for weighted/least-conn/p2c (default 1;
+                            0 = never picked); backup: used only when every other backend is down;
+                            proxy: send a PROXY protocol v1/v2 header first; maxconn: connection limit
+                            (more wait in a queue); id: name in the admin API (default HOST:PORT)
+  --accept-proxy            expect a PROXY v1/v2 header from clients (e.g. behind another balancer)
+
+policy and health:
+  --policy NAME             ${POLICY_NAMES.join(' | ')} (default round-robin)
+  --health-interval MS      active TCP check interval (default 2000)
+  --health-timeout MS       one check's timeout (default: the interval)
+  --rise N                  good checks to bring a backend back up (default 2)
+  --fall N                  bad checks (or failed connects) to take it down (default 3)
+  --health-send TEXT        send this after connecting in a check
+  --health-expect TEXT      the check's reply must contain this
+  --no-health               no active checks
+  --retries N               connect attempts on other backends before giving up (default 3)
+  --max-queue N             connections waiting for a maxconn slot (default 1024)
+
+timeouts (ms, 0 = none):
+  --connect-timeout MS      backend connect (default 5000)
+  --idle-timeout MS         no traffic either way (default 600000)
+  --client-fin-timeout MS   after one side half-closed (default 30000)
+  --queue-timeout MS        waiting for a maxconn slot (default 5000)
+
+operations:
+  --config FILE             JSON config file (see the @iolab/balancer README); SIGHUP reloads it
+  --check                   validate the config, print "config ok" and exit (1 if invalid)
+  --admin HOST:PORT         admin HTTP API + /metrics (PORT alone = 127.0.0.1:PORT); prints "admin on HOST:PORT"
+  --workers N               N worker processes sharing the listening socket (node:cluster); the primary
+                            serves the admin API and sums the workers' counters and metrics
+  --log-level LEVEL         ${LOG_LEVELS.join(' | ')} (default ${DEFAULT_LOG_LEVEL})
+  --drain-timeout MS        on SIGTERM/SIGINT, how long established connections may finish (default 30000)
+  -h, --help                this help
+
+signals:
+  SIGTERM, SIGINT           stop accepting, drain established connections, exit 0 (a second signal: now)
+  SIGHUP                    reload --config FILE (flags re-applied); a bad file is logged, the old config
+                            keeps running; established connections are never dropped
+
+exit codes: 0 ok, 1 runtime or config file error, 2 bad usage
+`;
+
+/** Drain deadline on SIGTERM: matches the data plane's close default; long enough to finish a response. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+class UsageError extends Error {}
+
+interface HostPort {
+  host: string;
+  port: number;
+}
+
+function parseHostPort(flag: string, value: string, defaultHost: string): HostPort {
+  let host: string;
+  let portText: string;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(value);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else if (/^\d+$/.test(value)) {
+    host = defaultHost;
+    portText = value;
+  } else {
+    const idx = value.lastIndexOf(':');
+    if (idx < 0) throw new UsageError(`${flag} ${JSON.stringify(value)}: expected HOST:PORT`);
+    host = value.slice(0, idx) || defaultHost;
+    portText = value.slice(idx + 1);
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)}: port must be 0..65535`);
+  }
+  return { host, port };
+}
+
+function parseIntFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`${flag}: expected a non-negative integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function parseBackendFlag(value: string): Record<string, unknown> {
+  const [address, ...opts] = value.split(',');
+  const { host, port } = parseHostPort('--backend', address ?? '', '127.0.0.1');
+  const backend: Record<string, unknown> = { host, port };
+  for (const opt of opts) {
+    const [key, val] = opt.split('=', 2);
+    switch (key) {
+      case 'weight':
+      case 'maxconn':
+        backend[key] = parseIntFlag(`--backend ${value}: ${key}`, val ?? '');
+        break;
+      case 'backup':
+        if (val !== undefined) throw new UsageError(`--backend ${value}: backup takes no value`);
+        backend.backup = true;
+        break;
+      case 'proxy':
+        if (val !== 'v1' && val !== 'v2') throw new UsageError(`--backend ${value}: proxy must be v1 or v2`);
+        backend.proxyProtocol = val;
+        break;
+      case 'id':
+        if (!val) throw new UsageError(`--backend ${value}: id needs a value`);
+        backend.id = val;
+        break;
+      default:
+        throw new UsageError(
+          `--backend ${value}: unknown option ${JSON.stringify(opt)} (weight, backup, proxy, maxconn, id)`,
+        );
+    }
+  }
+  return backend;
+}
+
+const OPTIONS = {
+  listen: { type: 'string', multiple: true },
+  director: { type: 'string', multiple: true },
+  backend: { type: 'string', multiple: true },
+  'accept-proxy': { type: 'boolean' },
+  policy: { type: 'string' },
+  'health-interval': { type: 'string' },
+  'health-timeout': { type: 'string' },
+  rise: { type: 'string' },
+  fall: { type: 'string' },
+  'health-send': { type: 'string' },
+  'health-expect': { type: 'string' },
+  'no-health': { type: 'boolean' },
+  retries: { type: 'string' },
+  'max-queue': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'client-fin-timeout': { type: 'string' },
+  'queue-timeout': { type: 'string' },
+  config: { type: 'string' },
+  check: { type: 'boolean' },
+  admin: { type: 'string' },
+  workers: { type: 'string' },
+  'log-level': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
+>['values'];
+
+type Json = Record<string, unknown>;
+
+/** Applies flags onto a config-file JSON object (or an empty one). Returns a new object. */
+function mergeFlags(base: unknown, flags: Flags): Json {
+  const raw: Json = structuredClone((base ?? {}) as Json);
+  const pools = Array.isArray(raw.pools) ? (raw.pools as Json[]) : [];
+  if (pools.length === 0) pools.push({ name: 'default', backends: [] });
+  raw.pools = pools;
+  const pool = pools[0]!;
+  const poolName = typeof pool.name === 'string' ? pool.name : 'default';
+
+  if (flags.listen !== undefined || flags.director !== undefined) {
+    raw.listeners = [
+      ...(flags.listen ?? []).map((v) => ({ ...parseHostPort('--listen', v, '127.0.0.1'), pool: poolName })),
+      ...(flags.director ?? []).map((v) => ({
+        ...parseHostPort('--director', v, '127.0.0.1'),
+        pool: poolName,
+        mode: 'director',
+      })),
+    ];
+  }
+  if (flags['accept-proxy'] && Array.isArray(raw.listeners)) {
+    for (const l of raw.listeners as Json[]) l.acceptProxyProtocol = true;
+  }
+  if (flags.backend !== undefined) pool.backends = flags.backend.map(parseBackendFlag);
+  if (flags.policy !== undefined) {
+    if (!(POLICY_NAMES as readonly string[]).includes(flags.policy)) {
+      throw new UsageError(
+        `--policy: must be one of ${POLICY_NAMES.join(', ')}, got ${JSON.stringify(flags.policy)}`,
+      );
+    }
+    pool.policy = flags.policy;
+  }
+  const health: Json = { ...((pool.health as Json | undefined) ?? {}) };
+  const setInt = (target: Json, key: string, flag: keyof Flags): void => {
+    const v = parseIntFlag(`--${flag}`, flags[flag] as string | undefined);
+    if (v !== undefined) target[key] = v;
+  };
+  setInt(health, 'interval', 'health-interval');
+  setInt(health, 'timeout', 'health-timeout');
+  setInt(health, 'rise', 'rise');
+  setInt(health, 'fall', 'fall');
+  if (flags['health-send'] !== undefined) health.send = flags['health-send'];
+  if (flags['health-expect'] !== undefined) health.expect = flags['health-expect'];
+  if (flags['no-health']) health.enabled = false;
+  if (Object.keys(health).length > 0) pool.health = health;
+  setInt(pool, 'retries', 'retries');
+  setInt(pool, 'maxQueue', 'max-queue');
+
+  const timeouts: Json = { ...((raw.timeouts as Json | undefined) ?? {}) };
+  setInt(timeouts, 'connect', 'connect-timeout');
+  setInt(timeouts, 'idle', 'idle-timeout');
+  setInt(timeouts, 'clientFin', 'client-fin-timeout');
+  setInt(timeouts, 'queue', 'queue-timeout');
+  if (Object.keys(timeouts).length > 0) raw.timeouts = timeouts;
+
+  if (flags.admin !== undefined) raw.admin = parseHostPort('--admin', flags.admin, '127.0.0.1');
+  const workers = parseIntFlag('--workers', flags.workers);
+  if (workers !== undefined) raw.workers = workers;
+  if (flags['log-level'] !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(flags['log-level'])) {
+      throw new UsageError(`--log-level: must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    raw.log = { ...((raw.log as Json | undefined) ?? {}), level: flags['log-level'] };
+  }
+  return raw;
+}
+
+/** The file (if any) + flags, validated. A bad file is a config error (exit 1); bad flags are usage (exit 2). */
+async function buildConfig(flags: Flags): Promise<{ raw: Json; config: BalancerFileConfig }> {
+  let base: unknown;
+  if (flags.config !== undefined) {
+    base = await readBalancerConfigJson(flags.config);
+    parseBalancerConfig(base, flags.config);
+  } else if (flags.listen === undefined && flags.director === undefined) {
+    throw new UsageError('--listen HOST:PORT (or --config FILE) is required');
+  } else if (flags.backend === undefined) {
+    throw new UsageError('at least one --backend HOST:PORT is required');
+  }
+  const raw = mergeFlags(base, flags);
+  try {
+    return { raw, config: parseBalancerConfig(raw) };
+  } catch (err) {
+    if (err instanceof ConfigFileError) {
+      throw new UsageError(
+        `invalid options:\n${err.issues.map((i) => `  ${i.pointer}: ${i.message}`).join('\n')}`,
+      );
+    }
+    throw err;
+  }
+}
+
+function fmtAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function flushLogs(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+export async function runBalance(args: string[]): Promise<void> {
+  if (cluster.isWorker) {
+    runClusterWorker();
+    return;
+  }
+  let flags: Flags;
+  let built: { raw: Json; config: BalancerFileConfig };
+  try {
+    flags = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
+    if (flags.help) {
+      process.stdout.write(HELP);
+      return;
+    }
+    built = await buildConfig(flags);
+    if (flags.check) {
+      process.stdout.write('config ok\n');
+      return;
+    }
+  } catch (err) {
+    if (err instanceof ConfigFileError) {
+      process.stderr.write(`iolab balance: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iolab balance: ${message}\nrun 'iolab balance --help' for usage\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const drainTimeout = parseIntFlag('--drain-timeout', flags['drain-timeout']) ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  let current = built.config;
+  const logger = createBalancerLogger({
+    level: current.logLevel,
+    base: cluster.isPrimary && current.workers > 1 ? { role: 'primary' } : {},
+  });
+
+  let running: RunningBalancer;
+  let admin: AdminServer | undefined;
+  try {
+    running =
+      current.workers > 1
+        ? await startCluster({ workers: current.workers, raw: built.raw, config: current, logger })
+        : await startLocal(current, logger);
+  } catch (err) {
+    logger.fatal(
+      { event: 'start-failed', err: err instanceof Error ? err.message : String(err) },
+      'could not start',
+    );
+    await flushLogs(logger);
+    process.stderr.write(`iolab balance: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+
+  const configPath = flags.config;
+  // Set by load(), used by apply(): reloads never overlap, so this is the raw JSON of the config applied.
+  let loadedRaw: Json = built.raw;
+  const reloader = createReloader({
+    logger,
+    current: () => current,
+    async load() {
+      if (configPath === undefined) throw new Error('no --config file to reload');
+      const base = await readBalancerConfigJson(configPath);
+      parseBalancerConfig(base, configPath);
+      loadedRaw = mergeFlags(base, flags);
+      return parseBalancerConfig(loadedRaw, configPath);
+    },
+    async apply(next) {
+      await running.update(next, loadedRaw);
+      current = next;
+    },
+  });
+  const stopSighup = reloader.onSighup();
+
+  if (current.admin) {
+    try {
+      admin = await startAdminServer(
+        configPath === undefined ? running.control : { ...running.control, reload: () => reloader.reload() },
+        {
+          ...current.admin,
+          onError: (err) => logger.error({ event: 'admin-error', err: String(err) }, 'admin API error'),
+        },
+      );
+    } catch (err) {
+      logger.fatal({ event: 'admin-failed', err: String(err) }, 'could not start the admin API');
+      await running.close(0);
+      await flushLogs(logger);
+      process.exit(1);
+    }
+  }
+
+  for (const a of running.addresses) {
+    if (a.mode === 'proxy') process.stdout.write(`listening on ${fmtAddress(a.host, a.port)}\n`);
+  }
+  for (const a of running.addresses) {
+    if (a.mode === 'director') process.stdout.write(`director on ${fmtAddress(a.host, a.port)}\n`);
+  }
+  if (admin) process.stdout.write(`admin on ${fmtAddress(admin.host, admin.port)}\n`);
+  logger.info(
+    {
+      event: 'started',
+      addresses: running.addresses,
+      admin: admin ? fmtAddress(admin.host, admin.port) : null,
+      workers: current.workers,
+    },
+    'balancer started',
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ event: 'stop-forced', signal }, 'second signal: closing now');
+      void running.close(0);
+      return;
+    }
+    stopping = true;
+    logger.info({ event: 'draining', signal, deadlineMs: drainTimeout }, `${signal}: draining`);
+    stopSighup();
+    void (async () => {
+      let code = 0;
+      try {
+        await admin?.close();
+        await running.close(drainTimeout);
+        logger.info({ event: 'stopped' }, 'stopped');
+      } catch (err) {
+        code = 1;
+        logger.error({ event: 'stop-failed', err: String(err) }, 'error while stopping');
+      }
+      await flushLogs(logger);
+      process.exit(code);
+    })();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

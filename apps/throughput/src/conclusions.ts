@@ -1,0 +1,211 @@
+/**
+ * One-line findings computed from the results — which model wins which workload and by what ratio, where
+ * bio ran out, what the main-thread relay costs, what each model sustains open-loop. No number here is
+ * typed in by hand: each comes from a cell of this run, and a finding is left out when its cells are missing.
+ */
+import type { WorkloadId } from './matrix.js';
+import type { ModelId } from './models.js';
+import type { CellRecord, ThroughputResults } from './throughput-results.js';
+
+/** wrk beating autocannon by this much means autocannon, not the server, was the ceiling. */
+const WRK_CEILING_RATIO = 1.2;
+
+export function fmtRate(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+}
+
+export function fmtMs(value: number | null): string {
+  if (value === null) return '–';
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+export function fmtRatio(value: number): string {
+  return value >= 10 ? `${value.toFixed(0)}×` : `${value.toFixed(1)}×`;
+}
+
+function usable(cell: CellRecord | undefined): cell is CellRecord & { metrics: { requestsPerSec: number } } {
+  return cell?.status === 'ok' && cell.summary?.valid === true && cell.metrics.requestsPerSec !== null;
+}
+
+function cellOf(results: ThroughputResults, model: ModelId, workload: WorkloadId, conns: number): CellRecord | undefined {
+  return results.cells.find((c) => c.model === model && c.workload === workload && c.connections === conns);
+}
+
+/** The connection count with the most usable cells for a workload (ties → the larger count). */
+function bestConnectionCount(results: ThroughputResults, workload: WorkloadId): number | undefined {
+  const counts = new Map<number, number>();
+  for (const cell of results.cells) {
+    if (cell.workload === workload && usable(cell)) counts.set(cell.connections, (counts.get(cell.connections) ?? 0) + 1);
+  }
+  let best: number | undefined;
+  let bestCount = 1;
+  for (const [conns, n] of counts) {
+    if (n > bestCount || (n === bestCount && best !== undefined && conns > best)) {
+      best = conns;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+function winners(results: ThroughputResults): string[] {
+  const out: string[] = [];
+  const workloads = [...new Set(results.cells.map((c) => c.workload))];
+  for (const workload of workloads) {
+    const conns = bestConnectionCount(results, workload);
+    if (conns === undefined) continue;
+    const ranked = results.cells
+      .filter((c) => c.workload === workload && c.connections === conns && usable(c))
+      .sort((a, b) => (b.metrics.requestsPerSec ?? 0) - (a.metrics.requestsPerSec ?? 0));
+    const [first, second] = ranked;
+    const last = ranked[ranked.length - 1];
+    if (!first || !second || !last) continue;
+    const r1 = first.metrics.requestsPerSec as number;
+    const r2 = second.metrics.requestsPerSec as number;
+    const rl = last.metrics.requestsPerSec as number;
+    const tail =
+      last !== second && rl > 0 ? `, ${fmtRatio(r1 / rl)} the slowest (${last.model}, ${fmtRate(rl)} req/s)` : '';
+    out.push(
+      `${first.workloadLabel} at ${conns.toLocaleString('en-US')} connections: **${first.model}** wins with ${fmtRate(r1)} req/s — ` +
+        `${r2 > 0 ? fmtRatio(r1 / r2) : '∞'} the runner-up (${second.model}, ${fmtRate(r2)} req/s)${tail}; p99 ${fmtMs(first.metrics.p99Ms)} ms vs ${fmtMs(second.metrics.p99Ms)} ms.`,
+    );
+  }
+  return out;
+}
+
+function bioRanOut(results: ThroughputResults): string[] {
+  const bio = results.cells
+    .filter((c) => c.model === 'bio' && c.workload === 'plaintext' && c.status !== 'skipped')
+    .sort((a, b) => a.connections - b.connections);
+  if (bio.length === 0) return [];
+  const out: string[] = [];
+  const failing = bio.find(
+    (c) => c.status === 'crashed' || c.status === 'failed' || (c.summary !== undefined && c.summary.refusals + c.summary.errors > 0),
+  );
+  const held = [...bio].reverse().find((c) => c.status === 'ok' && c.summary && c.summary.refusals + c.summary.errors === 0);
+  if (failing) {
+    const what =
+      failing.status === 'ok' && failing.summary
+        ? `${failing.summary.refusals.toLocaleString('en-US')} refusals and ${failing.summary.errors.toLocaleString('en-US')} connection errors over the run (process still serving; threads peaked at ${failing.summary.serverThreads ?? '?'})`
+        : `${failing.status}: ${failing.reason ?? ''}`.slice(0, 200);
+    out.push(`bio ran out at ${failing.connections.toLocaleString('en-US')} connections on /plaintext: ${what}.`);
+  } else if (held) {
+    out.push(`bio did not run out within this run: it held ${held.connections.toLocaleString('en-US')} connections without refusals.`);
+  }
+  if (held?.summary) {
+    const loop = cellOf(results, 'loop', 'plaintext', held.connections);
+    const rssRatio =
+      loop?.summary?.serverRssMiB && held.summary.serverRssMiB ? held.summary.serverRssMiB / loop.summary.serverRssMiB : null;
+    out.push(
+      `At ${held.connections.toLocaleString('en-US')} connections bio ran ${held.summary.serverThreads ?? '?'} threads in ${fmtMs(held.summary.serverRssMiB)} MiB RSS` +
+        (loop?.summary && rssRatio !== null
+          ? ` — ${fmtRatio(rssRatio)} the memory of loop (${loop.summary.serverThreads ?? '?'} threads, ${fmtMs(loop.summary.serverRssMiB)} MiB).`
+          : '.'),
+    );
+  }
+  return out;
+}
+
+function relayCost(results: ThroughputResults): string[] {
+  const bio = cellOf(results, 'bio', 'plaintext', 1);
+  const loop = cellOf(results, 'loop', 'plaintext', 1);
+  if (!usable(bio) || !usable(loop)) return [];
+  const perReqBio = 1000 / bio.metrics.requestsPerSec;
+  const perReqLoop = 1000 / loop.metrics.requestsPerSec;
+  return [
+    `Relay cost (worker threads cannot own sockets, so bio relays bytes through the main thread): at 1 connection bio serves /plaintext at ` +
+      `${fmtRate(bio.metrics.requestsPerSec)} req/s vs loop's ${fmtRate(loop.metrics.requestsPerSec)} (${fmtRatio(bio.metrics.requestsPerSec / loop.metrics.requestsPerSec)}); ` +
+      `${perReqBio - perReqLoop >= 0 ? '+' : ''}${((perReqBio - perReqLoop) * 1000).toFixed(0)} µs per request round trip (from 1 / rate: autocannon's latency histogram has whole-millisecond resolution).`,
+  ];
+}
+
+function sleepAndCpu(results: ThroughputResults): string[] {
+  const out: string[] = [];
+  const sleepConns = [...new Set(results.cells.filter((c) => c.workload === 'sleep').map((c) => c.connections))].sort((a, b) => b - a);
+  for (const conns of sleepConns) {
+    const loop = cellOf(results, 'loop', 'sleep', conns);
+    const pool = cellOf(results, 'pool-connection', 'sleep', conns);
+    const bio = cellOf(results, 'bio', 'sleep', conns);
+    if (usable(loop) && usable(pool) && conns > 1) {
+      out.push(
+        `/sleep at ${conns.toLocaleString('en-US')} connections: loop (timer) ${fmtRate(loop.metrics.requestsPerSec)} req/s vs pool in connection mode ${fmtRate(pool.metrics.requestsPerSec)} req/s ` +
+          `(${fmtRatio(loop.metrics.requestsPerSec / Math.max(pool.metrics.requestsPerSec, 1e-9))})` +
+          (usable(bio) ? `, bio ${fmtRate(bio.metrics.requestsPerSec)} req/s` : '') +
+          ': a blocking wait holds a thread, and a capped pool runs out of them.',
+      );
+      break;
+    }
+  }
+  const cpuConns = [...new Set(results.cells.filter((c) => c.workload === 'cpu').map((c) => c.connections))].sort((a, b) => b - a);
+  for (const conns of cpuConns) {
+    const loop = cellOf(results, 'loop', 'cpu', conns);
+    const workers = cellOf(results, 'loop-workers', 'cpu', conns);
+    const poolReq = cellOf(results, 'pool-request', 'cpu', conns);
+    if (usable(loop) && (usable(workers) || usable(poolReq))) {
+      const parts: string[] = [];
+      if (usable(workers)) parts.push(`loop-workers ${fmtRatio(workers.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
+      if (usable(poolReq)) parts.push(`pool-request ${fmtRatio(poolReq.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
+      out.push(
+        `CPU-bound /cpu at ${conns.toLocaleString('en-US')} connections, against one event loop (${fmtRate(loop.metrics.requestsPerSec)} req/s, p99 ${fmtMs(loop.metrics.p99Ms)} ms): ${parts.join(', ')}` +
+          ` — one loop runs one hash at a time; more cores or threads only help if the server may use them (here the single-core models are pinned to one core).`,
+      );
+      break;
+    }
+  }
+  return out;
+}
+
+function openLoop(results: ThroughputResults): string[] {
+  const sustained = results.openLoop.filter((o) => o.status === 'ok' && o.sustainableRps !== null);
+  if (sustained.length === 0) return [];
+  const ranked = [...sustained].sort((a, b) => (b.sustainableRps ?? 0) - (a.sustainableRps ?? 0));
+  const list = ranked.map((o) => `${o.model} ${fmtRate(o.sustainableRps as number)}`).join(', ');
+  return [`Open loop (echo-lp, p99 ≤ ${results.p99TargetMs} ms, latency from scheduled send time): sustainable req/s — ${list}.`];
+}
+
+function wrkCheck(results: ThroughputResults): string[] {
+  const ceilings = results.wrkCrossCheck.filter(
+    (w) => w.wrkRps !== null && w.autocannonRps !== null && w.autocannonRps > 0 && w.wrkRps / w.autocannonRps >= WRK_CEILING_RATIO,
+  );
+  const checked = results.wrkCrossCheck.filter((w) => w.wrkRps !== null && w.autocannonRps !== null);
+  if (checked.length === 0) return [];
+  if (ceilings.length === 0) {
+    return [`wrk cross-check (/plaintext × 100): wrk measured within ${fmtRatio(WRK_CEILING_RATIO)} of autocannon for all ${checked.length} models checked, so autocannon was not the ceiling there.`];
+  }
+  return [
+    `wrk cross-check (/plaintext × 100): autocannon was the ceiling for ${ceilings
+      .map((w) => `${w.model} (wrk ${fmtRate(w.wrkRps as number)} vs autocannon ${fmtRate(w.autocannonRps as number)} req/s, ${fmtRatio((w.wrkRps as number) / (w.autocannonRps as number))})`)
+      .join(', ')}; read those autocannon rates as lower bounds.`,
+  ];
+}
+
+function validity(results: ThroughputResults): string[] {
+  const measured = results.cells.filter((c) => c.status === 'ok');
+  const invalid = measured.filter((c) => c.summary && !c.summary.valid);
+  const failed = results.cells.filter((c) => c.status === 'failed' || c.status === 'crashed');
+  const out: string[] = [];
+  if (invalid.length > 0) {
+    out.push(
+      `${invalid.length} of ${measured.length} measured cells are marked invalid (the load generator saturated before the server): ${invalid
+        .slice(0, 6)
+        .map((c) => c.key)
+        .join('; ')}${invalid.length > 6 ? '; …' : ''}.`,
+    );
+  }
+  if (failed.length > 0) {
+    out.push(`${failed.length} cells failed or crashed: ${failed.slice(0, 4).map((c) => `${c.key} (${c.status})`).join('; ')}${failed.length > 4 ? '; …' : ''}.`);
+  }
+  return out;
+}
+
+export function throughputConclusions(results: ThroughputResults): string[] {
+  return [
+    ...winners(results),
+    ...bioRanOut(results),
+    ...relayCost(results),
+    ...sleepAndCpu(results),
+    ...openLoop(results),
+    ...wrkCheck(results),
+    ...validity(results),
+  ];
+}

@@ -1,0 +1,79 @@
+/**
+ * Ctrl-C end to end: start the real orchestrator (`tsx src/main.ts --quick`), wait until it has started a
+ * server, send SIGINT, and check in /proc that nothing it started survives.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findStrays, killStrays, RUN_MARKER_ENV } from './process-sweep.js';
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const marker = `test-${randomUUID()}`;
+let child: ChildProcess | undefined;
+let reportsDir: string | undefined;
+
+/** Every live process carrying this test's marker (found from /proc, whoever its parent is now). */
+function marked(): ReturnType<typeof findStrays> {
+  // Root pid 0 matches no process, so only the marker selects.
+  return findStrays(0, marker, [process.pid]);
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  killStrays(marked());
+  if (reportsDir) await rm(reportsDir, { recursive: true, force: true });
+});
+
+describe('bench main under Ctrl-C', () => {
+  it('stops every process it started, writes a partial report and exits 130', async () => {
+    reportsDir = await mkdtemp(join(tmpdir(), 'iolab-bench-interrupt-'));
+    let stderr = '';
+    const proc = spawn(tsx, ['src/main.ts', '--quick', '--only', 'throughput', '--reports-dir', reportsDir], {
+      cwd: benchDir,
+      env: { ...process.env, [RUN_MARKER_ENV]: marker },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+    const server = await waitFor('an iolab server to start', 60_000, () =>
+      marked().find((p) => p.cmdline.includes(' serve ') && !p.cmdline.startsWith('/bin/sh')),
+    );
+    expect(server.cmdline).toContain('--port 0');
+    proc.kill('SIGINT');
+    const code = await Promise.race([
+      exited,
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 40_000)),
+    ]);
+    expect(code, `bench did not exit after SIGINT; stderr:\n${stderr}`).toBe(130);
+
+    // Children get SIGKILL/SIGTERM asynchronously; give the kernel a moment to reap them.
+    const left = await waitFor('marked processes to go', 5_000, () => (marked().length === 0 ? [] : undefined)).catch(
+      () => marked(),
+    );
+    expect(left, `survivors: ${JSON.stringify(left)}`).toEqual([]);
+    expect(stderr).toContain('SIGINT: stopping');
+
+    const results = JSON.parse(await readFile(join(reportsDir, 'results.json'), 'utf8'));
+    expect(results.aborted).toBe(true);
+    expect(await readFile(join(reportsDir, 'REPORT.md'), 'utf8')).toContain('interrupted');
+  }, 120_000);
+});

@@ -1,0 +1,401 @@
+/**
+ * The typed configuration of a balancer, with one `DEFAULT_*` per option.
+ *
+ * Shape (HAProxy's frontend/backend split, nginx stream's `server`/`upstream`):
+ *
+ * ```
+ *   listeners[] ──pool name──▶ pools[] ──▶ backends[]
+ *   (where clients connect)    (policy, health, retries)   (host:port, weight, backup, maxconn, PROXY)
+ * ```
+ *
+ * Everything optional has a default here; `resolveConfig()` fills them in and checks what a JSON schema
+ * cannot (names that must be unique, a listener naming a pool that exists). The JSON schema in
+ * `config-schema.ts` mirrors these types for files.
+ */
+
+import { BalancerConfigError } from './errors.js';
+import type { Policy } from './policy.js';
+
+/** Names of the built-in policies (`src/policies/<name>.ts`). */
+export type PolicyName = 'round-robin' | 'weighted' | 'least-conn' | 'source-hash' | 'p2c';
+
+export const POLICY_NAMES: readonly PolicyName[] = [
+  'round-robin',
+  'weighted',
+  'least-conn',
+  'source-hash',
+  'p2c',
+];
+
+/** PROXY protocol version sent to a backend (`undefined` = none). */
+export type ProxyProtocolVersion = 'v1' | 'v2';
+
+/** One backend server ("real server" in LVS words). */
+export interface BackendConfig {
+  /** Stable identity used by admin operations, stats and reload diffs. Default: `host:port`. */
+  id?: string;
+  host: string;
+  port: number;
+  /** Relative share for `weighted`, `least-conn` (conns/weight) and `p2c`. 0 = never picked. */
+  weight?: number;
+  /** Serves only while every primary (non-backup) backend of the pool is down. */
+  backup?: boolean;
+  /** Most concurrent proxied connections; more wait in the pool's queue. 0 = unlimited. */
+  maxconn?: number;
+  /** Send a PROXY protocol header of this version before the client's bytes. */
+  proxyProtocol?: ProxyProtocolVersion;
+}
+
+/** Active health checking, per pool. */
+export interface HealthConfig {
+  /** Run active checks at all. Passive marking also needs them (nothing else could bring a backend back). */
+  enabled?: boolean;
+  /** Time between two checks of one backend, ms. */
+  interval?: number;
+  /** Consecutive good checks that bring a down backend back up. */
+  rise?: number;
+  /** Consecutive bad checks (or connect failures of real traffic) that take a backend down. */
+  fall?: number;
+  /** One check (connect + send + expect) must finish within this many ms. */
+  timeout?: number;
+  /** Bytes to write after connecting (a string is sent as UTF-8). */
+  send?: string | Uint8Array;
+  /** The reply must contain this string, or match this pattern (read as latin1), within `timeout`. */
+  expect?: string | RegExp;
+}
+
+/** Timeouts in ms; 0 disables one. */
+export interface TimeoutsConfig {
+  /** Establishing the TCP connection to one backend; on expiry the next backend is tried. */
+  connect?: number;
+  /** No byte in either direction for this long closes both sides. */
+  idle?: number;
+  /** Once one side has sent FIN, the other must finish within this much inactivity. */
+  clientFin?: number;
+  /** A connection waiting for a free `maxconn` slot gives up after this long. */
+  queue?: number;
+  /** An accepting listener waits this long for a complete PROXY header. */
+  proxyHeader?: number;
+}
+
+/** Either a built-in policy's name or your own function. */
+export type PolicyOption = PolicyName | Policy;
+
+export interface PoolConfig {
+  name: string;
+  /** How a backend is chosen per connection. */
+  policy?: PolicyOption;
+  backends: BackendConfig[];
+  health?: HealthConfig;
+  /** Extra connect attempts, each on another backend when one is left (HAProxy `retries` + `redispatch`). */
+  retries?: number;
+  /** Connections that may wait for a `maxconn` slot in this pool; beyond it they are closed. */
+  maxQueue?: number;
+}
+
+/** `proxy` forwards bytes; `director` answers `host:port\n` of the chosen backend and closes. */
+export type ListenerMode = 'proxy' | 'director';
+
+export interface ListenerConfig {
+  /** Identity across reloads. Default: `host:port`. */
+  name?: string;
+  host?: string;
+  /** 0 picks a free port; `start()` reports the port it got. */
+  port: number;
+  /** Name of the pool this listener sends clients to. */
+  pool: string;
+  mode?: ListenerMode;
+  /** Expect a PROXY v1 or v2 header from each client (auto-detected) and use its source as the client. */
+  acceptProxyProtocol?: boolean;
+  /** Overrides of the balancer-wide timeouts for this listener. */
+  timeouts?: TimeoutsConfig;
+  /** `listen()` backlog. */
+  backlog?: number;
+}
+
+export interface BalancerConfig {
+  listeners: ListenerConfig[];
+  pools: PoolConfig[];
+  /** Defaults for every listener. */
+  timeouts?: TimeoutsConfig;
+  /** Client bytes held while the backend connection is being set up, before reading is paused. */
+  maxHeldBytes?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Defaults. Each has the reason it is what it is.
+
+/** Pick a backend the same way every proxy does by default (HAProxy `balance roundrobin`, nginx). */
+export const DEFAULT_POLICY: PolicyName = 'round-robin';
+/** Equal shares unless told otherwise (HAProxy and nginx both default to 1). */
+export const DEFAULT_WEIGHT = 1;
+/** Unlimited, like HAProxy `maxconn 0` on a server: the queue only exists when you ask for a limit. */
+export const DEFAULT_MAXCONN = 0;
+/** Checks on unless disabled: a balancer that keeps sending to a dead backend is the failure we exist for. */
+export const DEFAULT_HEALTH_ENABLED = true;
+/** HAProxy's `inter` default. */
+export const DEFAULT_HEALTH_INTERVAL = 2000;
+/** HAProxy's `rise` default. */
+export const DEFAULT_HEALTH_RISE = 2;
+/** HAProxy's `fall` default. */
+export const DEFAULT_HEALTH_FALL = 3;
+/** HAProxy uses `inter` when `timeout check` is unset; a check must not outlive the next one. */
+export const DEFAULT_HEALTH_TIMEOUT = DEFAULT_HEALTH_INTERVAL;
+/** Cap on bytes read from a health-check reply while looking for `expect`; banners/status lines are short. */
+export const DEFAULT_MAX_HEALTH_REPLY_BYTES = 16 * 1024;
+/** HAProxy's `retries` default. */
+export const DEFAULT_RETRIES = 3;
+/** Bounded queue: past it a client is refused at once instead of piling up memory and fds. */
+export const DEFAULT_MAX_QUEUE = 1024;
+/** A typical `timeout connect` (HAProxy docs use 5 s); loopback/LAN connects take < 1 ms. */
+export const DEFAULT_CONNECT_TIMEOUT = 5000;
+/** nginx stream's `proxy_timeout` default (10 min): long enough for idle keep-alive pools. */
+export const DEFAULT_IDLE_TIMEOUT = 600_000;
+/** Half-closed connections are where fds leak (HAProxy `timeout client-fin`); 30 s is ample to flush a reply. */
+export const DEFAULT_CLIENT_FIN_TIMEOUT = 30_000;
+/** HAProxy falls back to `timeout connect` for `timeout queue`; same here. */
+export const DEFAULT_QUEUE_TIMEOUT = DEFAULT_CONNECT_TIMEOUT;
+/** A real PROXY sender writes the header at once; 3 s covers slow links without holding fds for long. */
+export const DEFAULT_PROXY_HEADER_TIMEOUT = 3000;
+/** One socket read (64 KiB) is what a client can send before the connect finishes without being paused. */
+export const DEFAULT_MAX_HELD_BYTES = 64 * 1024;
+/** Node's default backlog for `listen()`. */
+export const DEFAULT_BACKLOG = 511;
+/** Listen on loopback unless told: an open balancer on all interfaces should be a decision. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+/** How long `close()` waits for established connections before destroying them. */
+export const DEFAULT_CLOSE_DEADLINE = 30_000;
+/** Time accepting is shed after EMFILE/ENFILE, so fds can free up instead of spinning on failed connects. */
+export const DEFAULT_ACCEPT_PAUSE_MS = 1000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Resolved (defaults filled) shapes, used internally and by `stats()`.
+
+export interface ResolvedBackend {
+  id: string;
+  host: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+  maxconn: number;
+  proxyProtocol: ProxyProtocolVersion | undefined;
+}
+
+export interface ResolvedHealth {
+  enabled: boolean;
+  interval: number;
+  rise: number;
+  fall: number;
+  timeout: number;
+  send: Uint8Array | undefined;
+  expect: string | RegExp | undefined;
+}
+
+export interface ResolvedTimeouts {
+  connect: number;
+  idle: number;
+  clientFin: number;
+  queue: number;
+  proxyHeader: number;
+}
+
+export interface ResolvedPool {
+  name: string;
+  policy: PolicyOption;
+  backends: ResolvedBackend[];
+  health: ResolvedHealth;
+  retries: number;
+  maxQueue: number;
+}
+
+export interface ResolvedListener {
+  name: string;
+  host: string;
+  port: number;
+  pool: string;
+  mode: ListenerMode;
+  acceptProxyProtocol: boolean;
+  timeouts: ResolvedTimeouts;
+  backlog: number;
+}
+
+export interface ResolvedConfig {
+  listeners: ResolvedListener[];
+  pools: ResolvedPool[];
+  maxHeldBytes: number;
+}
+
+function fail(field: string, why: string): never {
+  throw new BalancerConfigError(field, why);
+}
+
+function nonNegInt(v: unknown, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    fail(field, `must be an integer >= 0, got ${v}`);
+  return v;
+}
+
+function posInt(v: unknown, field: string, dflt: number): number {
+  const n = nonNegInt(v, field, dflt);
+  if (n < 1) fail(field, `must be an integer >= 1, got ${v}`);
+  return n;
+}
+
+function port(v: unknown, field: string, allowZero: boolean): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
+    fail(field, `must be a port number ${allowZero ? '0' : '1'}..65535, got ${v}`);
+  }
+  return v;
+}
+
+function host(v: unknown, field: string, dflt?: string): string {
+  if (v === undefined && dflt !== undefined) return dflt;
+  if (typeof v !== 'string' || v.length === 0) fail(field, `must be a non-empty host name or address`);
+  return v;
+}
+
+/** `host:port`, with brackets around IPv6 addresses so the port stays unambiguous. */
+export function formatHostPort(h: string, p: number): string {
+  return h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`;
+}
+
+export function resolveBackend(b: BackendConfig, field: string): ResolvedBackend {
+  if (b === null || typeof b !== 'object') fail(field, 'must be an object');
+  const h = host(b.host, `${field}.host`);
+  const p = port(b.port, `${field}.port`, false);
+  const id = b.id ?? formatHostPort(h, p);
+  if (typeof id !== 'string' || id.length === 0) fail(`${field}.id`, 'must be a non-empty string');
+  if (b.proxyProtocol !== undefined && b.proxyProtocol !== 'v1' && b.proxyProtocol !== 'v2') {
+    fail(`${field}.proxyProtocol`, `must be "v1" or "v2", got ${JSON.stringify(b.proxyProtocol)}`);
+  }
+  if (b.backup !== undefined && typeof b.backup !== 'boolean') fail(`${field}.backup`, 'must be a boolean');
+  return {
+    id,
+    host: h,
+    port: p,
+    weight: nonNegInt(b.weight, `${field}.weight`, DEFAULT_WEIGHT),
+    backup: b.backup ?? false,
+    maxconn: nonNegInt(b.maxconn, `${field}.maxconn`, DEFAULT_MAXCONN),
+    proxyProtocol: b.proxyProtocol,
+  };
+}
+
+function resolveHealth(h: HealthConfig | undefined, field: string): ResolvedHealth {
+  const c = h ?? {};
+  const interval = posInt(c.interval, `${field}.interval`, DEFAULT_HEALTH_INTERVAL);
+  return {
+    enabled: c.enabled ?? DEFAULT_HEALTH_ENABLED,
+    interval,
+    rise: posInt(c.rise, `${field}.rise`, DEFAULT_HEALTH_RISE),
+    fall: posInt(c.fall, `${field}.fall`, DEFAULT_HEALTH_FALL),
+    // Like HAProxy, an unset check timeout follows the interval.
+    timeout: posInt(c.timeout, `${field}.timeout`, interval),
+    send: typeof c.send === 'string' ? Buffer.from(c.send, 'utf8') : c.send,
+    expect: c.expect,
+  };
+}
+
+function resolveTimeouts(
+  t: TimeoutsConfig | undefined,
+  base: ResolvedTimeouts,
+  field: string,
+): ResolvedTimeouts {
+  const c = t ?? {};
+  return {
+    connect: nonNegInt(c.connect, `${field}.connect`, base.connect),
+    idle: nonNegInt(c.idle, `${field}.idle`, base.idle),
+    clientFin: nonNegInt(c.clientFin, `${field}.clientFin`, base.clientFin),
+    queue: nonNegInt(c.queue, `${field}.queue`, base.queue),
+    proxyHeader: nonNegInt(c.proxyHeader, `${field}.proxyHeader`, base.proxyHeader),
+  };
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = Object.freeze({
+  connect: DEFAULT_CONNECT_TIMEOUT,
+  idle: DEFAULT_IDLE_TIMEOUT,
+  clientFin: DEFAULT_CLIENT_FIN_TIMEOUT,
+  queue: DEFAULT_QUEUE_TIMEOUT,
+  proxyHeader: DEFAULT_PROXY_HEADER_TIMEOUT,
+});
+
+/**
+ * Fill in defaults and check what a schema cannot. Throws {@link BalancerConfigError}
+ * (`IOLAB_BALANCER_CONFIG_INVALID`) naming the field, e.g. `pools[0].backends[2].port`.
+ */
+export function resolveConfig(config: BalancerConfig): ResolvedConfig {
+  if (config === null || typeof config !== 'object') fail('(root)', 'must be an object');
+  if (!Array.isArray(config.pools) || config.pools.length === 0) fail('pools', 'must be a non-empty array');
+  if (!Array.isArray(config.listeners) || config.listeners.length === 0) {
+    fail('listeners', 'must be a non-empty array');
+  }
+  const baseTimeouts = resolveTimeouts(config.timeouts, DEFAULT_TIMEOUTS, 'timeouts');
+  const pools = config.pools.map((p, i): ResolvedPool => {
+    const f = `pools[${i}]`;
+    if (p === null || typeof p !== 'object') fail(f, 'must be an object');
+    if (typeof p.name !== 'string' || p.name.length === 0) fail(`${f}.name`, 'must be a non-empty string');
+    const policy = p.policy ?? DEFAULT_POLICY;
+    if (typeof policy !== 'function' && !POLICY_NAMES.includes(policy)) {
+      fail(
+        `${f}.policy`,
+        `must be one of ${POLICY_NAMES.join(', ')} or a function, got ${JSON.stringify(policy)}`,
+      );
+    }
+    if (!Array.isArray(p.backends)) fail(`${f}.backends`, 'must be an array');
+    const backends = p.backends.map((b, j) => resolveBackend(b, `${f}.backends[${j}]`));
+    const ids = new Set<string>();
+    backends.forEach((b, j) => {
+      if (ids.has(b.id)) fail(`${f}.backends[${j}].id`, `duplicate backend id ${JSON.stringify(b.id)}`);
+      ids.add(b.id);
+    });
+    return {
+      name: p.name,
+      policy,
+      backends,
+      health: resolveHealth(p.health, `${f}.health`),
+      retries: nonNegInt(p.retries, `${f}.retries`, DEFAULT_RETRIES),
+      maxQueue: nonNegInt(p.maxQueue, `${f}.maxQueue`, DEFAULT_MAX_QUEUE),
+    };
+  });
+  const poolNames = new Set<string>();
+  pools.forEach((p, i) => {
+    if (poolNames.has(p.name)) fail(`pools[${i}].name`, `duplicate pool name ${JSON.stringify(p.name)}`);
+    poolNames.add(p.name);
+  });
+  const listeners = config.listeners.map((l, i): ResolvedListener => {
+    const f = `listeners[${i}]`;
+    if (l === null || typeof l !== 'object') fail(f, 'must be an object');
+    const h = host(l.host, `${f}.host`, DEFAULT_LISTEN_HOST);
+    const p = port(l.port, `${f}.port`, true);
+    if (!poolNames.has(l.pool)) fail(`${f}.pool`, `names no pool: ${JSON.stringify(l.pool)}`);
+    const mode = l.mode ?? 'proxy';
+    if (mode !== 'proxy' && mode !== 'director') fail(`${f}.mode`, `must be "proxy" or "director"`);
+    if (mode === 'director' && l.acceptProxyProtocol === true) {
+      fail(
+        `${f}.acceptProxyProtocol`,
+        'is not supported in director mode (it answers before reading anything)',
+      );
+    }
+    return {
+      name: l.name ?? formatHostPort(h, p),
+      host: h,
+      port: p,
+      pool: l.pool,
+      mode,
+      acceptProxyProtocol: l.acceptProxyProtocol ?? false,
+      timeouts: resolveTimeouts(l.timeouts, baseTimeouts, `${f}.timeouts`),
+      backlog: posInt(l.backlog, `${f}.backlog`, DEFAULT_BACKLOG),
+    };
+  });
+  const listenerNames = new Set<string>();
+  listeners.forEach((l, i) => {
+    if (listenerNames.has(l.name))
+      fail(`listeners[${i}].name`, `duplicate listener name ${JSON.stringify(l.name)}`);
+    listenerNames.add(l.name);
+  });
+  return {
+    listeners,
+    pools,
+    maxHeldBytes: posInt(config.maxHeldBytes, 'maxHeldBytes', DEFAULT_MAX_HELD_BYTES),
+  };
+}

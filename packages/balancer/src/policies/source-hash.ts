@@ -1,0 +1,106 @@
+import type { BackendView, PickContext, Policy } from '../policy.js';
+
+/** Ring points per unit of weight: ketama uses 160 per server; 100 keeps the ±10% spread for small pools. */
+export const DEFAULT_SOURCE_HASH_POINTS = 100;
+/**
+ * `c` of "consistent hashing with bounded loads" (Mirrokni, Thorup, Zadimoghaddam 2016): no backend takes more
+ * than `c ×` its fair share of active connections. 1.25 is HAProxy's default `hash-balance-factor 125`.
+ */
+export const DEFAULT_SOURCE_HASH_LOAD_FACTOR = 1.25;
+/** Rings kept for distinct backend sets; sets change only on health/admin events, so a few suffice. */
+const MAX_CACHED_RINGS = 8;
+
+export interface SourceHashOptions {
+  pointsPerWeight?: number;
+  /** >= 1; `Infinity` turns bounded load off (pure consistent hashing). */
+  loadFactor?: number;
+}
+
+interface Ring {
+  points: Uint32Array;
+  owners: BackendView[];
+}
+
+/** FNV-1a then murmur3's finaliser: FNV alone clusters on similar strings such as `10.0.0.1`, `10.0.0.2`. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function buildRing(backends: readonly BackendView[], pointsPerWeight: number): Ring {
+  const entries: { point: number; owner: BackendView }[] = [];
+  for (const b of backends) {
+    const n = Math.max(1, Math.round(b.weight * pointsPerWeight));
+    // Points hang off the backend's id, so a backend keeps its arcs when others come and go.
+    for (let i = 0; i < n; i++) entries.push({ point: hash32(`${b.id}#${i}`), owner: b });
+  }
+  entries.sort((x, y) => x.point - y.point);
+  return { points: Uint32Array.from(entries, (e) => e.point), owners: entries.map((e) => e.owner) };
+}
+
+/** First ring index whose point is >= h (wrapping to 0). */
+function lowerBound(points: Uint32Array, h: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (points[mid]! < h) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === points.length ? 0 : lo;
+}
+
+/**
+ * Consistent hashing on the client address with bounded load: a client goes to the first backend clockwise
+ * from `hash(clientAddress)` on a ring of weighted virtual points, unless that backend already holds more
+ * than `loadFactor ×` its fair share of active connections — then the walk continues to the next one.
+ *
+ * So a client sticks to one backend while loads are sane; when a backend leaves, only its clients move;
+ * and one hot client address cannot pile everything onto one backend.
+ */
+export function sourceHash(options: SourceHashOptions = {}): Policy {
+  const pointsPerWeight = options.pointsPerWeight ?? DEFAULT_SOURCE_HASH_POINTS;
+  const loadFactor = options.loadFactor ?? DEFAULT_SOURCE_HASH_LOAD_FACTOR;
+  const rings = new Map<string, Ring>();
+  return (ctx: PickContext, backends: readonly BackendView[]) => {
+    if (backends.length <= 1) return backends[0];
+    let key = '';
+    let totalActive = 0;
+    let totalWeight = 0;
+    for (const b of backends) {
+      key += `${b.id}\0${b.weight}\0`;
+      totalActive += b.active;
+      totalWeight += b.weight;
+    }
+    let ring = rings.get(key);
+    if (ring === undefined) {
+      if (rings.size >= MAX_CACHED_RINGS) rings.delete(rings.keys().next().value!);
+      ring = buildRing(backends, pointsPerWeight);
+      rings.set(key, ring);
+    }
+    // The ring holds view objects from when it was built; read live counts from the current list.
+    const live = new Map<string, BackendView>();
+    for (const b of backends) live.set(b.id, b);
+    const start = lowerBound(ring.points, hash32(ctx.clientAddress));
+    const seen = new Set<string>();
+    for (let i = 0; i < ring.owners.length && seen.size < backends.length; i++) {
+      const owner = ring.owners[(start + i) % ring.owners.length]!;
+      if (seen.has(owner.id)) continue;
+      seen.add(owner.id);
+      const b = live.get(owner.id)!;
+      const capacity = Math.ceil((loadFactor * (totalActive + 1) * b.weight) / totalWeight);
+      if (b.active + 1 <= capacity) return b;
+    }
+    // Every backend is at capacity (possible only with loadFactor close to 1): fall back to the home one.
+    return live.get(ring.owners[start]!.id);
+  };
+}

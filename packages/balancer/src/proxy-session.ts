@@ -1,0 +1,482 @@
+/**
+ * One proxied client connection: (optional PROXY header) → pick → (queue) → connect with retries → copy
+ * bytes both ways → both sides closed → one `connection-end` event.
+ *
+ * ```
+ *   client ──data──▶ [held while connecting, ≤ maxHeldBytes, then client paused] ──▶ backend
+ *   client ◀─────────────────────────────────────────────────────────────data── backend
+ *   FIN from either side is passed on with end(); the other direction keeps flowing (half-close).
+ * ```
+ *
+ * Why manual `data`/`drain` handlers and not `pipe()`/`stream.pipeline()`: the copy loop is the hot path
+ * and the manual form is the whole of what pipe does that we need (write, pause on `false`, resume on
+ * `drain`), without pipe's per-chunk event plumbing (`ondata` wrappers, `needDrain` bookkeeping, unpipe
+ * listeners) and without pipeline's error/teardown wrappers that would destroy both sides on the first FIN
+ * (pipeline treats `end` as "done" and cannot express half-close + byte counts + who-closed-first).
+ * `bench/forwarding-copy.ts` measures the three on this machine; see the README for numbers.
+ */
+
+import { connect, type Socket } from 'node:net';
+import type { Backend } from './backend.js';
+import type { BalancerEvents, ClosedBy, ConnectionEndEvent } from './balancer-api.js';
+import type { ResolvedListener } from './config.js';
+import { BalancerError, type BalancerErrorCode } from './errors.js';
+import type { PickContext } from './policy.js';
+import type { Pool, QueueWaiter } from './pool.js';
+import { parseProxyHeader } from './proxy-protocol/detect.js';
+import { unmapIPv4 } from './proxy-protocol/header.js';
+import { encodeProxyV1 } from './proxy-protocol/v1.js';
+import { encodeProxyV2 } from './proxy-protocol/v2.js';
+
+export interface SessionEnv {
+  listener: ResolvedListener;
+  pool: Pool;
+  maxHeldBytes: number;
+  emit<K extends keyof BalancerEvents>(event: K, payload: BalancerEvents[K]): void;
+  done(session: ProxySession): void;
+}
+
+type Phase = 'header' | 'picking' | 'queued' | 'connecting' | 'forwarding' | 'done';
+
+/** Errors that mean "the peer went away", reported as `reset` rather than `error`. */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Our own fd exhaustion: not the backend's fault, so no passive-health strike and no retry. */
+const FD_CODES = new Set(['EMFILE', 'ENFILE']);
+
+export class ProxySession implements QueueWaiter {
+  readonly client: Socket;
+  #env: SessionEnv;
+  #phase: Phase = 'picking';
+  #started = performance.now();
+  #clientAddress: string;
+  #clientPort: number;
+  #destAddress: string;
+  #destPort: number;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #headerBuf: Buffer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #queuedAt = 0;
+  #tried: Set<Backend> | undefined;
+  #attempts = 0;
+  #backend: Backend | undefined;
+  /** The backend whose `active` slot this session holds. */
+  #slot: Backend | undefined;
+  #sock: Socket | undefined;
+  #clientEnded = false;
+  #backendEnded = false;
+  #clientClosed = false;
+  #backendClosed = true;
+  #closedBy: ClosedBy | undefined;
+  #reason: ConnectionEndEvent['reason'] | undefined;
+  #error: string | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  constructor(client: Socket, env: SessionEnv) {
+    this.client = client;
+    this.#env = env;
+    this.#clientAddress = unmapIPv4(client.remoteAddress ?? '');
+    this.#clientPort = client.remotePort ?? 0;
+    this.#destAddress = unmapIPv4(client.localAddress ?? '');
+    this.#destPort = client.localPort ?? 0;
+    client.setNoDelay(true);
+    client.on('error', (err: NodeJS.ErrnoException) => this.#onClientError(err));
+    client.on('close', () => this.#onClientClose());
+    client.on('end', () => this.#onClientEnd());
+    client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
+    client.on('drain', () => this.#sock?.resume());
+    client.on('timeout', () => this.#onIdle());
+    if (env.listener.acceptProxyProtocol) {
+      this.#phase = 'header';
+      const t = env.listener.timeouts.proxyHeader;
+      if (t > 0) this.#timer = setTimeout(() => this.#fail('IOLAB_BALANCER_PROXY_HEADER_TIMEOUT'), t);
+    } else {
+      this.#pick();
+    }
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  /** Balancer shutdown after the close deadline. */
+  shutdown(): void {
+    this.#closedBy ??= 'balancer';
+    this.#reason ??= 'shutdown';
+    this.#abort(false);
+  }
+
+  // --- client side ----------------------------------------------------------------------------------
+
+  #onClientData(chunk: Buffer): void {
+    if (this.#phase === 'forwarding') {
+      this.#bytesIn += chunk.length;
+      this.#backend!.bytesIn += chunk.length;
+      if (!this.#sock!.write(chunk)) this.client.pause();
+      return;
+    }
+    if (this.#phase === 'header') {
+      this.#onHeaderBytes(chunk);
+      return;
+    }
+    if (this.#phase === 'done') return;
+    this.#hold(chunk);
+  }
+
+  #hold(chunk: Buffer): void {
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    // Backpressure instead of an error: the client just waits until the backend connection exists.
+    if (this.#heldBytes >= this.#env.maxHeldBytes) this.client.pause();
+  }
+
+  #onHeaderBytes(chunk: Buffer): void {
+    const buf = this.#headerBuf === undefined ? chunk : Buffer.concat([this.#headerBuf, chunk]);
+    let r: ReturnType<typeof parseProxyHeader>;
+    try {
+      r = parseProxyHeader(buf);
+    } catch (err) {
+      this.#error = err instanceof Error ? err.message : String(err);
+      this.#fail(err instanceof BalancerError ? err.code : 'IOLAB_BALANCER_PROXY_HEADER_INVALID');
+      return;
+    }
+    if (!r.done) {
+      this.#headerBuf = buf;
+      return;
+    }
+    this.#headerBuf = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const h = r.header;
+    if (h.command === 'proxy' && h.source !== undefined && h.destination !== undefined) {
+      this.#clientAddress = h.source.address;
+      this.#clientPort = h.source.port;
+      this.#destAddress = h.destination.address;
+      this.#destPort = h.destination.port;
+    }
+    this.#phase = 'picking';
+    if (r.length < buf.length) this.#hold(buf.subarray(r.length));
+    if (this.#clientEnded) {
+      // Header then FIN: still forward (a request-only client), the end is replayed after connect.
+    }
+    this.#pick();
+  }
+
+  #onClientEnd(): void {
+    this.#clientEnded = true;
+    this.#closedBy ??= 'client';
+    if (this.#phase === 'forwarding') {
+      this.#sock!.end();
+      this.#halfClosed();
+    } else if (this.#phase === 'header') {
+      this.#reason ??= 'end';
+      this.#abort(false);
+    }
+    // picking/queued/connecting: remembered, replayed once connected.
+  }
+
+  #onClientError(err: NodeJS.ErrnoException): void {
+    this.#closedBy ??= 'client';
+    const code = err.code ?? err.message;
+    this.#reason ??= RESET_CODES.has(code) ? 'reset' : 'error';
+    this.#error ??= code;
+    // 'close' follows 'error'; the backend side is torn down there.
+  }
+
+  #onClientClose(): void {
+    this.#clientClosed = true;
+    if (this.#phase !== 'forwarding') {
+      // Gone while waiting in the queue or connecting: nobody to forward for.
+      this.#closedBy ??= 'client';
+      this.#reason ??= 'end';
+      this.#abort(true);
+      return;
+    }
+    if (!(this.#clientEnded && this.#backendEnded) && this.#sock !== undefined && !this.#sock.destroyed) {
+      this.#destroySock(this.#sock, this.#reason === 'reset');
+    }
+    this.#maybeDone();
+  }
+
+  #onIdle(): void {
+    const half = this.#clientEnded || this.#backendEnded;
+    this.#closedBy ??= 'balancer';
+    this.#reason ??= half ? 'IOLAB_BALANCER_CLIENT_FIN_TIMEOUT' : 'IOLAB_BALANCER_IDLE_TIMEOUT';
+    this.#abort(false);
+  }
+
+  #halfClosed(): void {
+    const t = this.#env.listener.timeouts.clientFin;
+    if (t > 0) this.client.setTimeout(t);
+  }
+
+  // --- picking, queueing, connecting ------------------------------------------------------------------
+
+  #ctx(): PickContext {
+    return {
+      clientAddress: this.#clientAddress,
+      clientPort: this.#clientPort,
+      listener: this.#env.listener.name,
+      pool: this.#env.pool.name,
+      attempt: this.#attempts,
+    };
+  }
+
+  #pick(): void {
+    const pool = this.#env.pool;
+    const r = pool.pick(this.#ctx(), this.#tried);
+    if (r.kind === 'backend') {
+      this.#connect(r.backend);
+      return;
+    }
+    if (r.kind === 'saturated') {
+      this.#enqueue();
+      return;
+    }
+    this.#error ??= r.detail;
+    this.#fail(this.#attempts > 0 ? this.#lastConnectCode : 'IOLAB_BALANCER_NO_BACKEND');
+  }
+
+  #lastConnectCode: BalancerErrorCode = 'IOLAB_BALANCER_NO_BACKEND';
+
+  /** QueueWaiter: called by the pool when a slot may have freed. */
+  retry(): boolean {
+    if (this.#phase !== 'queued') return true;
+    const r = this.#env.pool.pick(this.#ctx(), this.#tried);
+    if (r.kind === 'saturated') return false;
+    this.#dequeue('dequeued');
+    if (r.kind === 'backend') this.#connect(r.backend);
+    else {
+      this.#error ??= r.detail;
+      this.#fail('IOLAB_BALANCER_NO_BACKEND');
+    }
+    return true;
+  }
+
+  #enqueue(): void {
+    const pool = this.#env.pool;
+    if (pool.queue.length >= pool.config.maxQueue) {
+      this.#queueEvent('full', 0);
+      this.#fail('IOLAB_BALANCER_QUEUE_FULL');
+      return;
+    }
+    this.#phase = 'queued';
+    this.#queuedAt = performance.now();
+    pool.queue.push(this);
+    this.#queueEvent('enqueued', 0);
+    const t = this.#env.listener.timeouts.queue;
+    if (t > 0) {
+      this.#timer = setTimeout(() => {
+        this.#dequeue('timeout');
+        this.#fail('IOLAB_BALANCER_QUEUE_TIMEOUT');
+      }, t);
+    }
+  }
+
+  #dequeue(action: 'dequeued' | 'timeout'): void {
+    const q = this.#env.pool.queue;
+    const i = q.indexOf(this);
+    if (i >= 0) q.splice(i, 1);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#phase = 'picking';
+    this.#queueEvent(action, performance.now() - this.#queuedAt);
+  }
+
+  #queueEvent(action: 'enqueued' | 'dequeued' | 'timeout' | 'full', waitedMs: number): void {
+    this.#env.emit('queue', {
+      pool: this.#env.pool.name,
+      listener: this.#env.listener.name,
+      clientAddress: this.#clientAddress,
+      action,
+      queued: this.#env.pool.queue.length,
+      waitedMs,
+    });
+  }
+
+  #connect(b: Backend): void {
+    this.#phase = 'connecting';
+    this.#attempts += 1;
+    (this.#tried ??= new Set()).add(b);
+    b.active += 1;
+    this.#slot = b;
+    this.#backend = b;
+    const sock = connect({ host: b.host, port: b.port, allowHalfOpen: true, noDelay: true });
+    this.#sock = sock;
+    this.#backendClosed = false;
+    const t = this.#env.listener.timeouts.connect;
+    if (t > 0) {
+      this.#timer = setTimeout(
+        () => this.#connectFailed(b, sock, 'IOLAB_BALANCER_CONNECT_TIMEOUT', 'timeout'),
+        t,
+      );
+    }
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.#sock !== sock) return;
+      if (this.#phase === 'connecting')
+        this.#connectFailed(b, sock, 'IOLAB_BALANCER_CONNECT_FAILED', err.code);
+      else this.#onBackendError(err);
+    });
+    sock.once('connect', () => this.#onConnected(b, sock));
+  }
+
+  #connectFailed(
+    b: Backend,
+    sock: Socket,
+    code: 'IOLAB_BALANCER_CONNECT_FAILED' | 'IOLAB_BALANCER_CONNECT_TIMEOUT',
+    errCode: string | undefined,
+  ): void {
+    if (this.#sock !== sock || this.#phase !== 'connecting') return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#sock = undefined;
+    this.#backendClosed = true;
+    sock.destroy();
+    const pool = this.#env.pool;
+    this.#slot = undefined;
+    this.#backend = undefined;
+    const ownFault = errCode !== undefined && FD_CODES.has(errCode);
+    if (!ownFault) pool.connectFailed(b, errCode ?? code);
+    const willRetry = !ownFault && this.#attempts <= pool.config.retries;
+    this.#env.emit('connect-error', {
+      listener: this.#env.listener.name,
+      pool: pool.name,
+      backend: b.id,
+      clientAddress: this.#clientAddress,
+      attempt: this.#attempts,
+      code,
+      error: errCode,
+      willRetry,
+    });
+    this.#lastConnectCode = code;
+    this.#error = errCode ?? code;
+    // Release after the failure is recorded, so a queued connection does not get this backend's slot first.
+    pool.release(b);
+    this.#phase = 'picking';
+    if (willRetry) this.#pick();
+    else this.#fail(code);
+  }
+
+  #onConnected(b: Backend, sock: Socket): void {
+    if (this.#sock !== sock || this.#phase !== 'connecting') return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#env.pool.connectSucceeded(b);
+    b.total += 1;
+    this.#phase = 'forwarding';
+    this.#error = undefined;
+    sock.on('data', (chunk: Buffer) => {
+      this.#bytesOut += chunk.length;
+      b.bytesOut += chunk.length;
+      if (!this.client.write(chunk)) sock.pause();
+    });
+    sock.on('drain', () => this.client.resume());
+    sock.on('end', () => {
+      this.#backendEnded = true;
+      this.#closedBy ??= 'backend';
+      if (!this.client.destroyed) this.client.end();
+      this.#halfClosed();
+    });
+    sock.on('close', () => this.#onBackendClose());
+
+    sock.cork();
+    const pp = b.config.proxyProtocol;
+    if (pp !== undefined) {
+      const src = { address: this.#clientAddress, port: this.#clientPort };
+      const dst = { address: this.#destAddress, port: this.#destPort };
+      sock.write(pp === 'v1' ? encodeProxyV1(src, dst) : encodeProxyV2(src, dst));
+    }
+    let flushed = true;
+    for (const chunk of this.#held) flushed = sock.write(chunk);
+    this.#bytesIn += this.#heldBytes;
+    b.bytesIn += this.#heldBytes;
+    this.#held = [];
+    this.#heldBytes = 0;
+    if (this.#clientEnded) sock.end();
+    sock.uncork();
+    const idle = this.#env.listener.timeouts.idle;
+    if (this.#clientEnded) this.#halfClosed();
+    else if (idle > 0) this.client.setTimeout(idle);
+    if (flushed && !this.#clientEnded) this.client.resume();
+  }
+
+  #onBackendError(err: NodeJS.ErrnoException): void {
+    this.#closedBy ??= 'backend';
+    const code = err.code ?? err.message;
+    this.#reason ??= RESET_CODES.has(code) ? 'reset' : 'error';
+    this.#error ??= code;
+  }
+
+  #onBackendClose(): void {
+    this.#backendClosed = true;
+    if (!(this.#clientEnded && this.#backendEnded) && !this.client.destroyed) {
+      this.#destroySock(this.client, this.#reason === 'reset');
+    }
+    this.#maybeDone();
+  }
+
+  // --- teardown ---------------------------------------------------------------------------------------
+
+  /** Propagate a reset as a reset (RST) so the peer sees the same thing the balancer saw. */
+  #destroySock(s: Socket, reset: boolean): void {
+    if (reset && typeof s.resetAndDestroy === 'function' && !s.connecting) s.resetAndDestroy();
+    else s.destroy();
+  }
+
+  #fail(code: BalancerErrorCode): void {
+    this.#closedBy ??= 'balancer';
+    this.#reason ??= code;
+    this.#abort(false);
+  }
+
+  /** Tear everything down now. `clientGone`: the client already closed. */
+  #abort(clientGone: boolean): void {
+    if (this.#phase === 'done') return;
+    if (this.#phase === 'queued') this.#dequeue('dequeued');
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const sock = this.#sock;
+    if (sock !== undefined && !sock.destroyed) sock.destroy();
+    if (this.#phase !== 'forwarding') {
+      // Not forwarding: the backend socket (if any) was still connecting and gets no 'close' we wait on.
+      this.#backendClosed = true;
+    }
+    if (!clientGone && !this.client.destroyed) this.client.destroy();
+    if (clientGone) this.#clientClosed = true;
+    this.#phase = this.#phase === 'forwarding' ? 'forwarding' : 'done';
+    if (this.#phase === 'done') this.#finish();
+    else this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (this.#phase === 'done' || !this.#clientClosed || !this.#backendClosed) return;
+    this.#phase = 'done';
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.#phase = 'done';
+    clearTimeout(this.#timer);
+    this.#held = [];
+    const slot = this.#slot;
+    this.#slot = undefined;
+    if (slot !== undefined) this.#env.pool.release(slot);
+    const e: ConnectionEndEvent = {
+      listener: this.#env.listener.name,
+      pool: this.#env.pool.name,
+      clientAddress: this.#clientAddress,
+      clientPort: this.#clientPort,
+      backend: this.#backend?.id,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      durationMs: performance.now() - this.#started,
+      closedBy: this.#closedBy ?? 'client',
+      reason: this.#reason ?? 'end',
+      attempts: this.#attempts,
+    };
+    if (this.#error !== undefined) e.error = this.#error;
+    this.#env.emit('connection-end', e);
+    this.#env.done(this);
+  }
+}

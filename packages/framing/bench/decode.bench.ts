@@ -1,0 +1,440 @@
+// Decoding throughput of @iolab/framing against its Node peers, on the same bytes, in the same process.
+//
+//   npm run bench -w @iolab/framing            (≈ 1–2 min)
+//   IOLAB_QUICK=1 npm run bench -w @iolab/framing   (< 40 s)
+//
+// Prints a Markdown table (median ops/s, MB/s, ±rme, ratio to the fastest peer of each scenario) and
+// writes the same numbers to <repo root>/reports/framing-bench.json. Targets are checked and reported
+// here, never in the test suite: the machine is shared and timing assertions would be noise.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { decodeStream, LengthFieldDecoder, LengthFieldEncoder, LineDecoder } from '@iolab/framing';
+import * as lp from 'it-length-prefixed';
+import lps from 'length-prefixed-stream';
+import split2 from 'split2';
+import { Bench } from 'tinybench';
+
+const QUICK = process.env.IOLAB_QUICK === '1';
+// Tasks of a scenario run interleaved, in ROUNDS short rounds with the order rotated each round, so a
+// burst of load from other processes (this machine is shared) hits all of them alike instead of one.
+const ROUNDS = QUICK ? 3 : 6;
+const TASK_MS = QUICK ? 600 : 2400; // per task, summed over the rounds
+const WARMUP_MS = QUICK ? 60 : 200;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+type Role = 'ours' | 'peer' | 'baseline';
+interface Row {
+  scenario: string;
+  task: string;
+  role: Role;
+  bytesPerOp: number;
+  opsPerSec: number;
+  mbPerSec: number;
+  rmePercent: number;
+  samples: number;
+  ratioToFastestPeer: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Inputs (built once; every task decodes exactly these bytes)
+
+function chunked(bytes: Uint8Array, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) {
+    // Each chunk owns its memory, as socket reads do.
+    out.push(Buffer.from(bytes.subarray(at, at + size)));
+  }
+  return out;
+}
+
+function varintStream(frameCount: number, frameSize: number): Buffer {
+  const encoder = new LengthFieldEncoder({ lengthFieldLength: 'varint' });
+  const payload = Buffer.alloc(frameSize, 0x5a);
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < frameCount; i++) parts.push(...encoder.encode(payload));
+  return Buffer.concat(parts);
+}
+
+const small = {
+  frames: 65_536,
+  chunks: chunked(varintStream(65_536, 64), 64 * KiB),
+};
+const large = {
+  frames: 16,
+  chunks: chunked(varintStream(16, MiB), 64 * KiB),
+};
+const tiny = {
+  frames: 1024,
+  chunks: chunked(varintStream(1024, 64), 1),
+};
+const lineText = Buffer.from(
+  Array.from(
+    { length: 50_000 },
+    (_, i) => `GET /item/${i} HTTP/1.1 host=example.org user-agent=bench ${i % 97}\n`,
+  ).join(''),
+);
+const lines = { frames: 50_000, chunks: chunked(lineText, 64 * KiB) };
+const longLine = { chunks: chunked(Buffer.concat([Buffer.alloc(MiB, 0x61), Buffer.from('\n')]), 16 * KiB) };
+
+const bytesOf = (chunks: Buffer[]) => chunks.reduce((n, c) => n + c.length, 0);
+
+// ---------------------------------------------------------------------------------------------------------
+// Decoding functions; each returns the number of frames it saw so the work cannot be optimised away.
+
+function oursVarint(chunks: Buffer[]): number {
+  const decoder = new LengthFieldDecoder({ lengthFieldLength: 'varint', maxFrameLength: 2 * MiB });
+  let n = 0;
+  for (let i = 0; i < chunks.length; i++) n += decoder.push(chunks[i]!).length;
+  decoder.end();
+  return n;
+}
+
+function itLengthPrefixed(chunks: Buffer[]): number {
+  let n = 0;
+  // Sync iterable in, sync generator out: the peer's fastest path. Its frames are Uint8ArrayLists (not
+  // made contiguous here, which flatters the peer for frames that span chunks).
+  for (const _frame of lp.decode(chunks, { maxDataLength: 2 * MiB })) n++;
+  return n;
+}
+
+async function lengthPrefixedStream(chunks: Buffer[]): Promise<number> {
+  let n = 0;
+  await pipeline(
+    Readable.from(chunks),
+    lps.decode({ allowEmpty: true }),
+    counter(() => n++),
+  );
+  return n;
+}
+
+async function oursStream(chunks: Buffer[]): Promise<number> {
+  let n = 0;
+  const decoder = new LengthFieldDecoder({ lengthFieldLength: 'varint', maxFrameLength: 2 * MiB });
+  await pipeline(
+    Readable.from(chunks),
+    decodeStream(decoder),
+    counter(() => n++),
+  );
+  return n;
+}
+
+function oursLines(chunks: Buffer[]): number {
+  const decoder = new LineDecoder({ maxFrameLength: 4 * MiB });
+  let n = 0;
+  for (let i = 0; i < chunks.length; i++) n += decoder.push(chunks[i]!).length;
+  decoder.end();
+  return n;
+}
+
+async function oursLinesStream(chunks: Buffer[]): Promise<number> {
+  let n = 0;
+  await pipeline(
+    Readable.from(chunks),
+    decodeStream(new LineDecoder({ maxFrameLength: 4 * MiB })),
+    counter(() => n++),
+  );
+  return n;
+}
+
+async function split2Lines(chunks: Buffer[]): Promise<number> {
+  let n = 0;
+  await pipeline(
+    Readable.from(chunks),
+    split2({ maxLength: 4 * MiB }),
+    counter(() => n++),
+  );
+  return n;
+}
+
+function counter(onFrame: () => void): Writable {
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 1024,
+    write(_frame, _encoding, callback) {
+      onFrame();
+      callback();
+    },
+  });
+}
+
+// The floor for large frames: gather each frame's 16 chunks into one exact-size buffer, nothing else.
+function memcpySet(chunks: Buffer[]): number {
+  const frameBytes = bytesOf(chunks) / large.frames;
+  let n = 0;
+  let frame = Buffer.allocUnsafeSlow(frameBytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    let from = 0;
+    while (from < chunk.length) {
+      const take = Math.min(chunk.length - from, frame.length - at);
+      frame.set(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take), at);
+      at += take;
+      from += take;
+      if (at === frame.length) {
+        n++;
+        frame = Buffer.allocUnsafeSlow(frameBytes);
+        at = 0;
+      }
+    }
+  }
+  return n;
+}
+
+function memcpyConcat(chunks: Buffer[]): number {
+  const frameBytes = bytesOf(chunks) / large.frames;
+  let n = 0;
+  let parts: Buffer[] = [];
+  let at = 0;
+  for (const chunk of chunks) {
+    let from = 0;
+    while (from < chunk.length) {
+      const take = Math.min(chunk.length - from, frameBytes - at);
+      parts.push(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take));
+      at += take;
+      from += take;
+      if (at === frameBytes) {
+        Buffer.concat(parts, frameBytes);
+        n++;
+        parts = [];
+        at = 0;
+      }
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface Scenario {
+  name: string;
+  chunks: Buffer[];
+  expectFrames?: number;
+  tasks: [string, Role, (chunks: Buffer[]) => number | Promise<number>][];
+  /** Minimum iterations per task per round (slow tasks: 1). */
+  iterations?: number;
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: '64 B varint frames, 64 KiB chunks',
+    chunks: small.chunks,
+    expectFrames: small.frames,
+    tasks: [
+      ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
+      ['it-length-prefixed (sync)', 'peer', itLengthPrefixed],
+      ['length-prefixed-stream', 'peer', lengthPrefixedStream],
+    ],
+  },
+  {
+    name: '1 MiB varint frames, 64 KiB chunks',
+    chunks: large.chunks,
+    expectFrames: large.frames,
+    tasks: [
+      ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
+      ['it-length-prefixed (sync)', 'peer', itLengthPrefixed],
+      ['length-prefixed-stream', 'peer', lengthPrefixedStream],
+      ['memcpy baseline (set)', 'baseline', memcpySet],
+      ['memcpy baseline (Buffer.concat)', 'baseline', memcpyConcat],
+    ],
+  },
+  {
+    name: '64 B varint frames, 1-byte chunks',
+    chunks: tiny.chunks,
+    expectFrames: tiny.frames,
+    tasks: [
+      ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
+      ['it-length-prefixed (sync)', 'peer', itLengthPrefixed],
+      ['length-prefixed-stream', 'peer', lengthPrefixedStream],
+    ],
+  },
+  {
+    name: 'lines (~70 B), 64 KiB chunks',
+    chunks: lines.chunks,
+    expectFrames: lines.frames,
+    tasks: [
+      ['@iolab/framing LineDecoder', 'ours', oursLines],
+      ['@iolab/framing decodeStream(LineDecoder)', 'ours', oursLinesStream],
+      ['split2', 'peer', split2Lines],
+    ],
+  },
+  {
+    name: 'stream adapter: 64 B varint frames, 64 KiB chunks',
+    chunks: small.chunks,
+    expectFrames: small.frames,
+    tasks: [
+      ['@iolab/framing decodeStream(LengthFieldDecoder)', 'ours', oursStream],
+      ['length-prefixed-stream', 'peer', lengthPrefixedStream],
+    ],
+  },
+  {
+    name: 'one 1 MiB line, 16 KiB chunks',
+    chunks: longLine.chunks,
+    expectFrames: 1,
+    iterations: 1,
+    tasks: [
+      ['@iolab/framing LineDecoder', 'ours', oursLines],
+      ['split2', 'peer', split2Lines],
+    ],
+  },
+];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const rows: Row[] = [];
+  for (const scenario of scenarios) {
+    const bytes = bytesOf(scenario.chunks);
+    for (const [task, , fn] of scenario.tasks) {
+      const frames = await fn(scenario.chunks);
+      if (scenario.expectFrames !== undefined && frames !== scenario.expectFrames) {
+        throw new Error(
+          `${scenario.name} / ${task}: decoded ${frames} frames, expected ${scenario.expectFrames}`,
+        );
+      }
+    }
+    const samples = new Map<string, number[]>(scenario.tasks.map(([task]) => [task, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const bench = new Bench({
+        time: TASK_MS / ROUNDS,
+        warmupTime: round === 0 ? WARMUP_MS : 0,
+        warmupIterations: round === 0 ? 2 : 0,
+        iterations: scenario.iterations ?? 3,
+      });
+      const order = scenario.tasks.map((_, i) => scenario.tasks[(i + round) % scenario.tasks.length]!);
+      for (const [task, , fn] of order) bench.add(task, () => fn(scenario.chunks));
+      if (round === 0) await bench.warmup();
+      await bench.run();
+      for (const [task] of order) {
+        const result = bench.getTask(task)!.result!;
+        if (result.error) throw result.error;
+        samples.get(task)!.push(...result.samples);
+      }
+    }
+    const measured = scenario.tasks.map(([task, role]) => {
+      const ms = samples.get(task)!;
+      const sorted = [...ms].sort((a, b) => a - b);
+      const medianMs = sorted[Math.floor(sorted.length / 2)]!;
+      const opsPerSec = 1000 / medianMs;
+      // Relative margin of error of the mean at 95 % (normal approximation), as tinybench reports it.
+      const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+      const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ms.length - 1));
+      const rme = ((1.96 * sd) / Math.sqrt(ms.length) / mean) * 100;
+      return { task, role, opsPerSec, rme, samples: ms.length };
+    });
+    const fastestPeer = Math.max(...measured.filter((m) => m.role === 'peer').map((m) => m.opsPerSec));
+    for (const m of measured) {
+      rows.push({
+        scenario: scenario.name,
+        task: m.task,
+        role: m.role,
+        bytesPerOp: bytes,
+        opsPerSec: m.opsPerSec,
+        mbPerSec: (m.opsPerSec * bytes) / 1e6,
+        rmePercent: m.rme,
+        samples: m.samples,
+        ratioToFastestPeer: Number.isFinite(fastestPeer) ? m.opsPerSec / fastestPeer : null,
+      });
+    }
+    process.stderr.write(`  measured: ${scenario.name}\n`);
+  }
+
+  const find = (scenario: string, task: string) =>
+    rows.find((r) => r.scenario === scenario && r.task === task)!;
+  const ratio = (a: Row, b: Row) => a.opsPerSec / b.opsPerSec;
+  const fastestPeerOf = (scenario: string) =>
+    rows
+      .filter((r) => r.scenario === scenario && r.role === 'peer')
+      .sort((a, b) => b.opsPerSec - a.opsPerSec)[0]!;
+  const large0 = scenarios[1]!.name;
+  const memcpy = [
+    find(large0, 'memcpy baseline (set)'),
+    find(large0, 'memcpy baseline (Buffer.concat)'),
+  ].sort((a, b) => b.opsPerSec - a.opsPerSec)[0]!;
+  const targets = [
+    {
+      target: '64 B varint frames: sync core ≥ 3× the fastest peer',
+      ratio: ratio(
+        find(scenarios[0]!.name, '@iolab/framing LengthFieldDecoder'),
+        fastestPeerOf(scenarios[0]!.name),
+      ),
+      threshold: 3,
+    },
+    {
+      target: 'lines: sync core ≥ 1.5× split2',
+      ratio: ratio(
+        find(scenarios[3]!.name, '@iolab/framing LineDecoder'),
+        find(scenarios[3]!.name, 'split2'),
+      ),
+      threshold: 1.5,
+    },
+    {
+      target: 'stream adapter faster than length-prefixed-stream',
+      ratio: ratio(
+        find(scenarios[4]!.name, '@iolab/framing decodeStream(LengthFieldDecoder)'),
+        find(scenarios[4]!.name, 'length-prefixed-stream'),
+      ),
+      threshold: 1,
+    },
+    {
+      target: `1 MiB frames at memcpy speed (≥ 0.8× ${memcpy.task})`,
+      ratio: ratio(find(large0, '@iolab/framing LengthFieldDecoder'), memcpy),
+      threshold: 0.8,
+    },
+  ].map((t) => ({ ...t, met: t.ratio >= t.threshold }));
+
+  const lines: string[] = [];
+  lines.push(
+    `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${QUICK ? 'quick' : 'full'} run; ` +
+      `ops/s are medians over ${ROUNDS} interleaved rounds; ±rme is the 95% margin of the mean.`,
+  );
+  lines.push('');
+  lines.push('| scenario | task | ops/s | MB/s | ±rme | samples | × fastest peer |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    lines.push(
+      `| ${r.scenario} | ${r.task} | ${fmt(r.opsPerSec)} | ${fmt(r.mbPerSec)} | ${r.rmePercent.toFixed(1)}% | ${r.samples} | ${
+        r.ratioToFastestPeer === null ? '—' : `${r.ratioToFastestPeer.toFixed(2)}×`
+      } |`,
+    );
+  }
+  lines.push('');
+  lines.push('| target | measured | met |');
+  lines.push('|---|---:|:---:|');
+  for (const t of targets) lines.push(`| ${t.target} | ${t.ratio.toFixed(2)}× | ${t.met ? 'yes' : 'NO'} |`);
+  console.log(lines.join('\n'));
+
+  const reportsDir = fileURLToPath(new URL('../../../reports/', import.meta.url));
+  mkdirSync(reportsDir, { recursive: true });
+  const file = `${reportsDir}framing-bench.json`;
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        benchmark: '@iolab/framing decode',
+        date: new Date().toISOString(),
+        node: process.version,
+        cpu: os.cpus()[0]?.model,
+        cpus: os.cpus().length,
+        quick: QUICK,
+        statistic: `median ops/s over ${ROUNDS} interleaved rounds; rme = 95% relative margin of error of the mean`,
+        rows,
+        targets,
+        elapsedSeconds: (Date.now() - started) / 1000,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nwrote ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function fmt(x: number): string {
+  if (x >= 100) return Math.round(x).toLocaleString('en-US');
+  return x.toFixed(x >= 10 ? 1 : 2);
+}
+
+await main();

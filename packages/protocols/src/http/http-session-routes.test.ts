@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_CPU_ROUNDS, DEFAULT_MAX_SLEEP_MS } from '../limits.js';
+import { ascii, drive, parseResponses, text } from '../test-session-driver.js';
+import { HttpServerSession } from './server-session.js';
+
+function one(request: string, options: { head?: boolean } = {}) {
+  const result = drive(new HttpServerSession(), [ascii(request)]);
+  const responses = parseResponses(result.bytes, { headRequests: options.head ?? false });
+  expect(responses).toHaveLength(1);
+  return { ...responses[0]!, closed: result.closed, work: result.work };
+}
+
+describe('HTTP routes', () => {
+  it('GET /plaintext answers Hello, World! as text/plain and keeps the connection', () => {
+    const r = one('GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/plain');
+    expect(r.headers['content-length']).toBe('13');
+    expect(r.headers.connection).toBeUndefined();
+    expect(text(r.body)).toBe('Hello, World!');
+    expect(r.closed).toBe(false);
+    expect(r.work.map((w) => w.op.kind)).toEqual(['plaintext']);
+  });
+
+  it('GET /json answers the TechEmpower JSON document', () => {
+    const r = one('GET /json HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(text(r.body))).toEqual({ message: 'Hello, World!' });
+  });
+
+  it('GET /cpu?n= answers the hex SHA-256 chain digest', () => {
+    let d: Buffer = Buffer.alloc(32);
+    for (let i = 0; i < 3; i++) d = createHash('sha256').update(d).digest();
+    const r = one('GET /cpu?n=3 HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(r.status).toBe(200);
+    expect(text(r.body)).toBe(d.toString('hex'));
+    expect(r.work[0]!.op).toEqual({ kind: 'cpu', rounds: 3 });
+    // First round is the well-known SHA-256 of 32 zero bytes.
+    expect(text(one('GET /cpu?n=1 HTTP/1.1\r\nHost: x\r\n\r\n').body)).toBe(
+      '66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925',
+    );
+  });
+
+  it('GET /sleep?ms= becomes a sleep op and an empty 200', () => {
+    const r = one('GET /sleep?ms=25 HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(r.status).toBe(200);
+    expect(r.body).toHaveLength(0);
+    expect(r.work[0]!.op).toEqual({ kind: 'sleep', ms: 25 });
+  });
+
+  it('POST /echo sends the body back, Content-Length and chunked alike', () => {
+    const cl = one('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
+    expect(text(cl.body)).toBe('hello');
+    expect(cl.headers['content-type']).toBe('application/octet-stream');
+    const chunked = one(
+      'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n',
+    );
+    expect(text(chunked.body)).toBe('abcde');
+  });
+
+  it('unknown path → 404, wrong method → 405 with Allow, connection kept', () => {
+    const nf = one('GET /nope HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(nf.status).toBe(404);
+    expect(nf.closed).toBe(false);
+    const na = one('DELETE /plaintext HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(na.status).toBe(405);
+    expect(na.headers.allow).toBe('GET, HEAD');
+    expect(one('GET /echo HTTP/1.1\r\nHost: x\r\n\r\n').headers.allow).toBe('POST');
+  });
+
+  it('query values outside their caps → 400 and the connection stays open', () => {
+    for (const target of [
+      `/cpu?n=${DEFAULT_MAX_CPU_ROUNDS + 1}`,
+      '/cpu?n=abc',
+      '/cpu',
+      '/cpu?n=-1',
+      `/sleep?ms=${DEFAULT_MAX_SLEEP_MS + 1}`,
+      '/sleep?ms=1.5',
+    ]) {
+      const r = one(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(r.status, target).toBe(400);
+      expect(r.closed, target).toBe(false);
+      expect(r.work, target).toHaveLength(0);
+    }
+    // At the cap is accepted (not run here: a million rounds is a second of CPU).
+    const atCap = new HttpServerSession().receive(
+      ascii(`GET /cpu?x=1&n=${DEFAULT_MAX_CPU_ROUNDS} HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    expect(atCap.work[0]!.op).toEqual({
+      kind: 'cpu',
+      rounds: DEFAULT_MAX_CPU_ROUNDS,
+    });
+  });
+
+  it('absolute-form targets route by their path', () => {
+    expect(text(one('GET http://example.test/plaintext HTTP/1.1\r\nHost: example.test\r\n\r\n').body)).toBe(
+      'Hello, World!',
+    );
+  });
+
+  it('HEAD gets the GET headers and no body', () => {
+    const r = one('HEAD /plaintext HTTP/1.1\r\nHost: x\r\n\r\n', { head: true });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-length']).toBe('13');
+    expect(r.body).toHaveLength(0);
+  });
+
+  it('Connection: close → response says close and the session closes', () => {
+    const r = one('GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(r.headers.connection).toBe('close');
+    expect(r.closed).toBe(true);
+  });
+
+  it('HTTP/1.0 closes by default and keeps alive when asked', () => {
+    const plain = one('GET /plaintext HTTP/1.0\r\n\r\n');
+    expect(plain.headers.connection).toBe('close');
+    expect(plain.closed).toBe(true);
+    const ka = one('GET /plaintext HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n');
+    expect(ka.headers.connection).toBe('keep-alive');
+    expect(ka.closed).toBe(false);
+  });
+});

@@ -1,0 +1,450 @@
+/**
+ * An incremental HTTP/1.1 request parser: no networking code at all (h11's rule).
+ *
+ * Why our own and not llhttp or http-parser-js: the same parser must run unchanged in a blocking worker
+ * thread (BIO), a piscina thread and the event loop. llhttp is only reachable through `node:http`, which
+ * wants to own the socket, and a worker thread cannot own one. http-parser-js runs anywhere but reports
+ * through callbacks and its own limits; we need a parser that returns "need more data" instead of calling
+ * back, that enforces exactly our named caps, and that says which of 400 / 413 / 414 / 431 / 501 / 505 a
+ * failure means and at which connection byte. It is small, strict (CRLF only, no obs-fold, no CL+TE), and
+ * fuzzed plus differential-tested against http-parser-js in `http-parser-*.test.ts`.
+ *
+ * Contract (Netty's `ByteToMessageDecoder`): `next(input)` either returns one request and consumes its
+ * bytes, or returns `need-more` having consumed only what it fully understood. It never rescans: the line
+ * scan resumes at `#scanFrom`, so N bytes pushed in any chunking cost O(N).
+ *
+ *   request-line ─► headers ─┬─► (no body) ──────────────────────────────────► request
+ *                            ├─► body-length ──────────────────────────────────► request
+ *                            └─► chunk-size ─► chunk-data ─► chunk-data-end ─┐
+ *                                   ▲   └─(size 0)─► trailers ─► request     │
+ *                                   └────────────────────────────────────────┘
+ */
+
+import { HttpProtocolError, httpBadRequest } from '../errors.js';
+import type { InputBuffer } from '../input-buffer.js';
+import type { ResolvedLimits } from '../limits.js';
+
+export interface ParsedRequest {
+  readonly method: string;
+  /** The request-target exactly as sent (origin-form, absolute-form, `*`). */
+  readonly target: string;
+  readonly version: '1.0' | '1.1';
+  /** Field names lower-cased, values with surrounding whitespace trimmed, in arrival order. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Uint8Array;
+  /** Whether the connection stays open after the response (version default and `Connection`). */
+  readonly keepAlive: boolean;
+}
+
+export type ParseStep =
+  | { readonly kind: 'need-more' }
+  /** Headers asked `Expect: 100-continue` and a body follows: the client may wait for `100 Continue`. */
+  | { readonly kind: 'continue' }
+  | { readonly kind: 'request'; readonly request: ParsedRequest }
+  | { readonly kind: 'error'; readonly error: HttpProtocolError };
+
+const NEED_MORE: ParseStep = { kind: 'need-more' };
+const CONTINUE: ParseStep = { kind: 'continue' };
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const EMPTY_BODY = new Uint8Array(0);
+
+/** tchar per RFC 9110 §5.6.2: what a method or a field name may contain. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/** field-vchar / SP / HTAB / obs-text: anything but CTLs (incl. CR, LF, NUL) and DEL. */
+function isFieldValueByte(c: number): boolean {
+  return c === HTAB || (c >= 0x20 && c !== 0x7f);
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Bytes already validated as single-byte chars; latin1 keeps obs-text bytes 1:1. */
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let i = from; i < to; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+type State =
+  | 'request-line'
+  | 'headers'
+  | 'body-length'
+  | 'chunk-size'
+  | 'chunk-data'
+  | 'chunk-data-end'
+  | 'trailers'
+  | 'failed';
+
+export class HttpRequestParser {
+  readonly #limits: ResolvedLimits;
+  #state: State = 'request-line';
+  /** Live index where the search for LF resumes: bytes before it hold no LF. */
+  #scanFrom = 0;
+
+  // Per-request state, reset by #reset().
+  #method = '';
+  #target = '';
+  #version: '1.0' | '1.1' = '1.1';
+  #headers: [string, string][] = [];
+  #headerBytes = 0;
+  /** Header plus trailer fields seen; trailers are counted but not kept. */
+  #fieldCount = 0;
+  #body: Uint8Array = EMPTY_BODY;
+  #bodyFilled = 0;
+  #chunks: Uint8Array[] = [];
+  #chunkedTotal = 0;
+  #chunkRemaining = 0;
+  #keepAlive = true;
+  #expectContinue = false;
+
+  constructor(limits: ResolvedLimits) {
+    this.#limits = limits;
+  }
+
+  /** Between requests: together with an empty input buffer, nothing is half-read. */
+  get betweenRequests(): boolean {
+    return this.#state === 'request-line';
+  }
+
+  next(input: InputBuffer): ParseStep {
+    for (;;) {
+      switch (this.#state) {
+        case 'request-line': {
+          const end = this.#findLineEnd(input, this.#limits.maxRequestLineBytes, 'request-line');
+          if (typeof end !== 'number') return end;
+          if (end === 0) {
+            // RFC 9112 §2.2: ignore empty lines before a request line (clients left over from a POST).
+            input.consume(2);
+            continue;
+          }
+          const failure = this.#parseRequestLine(input.view(0, end), input.offset);
+          if (failure) return this.#fail(failure);
+          input.consume(end + 2);
+          this.#state = 'headers';
+          continue;
+        }
+        case 'headers':
+        case 'trailers': {
+          // Each field line costs its bytes plus CRLF; the blank line ending the section is free.
+          const budget = Math.max(0, this.#limits.maxHeaderBytes - this.#headerBytes - 2);
+          const end = this.#findLineEnd(input, budget, 'headers');
+          if (typeof end !== 'number') return end;
+          if (end === 0) {
+            input.consume(2);
+            if (this.#state === 'trailers') return this.#emit(this.#joinChunks());
+            const framing = this.#startBody(input.offset);
+            if (framing instanceof HttpProtocolError) return this.#fail(framing);
+            if (framing === 'none') return this.#emit(EMPTY_BODY);
+            if (this.#expectContinue) return CONTINUE;
+            continue;
+          }
+          const failure = this.#parseFieldLine(input.view(0, end), input.offset, this.#state === 'headers');
+          if (failure) return this.#fail(failure);
+          this.#headerBytes += end + 2;
+          input.consume(end + 2);
+          continue;
+        }
+        case 'body-length': {
+          const n = Math.min(input.length, this.#body.length - this.#bodyFilled);
+          if (n > 0) {
+            this.#body.set(input.view(0, n), this.#bodyFilled);
+            this.#bodyFilled += n;
+            input.consume(n);
+          }
+          if (this.#bodyFilled < this.#body.length) return NEED_MORE;
+          return this.#emit(this.#body);
+        }
+        case 'chunk-size': {
+          const end = this.#findLineEnd(input, this.#limits.maxChunkLineBytes, 'chunk-size');
+          if (typeof end !== 'number') return end;
+          const failure = this.#parseChunkSize(input.view(0, end), input.offset);
+          if (failure) return this.#fail(failure);
+          input.consume(end + 2);
+          continue;
+        }
+        case 'chunk-data': {
+          const n = Math.min(input.length, this.#chunkRemaining);
+          if (n > 0) {
+            this.#chunks.push(input.view(0, n).slice());
+            this.#chunkRemaining -= n;
+            input.consume(n);
+          }
+          if (this.#chunkRemaining > 0) return NEED_MORE;
+          this.#state = 'chunk-data-end';
+          continue;
+        }
+        case 'chunk-data-end': {
+          if (input.length < 2) {
+            if (input.length === 1 && input.at(0) !== CR) {
+              return this.#fail(httpBadRequest('chunk data not followed by CRLF', input.offset));
+            }
+            return NEED_MORE;
+          }
+          if (input.at(0) !== CR || input.at(1) !== LF) {
+            return this.#fail(httpBadRequest('chunk data not followed by CRLF', input.offset));
+          }
+          input.consume(2);
+          this.#state = 'chunk-size';
+          continue;
+        }
+        case 'failed':
+          return NEED_MORE;
+      }
+    }
+  }
+
+  /**
+   * Live index of the CR of the first CRLF, or a step to return. Enforces `limit` on the line (CRLF
+   * excluded) before the line is complete, so a peer cannot make us buffer past a cap by never sending LF.
+   */
+  #findLineEnd(
+    input: InputBuffer,
+    limit: number,
+    what: 'request-line' | 'headers' | 'chunk-size',
+  ): number | ParseStep {
+    const lf = input.indexOf(LF, this.#scanFrom);
+    if (lf === -1) {
+      // A CR may be the last byte of a line whose LF is still in flight: allow limit + 1 buffered bytes.
+      if (input.length > limit + 1) return this.#fail(this.#tooLong(what, input.offset + limit));
+      this.#scanFrom = input.length;
+      return NEED_MORE;
+    }
+    this.#scanFrom = 0;
+    if (lf === 0 || input.at(lf - 1) !== CR) return this.#fail(httpBadRequest('bare LF', input.offset + lf));
+    const end = lf - 1;
+    if (end > limit) return this.#fail(this.#tooLong(what, input.offset + limit));
+    return end;
+  }
+
+  #tooLong(what: 'request-line' | 'headers' | 'chunk-size', offset: number): HttpProtocolError {
+    if (what === 'request-line') {
+      // RFC 9110 §15.5.15: a request-target longer than the server will parse MUST get 414.
+      return new HttpProtocolError('IOLAB_HTTP_URI_TOO_LONG', 414, 'request line too long', offset);
+    }
+    if (what === 'headers') {
+      return new HttpProtocolError('IOLAB_HTTP_HEADERS_TOO_LARGE', 431, 'header section too large', offset);
+    }
+    return httpBadRequest('chunk-size line too long', offset);
+  }
+
+  #parseRequestLine(line: Uint8Array, base: number): HttpProtocolError | undefined {
+    let i = 0;
+    while (i < line.length && TCHAR[line[i]!] === 1) i++;
+    if (i === 0 || line[i] !== SP) return httpBadRequest('malformed method', base + i);
+    const methodEnd = i++;
+    const targetStart = i;
+    while (i < line.length && line[i]! > SP && line[i]! < 0x7f) i++;
+    if (i === targetStart || line[i] !== SP) return httpBadRequest('malformed request-target', base + i);
+    const targetEnd = i++;
+    const v = line.subarray(i);
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
+    const wellFormed =
+      v.length === 8 &&
+      v[0] === 0x48 &&
+      v[1] === 0x54 &&
+      v[2] === 0x54 &&
+      v[3] === 0x50 &&
+      v[4] === 0x2f &&
+      v[5]! >= 0x30 &&
+      v[5]! <= 0x39 &&
+      v[6] === 0x2e &&
+      v[7]! >= 0x30 &&
+      v[7]! <= 0x39;
+    if (!wellFormed) return httpBadRequest('malformed HTTP-version', base + i);
+    if (v[5] !== 0x31) {
+      return new HttpProtocolError(
+        'IOLAB_HTTP_VERSION_NOT_SUPPORTED',
+        505,
+        'only HTTP/1.x is served',
+        base + i + 5,
+      );
+    }
+    // RFC 9110 §2.5: a higher 1.x minor is answered as 1.1.
+    this.#version = v[7] === 0x30 ? '1.0' : '1.1';
+    this.#method = latin1(line, 0, methodEnd);
+    this.#target = latin1(line, targetStart, targetEnd);
+    return undefined;
+  }
+
+  #parseFieldLine(line: Uint8Array, base: number, isHeader: boolean): HttpProtocolError | undefined {
+    if (line[0] === SP || line[0] === HTAB) {
+      // RFC 9112 §5.2: obs-fold may be rejected; accepting it is a request-smuggling vector.
+      return httpBadRequest('obsolete line folding', base);
+    }
+    let i = 0;
+    while (i < line.length && TCHAR[line[i]!] === 1) i++;
+    if (i === 0 || line[i] !== 0x3a) {
+      // Covers "Name : v" too: RFC 9112 §5.1 says whitespace before the colon MUST get 400.
+      return httpBadRequest('malformed header field name', base + i);
+    }
+    const nameEnd = i++;
+    for (let j = i; j < line.length; j++) {
+      if (!isFieldValueByte(line[j]!)) return httpBadRequest('invalid byte in header value', base + j);
+    }
+    let from = i;
+    let to = line.length;
+    while (from < to && (line[from] === SP || line[from] === HTAB)) from++;
+    while (to > from && (line[to - 1] === SP || line[to - 1] === HTAB)) to--;
+    if (++this.#fieldCount > this.#limits.maxHeaderCount) {
+      return new HttpProtocolError('IOLAB_HTTP_HEADERS_TOO_LARGE', 431, 'too many header fields', base);
+    }
+    // Trailers count against the same budget but are dropped: nothing we serve reads them.
+    if (isHeader) this.#headers.push([latin1(line, 0, nameEnd).toLowerCase(), latin1(line, from, to)]);
+    return undefined;
+  }
+
+  /** After the header section: decide the body framing (RFC 9112 §6.3) and connection persistence. */
+  #startBody(offset: number): HttpProtocolError | 'none' | 'body' {
+    let hosts = 0;
+    const lengths: string[] = [];
+    const codings: string[] = [];
+    let close = false;
+    let keepAliveToken = false;
+    let expectContinue = false;
+    for (const [name, value] of this.#headers) {
+      if (name === 'host') hosts++;
+      else if (name === 'expect') expectContinue = value.toLowerCase() === '100-continue';
+      else if (name === 'content-length') lengths.push(...value.split(','));
+      else if (name === 'transfer-encoding') codings.push(...value.split(','));
+      else if (name === 'connection') {
+        for (const token of value.split(',')) {
+          const t = token.trim().toLowerCase();
+          if (t === 'close') close = true;
+          else if (t === 'keep-alive') keepAliveToken = true;
+        }
+      }
+    }
+    // RFC 9112 §3.2: a 1.1 request without exactly one Host MUST get 400 (Node does the same).
+    if (hosts > 1 || (hosts === 0 && this.#version === '1.1')) {
+      return httpBadRequest(hosts > 1 ? 'more than one Host' : 'missing Host', offset);
+    }
+    this.#keepAlive = !close && (this.#version === '1.1' || keepAliveToken);
+    // RFC 9110 §10.1.1: a 1.0 client cannot have meant it.
+    this.#expectContinue = expectContinue && this.#version === '1.1';
+
+    if (codings.length > 0) {
+      if (lengths.length > 0) {
+        // RFC 9112 §6.1 allows TE to win, but CL+TE is the classic smuggling pair: refuse it outright.
+        return httpBadRequest('both Content-Length and Transfer-Encoding', offset);
+      }
+      if (this.#version === '1.0') return httpBadRequest('Transfer-Encoding in an HTTP/1.0 request', offset);
+      const list = codings.map((c) => c.trim().toLowerCase()).filter((c) => c.length > 0);
+      if (list.length === 0 || list.at(-1) !== 'chunked') {
+        return httpBadRequest('Transfer-Encoding must end with chunked', offset);
+      }
+      if (list.length > 1) {
+        return new HttpProtocolError(
+          'IOLAB_HTTP_NOT_IMPLEMENTED',
+          501,
+          `unsupported transfer coding ${list[0]}`,
+          offset,
+        );
+      }
+      this.#state = 'chunk-size';
+      return 'body';
+    }
+
+    if (lengths.length > 0) {
+      const first = lengths[0]!.trim();
+      for (const l of lengths) {
+        if (l.trim() !== first) return httpBadRequest('conflicting Content-Length values', offset);
+      }
+      if (!/^[0-9]+$/.test(first)) return httpBadRequest('malformed Content-Length', offset);
+      const length = first.length > 15 ? Number.POSITIVE_INFINITY : Number(first);
+      if (length > this.#limits.maxBodyBytes) {
+        return new HttpProtocolError(
+          'IOLAB_HTTP_BODY_TOO_LARGE',
+          413,
+          `body of ${first} bytes over ${this.#limits.maxBodyBytes}`,
+          offset,
+        );
+      }
+      if (length > 0) {
+        this.#body = new Uint8Array(length);
+        this.#bodyFilled = 0;
+        this.#state = 'body-length';
+        return 'body';
+      }
+    }
+    return 'none';
+  }
+
+  #parseChunkSize(line: Uint8Array, base: number): HttpProtocolError | undefined {
+    let i = 0;
+    while (i < line.length && isHexDigit(line[i]!)) i++;
+    if (i === 0) return httpBadRequest('malformed chunk size', base);
+    // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): we skip it, but only over sane bytes.
+    let j = i;
+    while (j < line.length && (line[j] === SP || line[j] === HTAB)) j++;
+    if (j < line.length && line[j] !== 0x3b) return httpBadRequest('malformed chunk extension', base + j);
+    for (let k = j; k < line.length; k++) {
+      if (!isFieldValueByte(line[k]!)) return httpBadRequest('invalid byte in chunk extension', base + k);
+    }
+    // 13 hex digits already exceed any cap we would accept; stop before floats lose integers.
+    const size = i > 13 ? Number.POSITIVE_INFINITY : Number.parseInt(latin1(line, 0, i), 16);
+    if (this.#chunkedTotal + size > this.#limits.maxBodyBytes) {
+      return new HttpProtocolError(
+        'IOLAB_HTTP_BODY_TOO_LARGE',
+        413,
+        `chunked body over ${this.#limits.maxBodyBytes} bytes`,
+        base,
+      );
+    }
+    this.#chunkedTotal += size;
+    if (size === 0) {
+      this.#state = 'trailers';
+    } else {
+      this.#chunkRemaining = size;
+      this.#state = 'chunk-data';
+    }
+    return undefined;
+  }
+
+  #joinChunks(): Uint8Array {
+    if (this.#chunks.length === 1) return this.#chunks[0]!;
+    const body = new Uint8Array(this.#chunkedTotal);
+    let at = 0;
+    for (const c of this.#chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
+    return body;
+  }
+
+  #emit(body: Uint8Array): ParseStep {
+    const request: ParsedRequest = {
+      method: this.#method,
+      target: this.#target,
+      version: this.#version,
+      headers: this.#headers,
+      body,
+      keepAlive: this.#keepAlive,
+    };
+    this.#state = 'request-line';
+    this.#headers = [];
+    this.#headerBytes = 0;
+    this.#fieldCount = 0;
+    this.#body = EMPTY_BODY;
+    this.#bodyFilled = 0;
+    this.#chunks = [];
+    this.#chunkedTotal = 0;
+    this.#chunkRemaining = 0;
+    this.#keepAlive = true;
+    this.#expectContinue = false;
+    return { kind: 'request', request };
+  }
+
+  #fail(error: HttpProtocolError): ParseStep {
+    this.#state = 'failed';
+    return { kind: 'error', error };
+  }
+}

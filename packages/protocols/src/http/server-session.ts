@@ -1,0 +1,232 @@
+/**
+ * The server side of one HTTP/1.1 connection, sans-I/O: no socket, timer or thread (h11's `Connection`).
+ *
+ *   receive(bytes) ─► HttpRequestParser ─► route() ─┬─► Work {id, op} ──► model runs it ─► complete(id)
+ *                                                   └─► 400/404/405 now          │
+ *                         ResponseQueue (request order) ◄────────────────────────┘
+ *                                   │
+ *                                   └─► { send: bytes, close }
+ *
+ * Every routed request, even `/plaintext`, becomes `Work`, so each model decides where handlers run
+ * (inline, in a pool thread): a pool in per-request mode really runs `/plaintext` in the pool.
+ *
+ * Close rules: a request with `Connection: close` (or HTTP/1.0 without keep-alive) is the last one read;
+ * a protocol error queues its 4xx behind the in-flight responses and is the last one sent; `peerEnded()`
+ * answers what is in flight, then closes. Whatever arrives after the last request is discarded unread.
+ */
+
+import type { HttpProtocolError } from '../errors.js';
+import { InputBuffer } from '../input-buffer.js';
+import { type ResolvedLimits, resolveLimits, type SessionLimits } from '../limits.js';
+import { JSON_BODY, PLAINTEXT_BODY } from '../operations.js';
+import { ResponseQueue } from '../response-queue.js';
+import type { Operation, OperationResult, ServerSession, SessionOutput, Work } from '../session.js';
+import { HttpRequestParser } from './request-parser.js';
+import {
+  CONTINUE_RESPONSE,
+  type ConnectionHeader,
+  writeResponse,
+  writeTextResponse,
+} from './response-writer.js';
+import { route } from './routes.js';
+
+interface SlotContext {
+  readonly kind: Operation['kind'] | 'fixed';
+  readonly connection: ConnectionHeader;
+  readonly head: boolean;
+}
+
+const FIXED: SlotContext = { kind: 'fixed', connection: undefined, head: false };
+const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: [], send: [], close: true });
+const encoder = new TextEncoder();
+
+const PLAINTEXT_BYTES = encoder.encode(PLAINTEXT_BODY);
+const JSON_BYTES = encoder.encode(JSON_BODY);
+/** Finished bytes of the two TechEmpower responses per connection header: they are most of a benchmark. */
+const staticResponses = new Map<string, Uint8Array[]>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hex(bytes: Uint8Array): Uint8Array {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return encoder.encode(s);
+}
+
+/** A 503 with `Connection: close`: what a server at capacity writes before closing (see `refusalBytes`). */
+export function httpRefusal(): Uint8Array {
+  return writeTextResponse(503, 'server at capacity', 'close')[0]!;
+}
+
+export class HttpServerSession implements ServerSession {
+  readonly #limits: ResolvedLimits;
+  readonly #parser: HttpRequestParser;
+  readonly #input = new InputBuffer();
+  readonly #queue = new ResponseQueue<SlotContext>();
+  /** No more requests will be read (close requested, protocol error, peer ended). */
+  #readingDone = false;
+  /** The peer sent FIN: close once the complete requests still buffered are answered. */
+  #peerEnded = false;
+  /** The last parse attempt stopped for want of bytes (not for the pipeline cap). */
+  #needMore = false;
+  #closed = false;
+
+  constructor(limits?: SessionLimits) {
+    this.#limits = resolveLimits(limits);
+    this.#parser = new HttpRequestParser(this.#limits);
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Input bytes held unparsed (a partial line, or input waiting while paused): for a model's stats. */
+  get bufferedBytes(): number {
+    return this.#input.length;
+  }
+
+  /** True while parsing is paused at `maxPipelineDepth`: a model that can stop reading should. */
+  get inputPaused(): boolean {
+    return !this.#readingDone && this.#queue.length >= this.#limits.maxPipelineDepth;
+  }
+
+  receive(chunk: Uint8Array): SessionOutput {
+    if (this.#closed) return CLOSED_OUTPUT;
+    const work: Work[] = [];
+    const send: Uint8Array[] = [];
+    if (!this.#readingDone && !this.#peerEnded) {
+      this.#input.append(chunk);
+      this.#advance(work, send);
+      if (!this.#closed && this.inputPaused && this.#input.length > this.#limits.maxPausedInputBytes) {
+        // The model kept reading past our pause: answer what we have, then refuse and close.
+        this.#stopReading();
+        this.#queue.pushReady(
+          FIXED,
+          writeTextResponse(503, 'IOLAB_PIPELINE_TOO_DEEP: input over maxPausedInputBytes', 'close'),
+          true,
+        );
+        this.#advance(work, send);
+      }
+    }
+    return { work, send, close: this.#closed };
+  }
+
+  complete(id: number, result: OperationResult): SessionOutput {
+    const ctx = this.#queue.contextOf(id);
+    let bytes: Uint8Array[];
+    const isStatic =
+      result.ok &&
+      ((ctx.kind === 'plaintext' && sameBytes(result.body, PLAINTEXT_BYTES)) ||
+        (ctx.kind === 'json' && sameBytes(result.body, JSON_BYTES)));
+    const key = isStatic ? `${ctx.kind}|${ctx.connection}|${ctx.head}` : '';
+    const cached = isStatic ? staticResponses.get(key) : undefined;
+    if (cached) {
+      bytes = cached;
+    } else if (result.ok) {
+      const body = ctx.kind === 'cpu' ? hex(result.body) : result.body;
+      const contentType = ctx.kind === 'cpu' ? 'text/plain' : result.contentType;
+      bytes = writeResponse({
+        status: 200,
+        contentType,
+        body,
+        connection: ctx.connection,
+        omitBody: ctx.head,
+      });
+    } else {
+      bytes = writeTextResponse(result.status, result.message, ctx.connection, { omitBody: ctx.head });
+    }
+    if (isStatic && !cached) staticResponses.set(key, bytes);
+    this.#queue.fill(id, bytes);
+    const work: Work[] = [];
+    const send: Uint8Array[] = [];
+    this.#advance(work, send);
+    return { work, send, close: this.#closed };
+  }
+
+  peerEnded(): SessionOutput {
+    if (this.#closed) return CLOSED_OUTPUT;
+    // Complete requests still buffered (paused at the pipeline cap) are answered; a half-received one is
+    // dropped, as the peer can no longer finish it.
+    this.#peerEnded = true;
+    const work: Work[] = [];
+    const send: Uint8Array[] = [];
+    this.#advance(work, send);
+    return { work, send, close: this.#closed };
+  }
+
+  #pump(work: Work[], send: Uint8Array[]): void {
+    while (!this.#readingDone && this.#queue.length < this.#limits.maxPipelineDepth) {
+      const step = this.#parser.next(this.#input);
+      this.#needMore = step.kind === 'need-more';
+      if (step.kind === 'need-more') return;
+      if (step.kind === 'continue') {
+        // Only when nothing is queued ahead (an interim reply must not jump the line) and the body has not
+        // started arriving anyway; otherwise the client's own timeout sends the body (RFC 9110 §10.1.1).
+        if (this.#queue.length === 0 && this.#input.length === 0) send.push(CONTINUE_RESPONSE);
+        continue;
+      }
+      if (step.kind === 'error') {
+        this.#fail(step.error);
+        return;
+      }
+      const request = step.request;
+      if (!request.keepAlive) this.#stopReading();
+      const connection: ConnectionHeader = !request.keepAlive
+        ? 'close'
+        : request.version === '1.0'
+          ? 'keep-alive'
+          : undefined;
+      const head = request.method === 'HEAD';
+      const decision = route(request.method, request.target, request.body, this.#limits);
+      if (decision.kind === 'response') {
+        const bytes = writeTextResponse(decision.status, decision.text, connection, {
+          ...(decision.allow === undefined ? {} : { allow: decision.allow }),
+          omitBody: head,
+        });
+        this.#queue.pushReady(FIXED, bytes, connection === 'close');
+      } else {
+        const id = this.#queue.pushWaiting(
+          { kind: decision.op.kind, connection, head },
+          connection === 'close',
+        );
+        work.push({ id, op: decision.op });
+      }
+    }
+  }
+
+  #fail(error: HttpProtocolError): void {
+    this.#stopReading();
+    this.#queue.pushReady(
+      FIXED,
+      writeTextResponse(error.status, `${error.code}: ${error.message}`, 'close'),
+      true,
+    );
+  }
+
+  #stopReading(): void {
+    this.#readingDone = true;
+    this.#input.discardAll();
+  }
+
+  /**
+   * Alternates sending the ready head of the line and parsing more requests until neither makes progress:
+   * a freed slot may unpause parsing, and newly parsed 404s may be sendable at once.
+   */
+  #advance(work: Work[], send: Uint8Array[]): void {
+    for (;;) {
+      if (this.#queue.drain(send)) {
+        this.#closed = true;
+        return;
+      }
+      const before = this.#queue.length;
+      this.#pump(work, send);
+      if (this.#queue.length === before) break;
+    }
+    if (this.#peerEnded && this.#queue.length === 0 && (this.#readingDone || this.#needMore))
+      this.#closed = true;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The lifecycle every server model shares, owned once (as undici's DispatcherBase owns close/destroy for
+ * every dispatcher): listen, accept, track connections, refuse, drain, force-close, count. A model fills
+ * in one hook, `serve(connection)` — how a connection's session is run — plus, if it has threads,
+ * `threadStats()` and `stopThreads()`.
+ *
+ *   start() ──► listening ──close(deadline)──► draining ──all connections gone──► stopThreads ──► closed
+ *                                                  └────────deadline passed: destroy the rest───┘
+ */
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type ProtocolName, refusalBytes } from '@iolab/protocols';
+import { InvalidServerOptionError } from './errors.js';
+import { SharedCounters } from './shared-counters.js';
+import { closeAfterFlush } from './socket-close.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+/** How long `close()` lets in-flight requests finish before destroying what is left. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** Kernel accept queue; 511 is Node's own default and what `somaxconn` allows on most Linux hosts. */
+export const DEFAULT_BACKLOG = 511;
+
+const PROTOCOLS: readonly ProtocolName[] = ['http', 'echo-lp', 'echo-line'];
+
+export interface ServerOptions {
+  readonly protocol: ProtocolName;
+  readonly host?: string;
+  /** 0 (default) lets the kernel pick; read the port from `address`. */
+  readonly port?: number;
+  readonly backlog?: number;
+  /** Default deadline for `close()`. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface ServerStats {
+  /** Open connections now, and the most ever open at once. */
+  readonly connections: number;
+  readonly peakConnections: number;
+  /** Threads that run handlers (the loop's one thread, bio's per-connection threads, the pool's threads). */
+  readonly threadsAlive: number;
+  readonly threadsPeak: number;
+  /** Work accepted but waiting for a thread (pool); 0 for models without a queue. */
+  readonly queueLength: number;
+  /** Operations answered (one per HTTP request or framed request that reached the application). */
+  readonly requests: number;
+  /** Socket errors, failed operations and crashed handlers. */
+  readonly errors: number;
+  /** Connections turned away at a cap (`maxThreads`, full queue). */
+  readonly refused: number;
+  readonly rssBytes: number;
+}
+
+export interface RunningServer {
+  readonly address: AddressInfo;
+  /** Stops accepting, lets in-flight requests finish within `deadlineMs`, then destroys what is left. */
+  close(deadlineMs?: number): Promise<void>;
+  stats(): ServerStats;
+}
+
+export interface ThreadStats {
+  readonly alive: number;
+  readonly peak: number;
+  readonly queue: number;
+}
+
+/** One accepted connection as the model sees it. */
+export interface Connection {
+  readonly id: number;
+  readonly socket: Socket;
+  /** Set by the model: finish at the next request boundary and close. The default closes at once. */
+  drain: () => void;
+}
+
+export abstract class ServerBase {
+  protected readonly protocol: ProtocolName;
+  protected readonly counters = new SharedCounters();
+  readonly #host: string;
+  readonly #port: number;
+  readonly #backlog: number;
+  readonly #drainTimeoutMs: number;
+  readonly #connections = new Set<Connection>();
+  #server: Server | undefined;
+  #peakConnections = 0;
+  #refused = 0;
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+  #allGone: (() => void) | undefined;
+
+  constructor(options: ServerOptions) {
+    if (!PROTOCOLS.includes(options.protocol)) {
+      throw new InvalidServerOptionError('protocol', options.protocol, PROTOCOLS.join(' | '));
+    }
+    this.protocol = options.protocol;
+    this.#host = options.host ?? DEFAULT_HOST;
+    this.#port = checkIntegerOption('port', options.port ?? 0, 0, 65535);
+    this.#backlog = checkIntegerOption('backlog', options.backlog ?? DEFAULT_BACKLOG, 1, 65535);
+    this.#drainTimeoutMs = checkIntegerOption('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, 3_600_000);
+  }
+
+  /** Runs one connection's session until it ends. Called once per accepted (not refused) connection. */
+  protected abstract serve(connection: Connection): void;
+
+  /** The main thread is the only thread unless a model says otherwise. */
+  protected threadStats(): ThreadStats {
+    return { alive: 1, peak: 1, queue: 0 };
+  }
+
+  /** Called after every connection is gone (or was destroyed at the deadline). */
+  protected async stopThreads(): Promise<void> {}
+
+  protected get isClosing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Counts work turned away at a cap without a connection to close (pool request mode's 503s). */
+  protected noteRefusal(): void {
+    this.#refused++;
+  }
+
+  /** Turns a connection away at a cap: HTTP gets a 503, framed protocols a plain close. */
+  protected refuse(socket: Socket): void {
+    this.noteRefusal();
+    const bytes = refusalBytes(this.protocol);
+    if (bytes.length > 0 && !socket.destroyed) socket.write(bytes);
+    closeAfterFlush(socket);
+  }
+
+  async start(): Promise<RunningServer> {
+    if (this.#server !== undefined) throw new Error('start() called twice');
+    // allowHalfOpen: a peer's FIN ends its requests, not our answers to them.
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = server;
+    server.listen({ host: this.#host, port: this.#port, backlog: this.#backlog });
+    await once(server, 'listening');
+    const address = server.address() as AddressInfo;
+    return {
+      address,
+      close: (deadlineMs) => this.#close(deadlineMs ?? this.#drainTimeoutMs),
+      stats: () => this.#stats(),
+    };
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const connection: Connection = { id: this.#nextId++, socket, drain: () => closeAfterFlush(socket) };
+    this.#connections.add(connection);
+    this.#peakConnections = Math.max(this.#peakConnections, this.#connections.size);
+    socket.on('error', () => this.counters.addErrors());
+    socket.once('close', () => {
+      this.#connections.delete(connection);
+      if (this.#connections.size === 0) this.#allGone?.();
+    });
+    this.serve(connection);
+  }
+
+  #close(deadlineMs: number): Promise<void> {
+    this.#closing ??= this.#drainAndClose(deadlineMs);
+    return this.#closing;
+  }
+
+  async #drainAndClose(deadlineMs: number): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const allGone = new Promise<void>((resolve) => {
+      this.#allGone = resolve;
+      if (this.#connections.size === 0) resolve();
+    });
+    for (const connection of this.#connections) connection.drain();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+    });
+    if ((await Promise.race([allGone, deadline])) === 'deadline') {
+      for (const connection of this.#connections) connection.socket.destroy();
+    }
+    clearTimeout(timer);
+    await this.stopThreads();
+    await serverClosed;
+  }
+
+  #stats(): ServerStats {
+    const threads = this.threadStats();
+    return {
+      connections: this.#connections.size,
+      peakConnections: this.#peakConnections,
+      threadsAlive: threads.alive,
+      threadsPeak: threads.peak,
+      queueLength: threads.queue,
+      requests: this.counters.requests,
+      errors: this.counters.errors,
+      refused: this.#refused,
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+}
+
+export function checkIntegerOption(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidServerOptionError(name, value, `an integer in [${min}, ${max}]`);
+  }
+  return value;
+}

@@ -1,0 +1,125 @@
+/**
+ * `workers: N` — N event loops as `node:cluster` worker processes on one listening socket, the usual way
+ * to spread a Node event loop over cores. The primary holds the socket and (Linux default,
+ * SCHED_RR) accepts and hands each connection to a worker in turn; it runs no sessions itself.
+ *
+ * Stats: each worker pushes its `stats()` every STATS_PUSH_MS; the primary's `stats()` sums them
+ * (connections, requests, errors, refused, RSS incl. the primary's own), counts one thread per live
+ * worker, and sums per-worker peaks (an upper bound of the true simultaneous peak). Values may be up to
+ * STATS_PUSH_MS old.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_DRAIN_TIMEOUT_MS, type RunningServer, type ServerStats } from '@iolab/server-core';
+import type { LoopOptions } from './loop-server.js';
+
+/** How often a worker reports its stats to the primary. */
+export const STATS_PUSH_MS = 250;
+/** A worker that has not started listening by then is considered broken. */
+const STARTUP_TIMEOUT_MS = 30_000;
+/** Extra time past the drain deadline before a worker that has not exited is killed. */
+const EXIT_GRACE_MS = 2_000;
+
+export type ClusterMessage =
+  | { readonly type: 'listening'; readonly address: AddressInfo }
+  | { readonly type: 'stats'; readonly stats: ServerStats }
+  | { readonly type: 'close'; readonly deadlineMs: number };
+
+export const OPTIONS_ENV = 'IOLAB_LOOP_OPTIONS';
+const WORKER_URL = new URL('../dist/cluster-worker.js', import.meta.url);
+
+const EMPTY: ServerStats = {
+  connections: 0,
+  peakConnections: 0,
+  threadsAlive: 0,
+  threadsPeak: 0,
+  queueLength: 0,
+  requests: 0,
+  errors: 0,
+  refused: 0,
+  rssBytes: 0,
+};
+
+export async function startLoopCluster(options: LoopOptions, workers: number): Promise<RunningServer> {
+  cluster.setupPrimary({ exec: fileURLToPath(WORKER_URL), args: [], serialization: 'json' });
+  const latest = new Map<Worker, ServerStats>();
+  const alive = new Set<Worker>();
+  let peakWorkers = 0;
+  const env = { [OPTIONS_ENV]: JSON.stringify({ ...options, workers: 1 }) };
+
+  const started = Array.from({ length: workers }, () => {
+    const worker = cluster.fork(env);
+    alive.add(worker);
+    peakWorkers = Math.max(peakWorkers, alive.size);
+    worker.on('message', (message: ClusterMessage) => {
+      if (message.type === 'stats') latest.set(worker, message.stats);
+    });
+    worker.once('exit', () => {
+      alive.delete(worker);
+      const last = latest.get(worker);
+      if (last) latest.set(worker, { ...last, connections: 0, rssBytes: 0 });
+    });
+    return new Promise<AddressInfo>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('cluster worker did not start listening')), STARTUP_TIMEOUT_MS);
+      worker.on('message', (message: ClusterMessage) => {
+        if (message.type === 'listening') {
+          clearTimeout(timer);
+          resolve(message.address);
+        }
+      });
+      worker.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`cluster worker exited with code ${code} before listening`));
+      });
+    });
+  });
+
+  let addresses: AddressInfo[];
+  try {
+    addresses = await Promise.all(started);
+  } catch (err) {
+    for (const worker of alive) worker.process.kill('SIGKILL');
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = async (deadlineMs: number): Promise<void> => {
+    const exits = [...alive].map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) return resolve();
+          const kill = setTimeout(() => worker.process.kill('SIGKILL'), deadlineMs + EXIT_GRACE_MS);
+          worker.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          worker.send({ type: 'close', deadlineMs } satisfies ClusterMessage);
+        }),
+    );
+    await Promise.all(exits);
+  };
+
+  return {
+    address: addresses[0]!,
+    close: (deadlineMs) => {
+      closing ??= close(deadlineMs ?? options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+      return closing;
+    },
+    stats: () => {
+      let sum: ServerStats = { ...EMPTY, threadsAlive: alive.size, threadsPeak: peakWorkers };
+      for (const s of latest.values()) {
+        sum = {
+          ...sum,
+          connections: sum.connections + s.connections,
+          peakConnections: sum.peakConnections + s.peakConnections,
+          requests: sum.requests + s.requests,
+          errors: sum.errors + s.errors,
+          refused: sum.refused + s.refused,
+          rssBytes: sum.rssBytes + s.rssBytes,
+        };
+      }
+      return { ...sum, rssBytes: sum.rssBytes + process.memoryUsage.rss() };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { once } from 'node:events';
+import { createConnection, type Socket } from 'node:net';
+import type { RunningServer } from '@iolab/server-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startPool } from './pool-server.js';
+
+const servers: RunningServer[] = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close(1000)));
+});
+
+async function start(options: Parameters<typeof startPool>[0]): Promise<RunningServer> {
+  const server = await startPool(options);
+  servers.push(server);
+  return server;
+}
+
+async function connect(port: number): Promise<Socket & { text: () => string }> {
+  const socket = createConnection({ port, host: '127.0.0.1' });
+  sockets.push(socket);
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => {
+    text += d;
+  });
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  return Object.assign(socket, { text: () => text });
+}
+
+const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+const statuses = (text: string): string[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('pool --mode connection', () => {
+  it('a connection holds a thread until it closes; the next waits in the queue; beyond the queue, 503', async () => {
+    const server = await start({ protocol: 'http', mode: 'connection', threads: 1, queue: 1 });
+    expect(server.stats().threadsAlive).toBe(1);
+    const holder = await connect(server.address.port);
+    holder.write(get('/plaintext'));
+    await until(() => statuses(holder.text()).length === 1, 'holder answer');
+    const waiter = await connect(server.address.port);
+    waiter.write(get('/plaintext'));
+    await until(() => server.stats().queueLength === 1, 'the waiter to queue');
+    const refused = await connect(server.address.port);
+    await once(refused, 'close');
+    expect(statuses(refused.text())).toEqual(['503']);
+    expect(server.stats().refused).toBe(1);
+    // Still nothing for the waiter: the only thread is held by an idle keep-alive connection.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(waiter.text()).toBe('');
+    holder.end();
+    await until(() => statuses(waiter.text()).length === 1, 'the waiter to be served once the thread frees');
+    expect(statuses(waiter.text())).toEqual(['200']);
+    expect(server.stats().queueLength).toBe(0);
+  });
+
+  it('sets piscina up as a fixed pool of the requested size', async () => {
+    const server = await start({ protocol: 'echo-line', mode: 'connection', threads: 3, queue: 10 });
+    expect(server.stats()).toMatchObject({ threadsAlive: 3, threadsPeak: 3, queueLength: 0 });
+    const c = await connect(server.address.port);
+    c.write('ECHO x\nSLEEP 1\n');
+    await until(() => c.text() === 'OK x\nOK\n', 'framed answers');
+  });
+});
+
+describe('pool --mode request', () => {
+  it('runs operations in the pool, keeps connections on the loop, and answers 503 when the queue is full', async () => {
+    const server = await start({ protocol: 'http', mode: 'request', threads: 1, queue: 1 });
+    const conns = await Promise.all([0, 1, 2].map(() => connect(server.address.port)));
+    for (const c of conns) c.write(get('/sleep?ms=300'));
+    await until(() => conns.every((c) => statuses(c.text()).length === 1), 'three answers');
+    const all = conns.flatMap((c) => statuses(c.text())).sort();
+    expect(all).toEqual(['200', '200', '503']);
+    expect(server.stats().refused).toBe(1);
+    // The connection that got 503 is still open and served.
+    const unlucky = conns.find((c) => c.text().includes(' 503 '))!;
+    unlucky.write(get('/plaintext'));
+    await until(() => unlucky.text().includes('Hello, World!'), 'served after 503');
+  });
+
+  it('serves many keep-alive connections with few threads', async () => {
+    const server = await start({ protocol: 'http', mode: 'request', threads: 2, queue: 100 });
+    const conns = await Promise.all(Array.from({ length: 20 }, () => connect(server.address.port)));
+    for (const c of conns) c.write(get('/plaintext') + get('/json'));
+    await until(() => conns.every((c) => statuses(c.text()).length === 2), 'forty answers');
+    expect(server.stats()).toMatchObject({ connections: 20, threadsAlive: 2, requests: 40 });
+  });
+
+  it('echoes a 512 KiB body through the pool intact', async () => {
+    const server = await start({ protocol: 'http', mode: 'request', threads: 1, queue: 10 });
+    const c = await connect(server.address.port);
+    const body = Buffer.alloc(512 * 1024, 'abcdefgh');
+    c.write(`POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.write(body);
+    await until(() => c.text().length >= body.length, 'the echo');
+    expect(c.text().endsWith(body.toString('latin1'))).toBe(true);
+  });
+});

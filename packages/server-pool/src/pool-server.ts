@@ -1,0 +1,180 @@
+/**
+ * The same blocking handler on a fixed piscina pool, in two modes:
+ *
+ *   connection: accept ─► in flight ≥ threads + queue? ─yes─► refuse (503 / close)
+ *                                  │ no
+ *                                  ▼
+ *               relaySocket ◄─rings─► pool.run({connection}) — holds a pool thread until it closes;
+ *                                     waits in piscina's queue while every thread is held
+ *
+ *   request:    event loop: socket ─► session (main thread) ─► pool.run({operation}) per request
+ *                                                  queue full ─► that request answers 503
+ */
+import { availableParallelism } from 'node:os';
+import { createSession, type Operation, type OperationResult } from '@iolab/protocols';
+import {
+  type Connection,
+  checkIntegerOption,
+  InvalidServerOptionError,
+  type RelayCapacities,
+  type RunningServer,
+  relaySocket,
+  ServerBase,
+  type ServerOptions,
+  serveEvented,
+  type ThreadStats,
+} from '@iolab/server-core';
+import { Piscina } from 'piscina';
+import { ownedCopy, type PoolTask } from './pool-task.js';
+
+export type PoolMode = 'connection' | 'request';
+
+/**
+ * Pool threads by default: twice the cores. Connection mode needs a thread per *concurrent connection*,
+ * so this is deliberately small — the point of the model is that connections past it wait in the queue.
+ */
+export const DEFAULT_THREADS = Math.max(2, availableParallelism() * 2);
+/** Tasks (connections or requests) that may wait for a thread before new ones are refused. */
+export const DEFAULT_QUEUE = 1024;
+/** Idle threads above `minThreads` exit after this long, so a burst does not pin memory forever. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Close an idle keep-alive connection in request mode after this long (connection mode: the thread owns it). */
+export const DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS = 60_000;
+
+export interface PoolOptions extends ServerOptions {
+  readonly mode?: PoolMode;
+  /** piscina maxThreads. */
+  readonly threads?: number;
+  /** piscina minThreads; defaults to `threads` (a fixed pool, like Executors.newFixedThreadPool). */
+  readonly minThreads?: number;
+  /** piscina maxQueue: tasks waiting beyond running ones before refusal. */
+  readonly queue?: number;
+  /** piscina idleTimeout for threads above minThreads. */
+  readonly idleTimeoutMs?: number;
+  /** Request mode: idle keep-alive timeout; 0 disables. */
+  readonly connectionIdleTimeoutMs?: number;
+  readonly ring?: RelayCapacities;
+}
+
+const WORKER_URL = new URL('../dist/pool-worker.js', import.meta.url);
+
+function isQueueFull(err: unknown): boolean {
+  // piscina has no error codes; these are its two messages for "no room to queue" (errors.js).
+  return err instanceof Error && /queue is at limit|No task queue available/.test(err.message);
+}
+
+class PoolServer extends ServerBase {
+  readonly #mode: PoolMode;
+  readonly #threads: number;
+  readonly #queue: number;
+  readonly #ring: RelayCapacities | undefined;
+  readonly #connectionIdleTimeoutMs: number;
+  readonly #pool: Piscina<PoolTask, OperationResult | null>;
+  #inFlight = 0; // connection tasks submitted and not finished (running + queued)
+  #peak = 0;
+
+  constructor(options: PoolOptions) {
+    super(options);
+    const mode = options.mode ?? 'connection';
+    if (mode !== 'connection' && mode !== 'request') {
+      throw new InvalidServerOptionError('mode', mode, "'connection' | 'request'");
+    }
+    this.#mode = mode;
+    this.#threads = checkIntegerOption('threads', options.threads ?? DEFAULT_THREADS, 1, 10_000);
+    this.#queue = checkIntegerOption('queue', options.queue ?? DEFAULT_QUEUE, 0, 1_000_000);
+    const minThreads = checkIntegerOption('minThreads', options.minThreads ?? this.#threads, 0, this.#threads);
+    const idleTimeout = checkIntegerOption('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 0, 86_400_000);
+    this.#connectionIdleTimeoutMs = checkIntegerOption(
+      'connectionIdleTimeoutMs',
+      options.connectionIdleTimeoutMs ?? DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS,
+      0,
+      86_400_000,
+    );
+    this.#ring = options.ring;
+    // Every option set explicitly: piscina's defaults on 2 cores are 1–3 threads with no idle timeout.
+    this.#pool = new Piscina<PoolTask, OperationResult | null>({
+      filename: WORKER_URL.href,
+      minThreads,
+      maxThreads: this.#threads,
+      maxQueue: this.#queue,
+      idleTimeout,
+      concurrentTasksPerWorker: 1, // blocking tasks: a second task on a thread would wait behind the first
+      atomics: 'sync', // our tasks are synchronous; threads park in Atomics.wait between tasks
+      recordTiming: false, // we keep our own counters; skip piscina's per-task histogram
+    });
+  }
+
+  protected override serve(connection: Connection): void {
+    if (this.#mode === 'request') {
+      const evented = serveEvented(connection.socket, createSession(this.protocol), (op) => this.#runOperation(op), {
+        counters: this.counters,
+        idleTimeoutMs: this.#connectionIdleTimeoutMs,
+      });
+      connection.drain = evented.drain;
+      return;
+    }
+    // Our own admission check mirrors piscina's maxQueue, so we can refuse before relaying any byte.
+    if (this.#inFlight >= this.#threads + this.#queue) {
+      this.refuse(connection.socket);
+      return;
+    }
+    const relay = relaySocket(connection.socket, this.#ring);
+    connection.drain = relay.drain;
+    this.#inFlight++;
+    const task: PoolTask = {
+      kind: 'connection',
+      protocol: this.protocol,
+      relay: relay.buffer,
+      counters: this.counters.buffer,
+    };
+    this.#pool.run(task).then(
+      () => undefined,
+      (err: unknown) => {
+        if (isQueueFull(err)) this.refuse(connection.socket);
+        else if (!this.isClosing) this.counters.addErrors();
+      },
+    ).finally(() => {
+      this.#inFlight--;
+      relay.workerEnded();
+    });
+    this.#notePeak();
+  }
+
+  async #runOperation(op: Operation): Promise<OperationResult> {
+    let transferList: ArrayBuffer[] | undefined;
+    if (op.kind === 'echo') {
+      const body = ownedCopy(op.body);
+      op = { kind: 'echo', body };
+      transferList = [body.buffer as ArrayBuffer];
+    }
+    try {
+      const result = this.#pool.run({ kind: 'operation', op }, transferList ? { transferList } : {});
+      this.#notePeak();
+      return (await result) ?? { ok: false, status: 500, message: 'pool task returned nothing' };
+    } catch (err) {
+      if (isQueueFull(err)) {
+        this.noteRefusal();
+        return { ok: false, status: 503, message: 'pool queue is full' };
+      }
+      throw err;
+    }
+  }
+
+  #notePeak(): void {
+    this.#peak = Math.max(this.#peak, this.#pool.threads.length);
+  }
+
+  protected override threadStats(): ThreadStats {
+    this.#notePeak();
+    return { alive: this.#pool.threads.length, peak: this.#peak, queue: this.#pool.queueSize };
+  }
+
+  protected override async stopThreads(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}
+
+/** Starts a piscina-pool server; resolves once it accepts connections. */
+export function startPool(options: PoolOptions): Promise<RunningServer> {
+  return new PoolServer(options).start();
+}
