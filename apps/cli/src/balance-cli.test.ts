@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { resolveBalanceArgs, UsageError } from './commands/balance.js';
 import {
   CLI,
   cleanup,
@@ -25,7 +26,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function balanceExit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'balance', ...args], { timeout: 10_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'balance', ...args], { timeout: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -62,15 +63,28 @@ describe('iolab balance (CLI)', { timeout: 30_000 }, () => {
     }
   });
 
-  it('bad usage prints why and exits 2', async () => {
+  it('bad usage prints why and exits 2 (process)', async () => {
+    const results = await Promise.all([
+      balanceExit([]),
+      balanceExit(['--listen', '127.0.0.1:0', '--frobnicate']),
+    ]);
+    expect(results[0]).toMatchObject({ code: 2, stdout: '' });
+    expect(results[0]!.stderr).toMatch(/--listen HOST:PORT \(or --config FILE\) is required/);
+    expect(results[1]).toMatchObject({ code: 2 });
+    expect(results[1]!.stderr).toMatch(/Unknown option '--frobnicate'/);
+  });
+
+  it('rejects each kind of bad flag with a message naming it', async () => {
     const cases: [string[], RegExp][] = [
-      [[], /--listen HOST:PORT \(or --config FILE\) is required/],
       [['--listen', '127.0.0.1:0'], /at least one --backend/],
       [['--listen', 'nohost', '--backend', '127.0.0.1:1'], /--listen "nohost": expected HOST:PORT/],
+      [['--listen', '127.0.0.1:99999', '--backend', '127.0.0.1:1'], /port must be 0\.\.65535/],
       [
         ['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1,weight=heavy'],
         /weight: expected a non-negative integer/,
       ],
+      [['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1,proxy=v3'], /proxy must be v1 or v2/],
+      [['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1,colour=red'], /unknown option "colour=red"/],
       [
         ['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1', '--policy', 'fastest'],
         /--policy: must be one of/,
@@ -79,16 +93,45 @@ describe('iolab balance (CLI)', { timeout: 30_000 }, () => {
         ['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1', '--rise', '0'],
         /\/pools\/0\/health\/rise: must be >= 1/,
       ],
-      [
-        ['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1', '--frobnicate'],
-        /Unknown option '--frobnicate'/,
-      ],
+      [['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:1', '--workers', 'many'], /--workers: expected/],
     ];
-    const results = await Promise.all(cases.map(([args]) => balanceExit(args)));
-    cases.forEach(([args, re], i) => {
-      expect({ args, code: results[i]!.code }).toEqual({ args, code: 2 });
-      expect(results[i]!.stderr).toMatch(re);
+    for (const [args, re] of cases) {
+      const err = await resolveBalanceArgs(args).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, args.join(' ')).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(re);
+    }
+    const { config } = await resolveBalanceArgs([
+      '--listen',
+      '127.0.0.1:0',
+      '--director',
+      '7000',
+      '--backend',
+      '10.0.0.1:80,weight=3,backup,proxy=v2,maxconn=5,id=one',
+      '--policy',
+      'least-conn',
+      '--rise',
+      '4',
+      '--admin',
+      '9100',
+      '--workers',
+      '2',
+    ]);
+    expect(config.balancer.listeners).toEqual([
+      { host: '127.0.0.1', port: 0, pool: 'default' },
+      { host: '127.0.0.1', port: 7000, pool: 'default', mode: 'director' },
+    ]);
+    expect(config.balancer.pools[0]).toMatchObject({
+      policy: 'least-conn',
+      health: { rise: 4 },
+      backends: [
+        { host: '10.0.0.1', port: 80, weight: 3, backup: true, proxyProtocol: 'v2', maxconn: 5, id: 'one' },
+      ],
     });
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 9100 });
+    expect(config.workers).toBe(2);
   });
 
   it('a bad config file exits 1 naming the file, the field and why', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildMessage, echoedSize, isIntactMessage, MIN_MESSAGE_BYTES, type WireProtocol } from './message-format.js';
+import {
+  buildMessage,
+  echoedSize,
+  isIntactMessage,
+  MIN_MESSAGE_BYTES,
+  type WireProtocol,
+} from './message-format.js';
 
 const PROTOCOLS: WireProtocol[] = ['echo-lp', 'echo-line'];
 

@@ -72,7 +72,11 @@ export function echoedSize(protocol: WireProtocol, size: number, rawEcho: boolea
  * with its `\n` (or without it, when `delimiterStripped`, as the line codec hands lines out). A fragment,
  * two messages stuck together or a damaged byte all give false.
  */
-export function isIntactMessage(protocol: WireProtocol, bytes: Uint8Array, delimiterStripped = false): boolean {
+export function isIntactMessage(
+  protocol: WireProtocol,
+  bytes: Uint8Array,
+  delimiterStripped = false,
+): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (protocol === 'echo-lp') {
     if (buf.length < MIN_MESSAGE_BYTES['echo-lp'] || buf.readUInt32BE(0) !== buf.length - 4) return false;

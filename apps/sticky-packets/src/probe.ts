@@ -3,6 +3,7 @@
  * read by read into a {@link StreamAnalyzer}, and stops when every echoed byte is in (or on timeout/abort).
  */
 import { connect, type Socket } from 'node:net';
+import { AbortedError } from '@iolab/loadgen';
 import { buildMessage, echoedSize, type WireProtocol } from './message-format.js';
 import type { Scenario } from './scenarios.js';
 import { StreamAnalyzer, type StreamView } from './stream-analyzer.js';
@@ -41,7 +42,7 @@ export function runProbe(options: ProbeOptions): Promise<ProbeResult> {
 
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
-      reject(new Error('aborted'));
+      reject(new AbortedError('sticky-packets probe'));
       return;
     }
     const socket: Socket = connect({ host: options.host, port: options.port });
@@ -76,7 +77,7 @@ export function runProbe(options: ProbeOptions): Promise<ProbeResult> {
       clearTimeout(timeout);
       for (const t of pauseTimers) clearTimeout(t);
       socket.destroy();
-      reject(new Error('aborted'));
+      reject(new AbortedError('sticky-packets probe'));
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const timeout = setTimeout(() => {

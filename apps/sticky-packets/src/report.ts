@@ -104,7 +104,7 @@ function conclusions(results: StickyResults): string[] {
         ? `Nagle on packed ${ratio.toFixed(1)}× as many messages into each read`
         : ratio < 0.8
           ? `Nagle off packed ${(1 / ratio).toFixed(1)}× as many messages into each read (the receiver, not Nagle, set the grouping here)`
-          : 'Nagle made little difference to the grouping here (the receiver\'s read timing set it)';
+          : "Nagle made little difference to the grouping here (the receiver's read timing set it)";
     out.push(
       `Messages per read: ${onPerRead.toFixed(1)} with Nagle on, ${offPerRead.toFixed(1)} with TCP_NODELAY. ${verdict}; either way messages shared reads, so TCP_NODELAY is no substitute for framing.`,
     );

@@ -29,7 +29,8 @@ async function serveWorks(): Promise<boolean> {
   }
 }
 const SERVE_READY = await serveWorks();
-if (!SERVE_READY) console.warn('sticky-packets: `iolab serve` is not available yet; server-model runs skipped');
+if (!SERVE_READY)
+  console.warn('sticky-packets: `iolab serve` is not available yet; server-model runs skipped');
 
 function options(extra: Partial<Parameters<typeof runStickyPackets>[0]> = {}) {
   const events: ProgressEvent[] = [];
@@ -60,7 +61,12 @@ describe('runStickyPackets', () => {
         if (!view) continue;
         expect(view.naive.messages).toBe(view.reads);
         const native = run.protocol === 'echo-lp' ? 'length-field' : 'line';
-        expect(view.codecs[native]).toEqual({ decoded: run.sent, intact: run.sent, corrupt: 0, error: undefined });
+        expect(view.codecs[native]).toEqual({
+          decoded: run.sent,
+          intact: run.sent,
+          corrupt: 0,
+          error: undefined,
+        });
         expect(view.codecs['fixed-length']?.intact).toBe(run.sent);
         expect(Object.values(view.readSizes).reduce((a, b) => a + b, 0)).toBe(view.reads);
       }
@@ -118,7 +124,10 @@ describe('runStickyPackets', () => {
 
   it('stops on abort and leaves no server running', async () => {
     const controller = new AbortController();
-    const { opts } = options({ signal: controller.signal, targets: SERVE_READY ? ['loop', 'reference'] : ['reference'] });
+    const { opts } = options({
+      signal: controller.signal,
+      targets: SERVE_READY ? ['loop', 'reference'] : ['reference'],
+    });
     let count = 0;
     const run = runStickyPackets({
       ...opts,
@@ -126,7 +135,7 @@ describe('runStickyPackets', () => {
         if (++count === 3) controller.abort();
       },
     });
-    await expect(run).rejects.toThrow(/abort/);
+    await expect(run).rejects.toMatchObject({ code: 'IOLAB_LOADGEN_ABORTED' });
     expect(liveManagedCount()).toBe(0);
   });
 });

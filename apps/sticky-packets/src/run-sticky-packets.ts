@@ -4,7 +4,7 @@
  * unavailable with the reason, not treated as a crash.
  */
 import { readFileSync } from 'node:fs';
-import type { ExperimentOptions, ReportSection } from '@iolab/loadgen';
+import { AbortedError, type ExperimentOptions, type ReportSection } from '@iolab/loadgen';
 import { CHECKSUM_NAME, type WireProtocol } from './message-format.js';
 import { runProbe } from './probe.js';
 import { buildReport } from './report.js';
@@ -75,7 +75,7 @@ export async function runStickyPackets(options: StickyRunOptions): Promise<Repor
   let done = 0;
   const signal = options.signal;
   const checkAbort = (): void => {
-    if (signal.aborted) throw new Error('sticky-packets: aborted');
+    if (signal.aborted) throw new AbortedError('sticky-packets');
   };
 
   for (const protocol of protocols) {

@@ -14,7 +14,9 @@ describe('StreamAnalyzer', () => {
       for (let a = 0; a <= bytes.length; a++) {
         for (let b = a; b <= bytes.length; b += 7) {
           const analyzer = new StreamAnalyzer(protocol, 30);
-          const reads = [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)].filter((r) => r.length > 0);
+          const reads = [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)].filter(
+            (r) => r.length > 0,
+          );
           for (const r of reads) analyzer.push(r);
           const view = analyzer.end();
           expect(view.reads).toBe(reads.length);
@@ -42,7 +44,12 @@ describe('StreamAnalyzer', () => {
     const analyzer = new StreamAnalyzer('echo-lp', 32);
     analyzer.push(bytes.subarray(0, bytes.length - 5));
     const view = analyzer.end();
-    expect(view.codecs['length-field']).toEqual({ decoded: 3, intact: 2, corrupt: 1, error: 'IOLAB_FRAME_TRUNCATED' });
+    expect(view.codecs['length-field']).toEqual({
+      decoded: 3,
+      intact: 2,
+      corrupt: 1,
+      error: 'IOLAB_FRAME_TRUNCATED',
+    });
     expect(view.codecs.line).toBeUndefined();
   });
 });

@@ -79,14 +79,18 @@ function bioRanOut(results: ThroughputResults): string[] {
     .sort((a, b) => a.connections - b.connections);
   if (bio.length === 0) return [];
   const out: string[] = [];
-  const failing = bio.find(
-    (c) => c.status === 'crashed' || c.status === 'failed' || (c.summary !== undefined && c.summary.refusals + c.summary.errors > 0),
-  );
-  const held = [...bio].reverse().find((c) => c.status === 'ok' && c.summary && c.summary.refusals + c.summary.errors === 0);
+  const best = Math.max(0, ...bio.map((c) => c.metrics.requestsPerSec ?? 0));
+  // Ran out: crashed, failed, refused, erred, or served under a tenth of its best rate.
+  const broke = (c: CellRecord): boolean =>
+    c.status === 'crashed' ||
+    c.status === 'failed' ||
+    (c.summary !== undefined && (c.summary.refusals + c.summary.errors > 0 || (c.metrics.requestsPerSec ?? 0) < best / 10));
+  const failing = bio.find(broke);
+  const held = [...bio].reverse().find((c) => c.status === 'ok' && !broke(c));
   if (failing) {
     const what =
       failing.status === 'ok' && failing.summary
-        ? `${failing.summary.refusals.toLocaleString('en-US')} refusals and ${failing.summary.errors.toLocaleString('en-US')} connection errors over the run (process still serving; threads peaked at ${failing.summary.serverThreads ?? '?'})`
+        ? `${fmtRate(failing.metrics.requestsPerSec ?? 0)} req/s (best ${fmtRate(best)}), ${failing.summary.refusals.toLocaleString('en-US')} refusals and ${failing.summary.errors.toLocaleString('en-US')} errors/timeouts over the counted windows, ${failing.summary.serverThreads ?? '?'} threads, ${fmtMs(failing.summary.serverRssMiB)} MiB RSS${failing.summary.serverAliveAtEnd ? ', process still up' : ''}`
         : `${failing.status}: ${failing.reason ?? ''}`.slice(0, 200);
     out.push(`bio ran out at ${failing.connections.toLocaleString('en-US')} connections on /plaintext: ${what}.`);
   } else if (held) {
@@ -115,7 +119,7 @@ function relayCost(results: ThroughputResults): string[] {
   return [
     `Relay cost (worker threads cannot own sockets, so bio relays bytes through the main thread): at 1 connection bio serves /plaintext at ` +
       `${fmtRate(bio.metrics.requestsPerSec)} req/s vs loop's ${fmtRate(loop.metrics.requestsPerSec)} (${fmtRatio(bio.metrics.requestsPerSec / loop.metrics.requestsPerSec)}); ` +
-      `${perReqBio - perReqLoop >= 0 ? '+' : ''}${((perReqBio - perReqLoop) * 1000).toFixed(0)} µs per request round trip (from 1 / rate: autocannon's latency histogram has whole-millisecond resolution).`,
+      `${perReqBio - perReqLoop >= 0 ? '+' : ''}${((perReqBio - perReqLoop) * 1000).toFixed(0)} µs per request round trip; p50 ${fmtMs(bio.summary?.p50Ms.median ?? null)} ms vs ${fmtMs(loop.summary?.p50Ms.median ?? null)} ms.`,
   ];
 }
 

@@ -38,6 +38,8 @@ export interface LoadJob {
   /** The server's pid, sampled by the worker right around each repetition. */
   readonly serverPid: number;
   readonly warmupSec: number;
+  /** HTTP: the warm-up runs until every connection was answered once, but never longer than this. */
+  readonly warmupCapSec: number;
   readonly durationSec: number;
   readonly repetitions: number;
 }
@@ -78,6 +80,9 @@ export interface LoadJobResult {
   readonly commandLine: string;
   /** The worker's own open-files limit after the shell raised it. */
   readonly noFileLimit: string | null;
+  /** HTTP: how long the adaptive warm-up took, and how many connections had been answered by its end. */
+  readonly warmupSec?: number;
+  readonly servedAfterWarmup?: number;
   readonly error?: string;
 }
 

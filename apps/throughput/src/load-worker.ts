@@ -4,9 +4,14 @@
  * Started (pinned, with a raised `ulimit -n`) by load-client.ts; never imported by the experiment itself.
  */
 import { readFileSync } from 'node:fs';
-import { diffSamples, type HttpLoadResult, type ProcSample, runHttpLoad } from '@iolab/loadgen';
+import { diffSamples, type ProcSample } from '@iolab/loadgen';
+import { runFramedJob } from './framed-load.js';
+import { type HttpWindow, runHttpWindows } from './http-windows.js';
 import { sampleTree } from './process-tree.js';
 import { type LoadJob, type LoadJobResult, RESULT_LINE_PREFIX, type RepetitionResult, type ServerUse } from './load-job.js';
+
+/** Per-request timeout: a request unanswered this long counts as a timeout (a stalled or queued server). */
+const HTTP_TIMEOUT_SEC = 5;
 
 /** Share of a repetition after which the server's RSS and threads are read (connections still open). */
 const MID_SAMPLE_AT = 0.85;
@@ -19,8 +24,34 @@ function noFileLimit(): string | null {
   }
 }
 
-function finite(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
+/** Server samples around one measured window. */
+class WindowSampler {
+  readonly #serverPid: number;
+  #before: ProcSample | undefined;
+  #mid: ProcSample | undefined;
+  constructor(serverPid: number) {
+    this.#serverPid = serverPid;
+  }
+  start(): void {
+    this.#before = sampleTree(this.#serverPid);
+    this.#mid = undefined;
+  }
+  mid(): void {
+    this.#mid = sampleTree(this.#serverPid);
+  }
+  end(): ServerUse {
+    const after = sampleTree(this.#serverPid);
+    const delta = this.#before && after ? diffSamples(this.#before, after) : undefined;
+    const peak = this.#mid ?? after;
+    return {
+      cpuPercent: delta ? delta.cpuPercent : null,
+      rssBytes: peak ? peak.rssBytes : null,
+      threads: peak ? peak.threads : null,
+      voluntaryCtxSwitches: delta ? delta.voluntaryCtxSwitches : null,
+      nonvoluntaryCtxSwitches: delta ? delta.nonvoluntaryCtxSwitches : null,
+      alive: after !== undefined,
+    };
+  }
 }
 
 async function measured<T>(
@@ -28,69 +59,66 @@ async function measured<T>(
   durationSec: number,
   run: () => Promise<T>,
 ): Promise<{ value: T; server: ServerUse }> {
-  const before = sampleTree(serverPid);
-  let mid: ProcSample | undefined;
-  const timer = setTimeout(() => {
-    mid = sampleTree(serverPid);
-  }, durationSec * 1000 * MID_SAMPLE_AT);
+  const sampler = new WindowSampler(serverPid);
+  sampler.start();
+  const timer = setTimeout(() => sampler.mid(), durationSec * 1000 * MID_SAMPLE_AT);
   try {
     const value = await run();
-    const after = sampleTree(serverPid);
-    const delta = before && after ? diffSamples(before, after) : undefined;
-    const peak = mid ?? after;
-    return {
-      value,
-      server: {
-        cpuPercent: delta ? delta.cpuPercent : null,
-        rssBytes: peak ? peak.rssBytes : null,
-        threads: peak ? peak.threads : null,
-        voluntaryCtxSwitches: delta ? delta.voluntaryCtxSwitches : null,
-        nonvoluntaryCtxSwitches: delta ? delta.nonvoluntaryCtxSwitches : null,
-        alive: after !== undefined,
-      },
-    };
+    return { value, server: sampler.end() };
   } finally {
     clearTimeout(timer);
   }
 }
 
-function fromHttp(result: HttpLoadResult, server: ServerUse): RepetitionResult {
+function fromWindow(w: HttpWindow, server: ServerUse): RepetitionResult {
   return {
-    requests: result.requests,
-    requestsPerSec: result.requestsPerSec,
-    p50Ms: finite(result.latencyMs.p50),
-    p99Ms: finite(result.latencyMs.p99),
-    p999Ms: finite(result.latencyMs.p999),
-    errors: result.errors,
-    timeouts: result.timeouts,
-    refusals: result.non2xx,
-    loadgenCpuPercent: result.loadgenCpu ? result.loadgenCpu.cpuPercent : null,
-    loadgenSaturated: result.loadgenCpu?.saturated ?? false,
+    requests: w.ok,
+    requestsPerSec: w.ok / w.durationSec,
+    p50Ms: w.p50Ms,
+    p99Ms: w.p99Ms,
+    p999Ms: w.p999Ms,
+    errors: w.errors,
+    timeouts: w.timeouts,
+    refusals: w.non2xx,
+    loadgenCpuPercent: w.loadgenCpuPercent,
+    loadgenSaturated: w.loadgenSaturated,
     server,
   };
 }
 
 async function runJob(job: LoadJob): Promise<LoadJobResult> {
-  const reps: RepetitionResult[] = [];
-  let commandLine = '';
   const spec = job.spec;
   if (spec.kind === 'http') {
-    const base = { url: spec.url, connections: spec.connections, timeoutSec: 5 };
-    if (job.warmupSec > 0) await runHttpLoad({ ...base, durationSec: job.warmupSec });
-    for (let i = 0; i < job.repetitions; i++) {
-      const { value, server } = await measured(job.serverPid, job.durationSec, () =>
-        runHttpLoad({ ...base, durationSec: job.durationSec }),
-      );
-      commandLine = value.commandLine;
-      reps.push(fromHttp(value, server));
-    }
-  } else {
-    const framed = await import('./framed-load.js');
-    const out = await framed.runFramedJob(job, (durationSec, run) => measured(job.serverPid, durationSec, run));
-    reps.push(...out.repetitions);
-    commandLine = out.commandLine;
+    const reps: RepetitionResult[] = [];
+    const sampler = new WindowSampler(job.serverPid);
+    const uses: ServerUse[] = [];
+    const out = await runHttpWindows({
+      url: spec.url,
+      connections: spec.connections,
+      warmupSec: job.warmupSec,
+      warmupCapSec: job.warmupCapSec,
+      durationSec: job.durationSec,
+      repetitions: job.repetitions,
+      timeoutSec: HTTP_TIMEOUT_SEC,
+      onWindow: (event) => {
+        if (event === 'start') sampler.start();
+        else if (event === 'mid') sampler.mid();
+        else uses.push(sampler.end());
+      },
+    });
+    out.windows.forEach((w, i) => {
+      reps.push(fromWindow(w, uses[i] as ServerUse));
+    });
+    return {
+      repetitions: reps,
+      commandLine: out.commandLine,
+      noFileLimit: noFileLimit(),
+      warmupSec: out.warmupSec,
+      servedAfterWarmup: out.servedAfterWarmup,
+    };
   }
-  return { repetitions: reps, commandLine, noFileLimit: noFileLimit() };
+  const out = await runFramedJob(job, (durationSec, run) => measured(job.serverPid, durationSec, run));
+  return { repetitions: out.repetitions, commandLine: out.commandLine, noFileLimit: noFileLimit() };
 }
 
 const raw = process.argv[2];

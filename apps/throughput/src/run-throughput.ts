@@ -21,7 +21,7 @@ import {
   WORKLOADS,
 } from './matrix.js';
 import { type ModelSpec, modelSpecs } from './models.js';
-import { type RunningServer, startServer } from './server-process.js';
+import { lastStats, type RunningServer, type ServerStats, startServer } from './server-process.js';
 import { buildThroughputSection } from './throughput-report.js';
 import type { CellRecord, OpenLoopRecord, ThroughputResults, WrkCheck } from './throughput-results.js';
 
@@ -84,14 +84,16 @@ async function withServer<T>(
   protocol: 'http' | 'echo-lp',
   pinning: Pinning,
   run: (server: RunningServer) => Promise<T>,
-): Promise<T> {
+): Promise<{ value: T; stats: ServerStats | undefined }> {
   const cpu = model.needsAllCores ? undefined : pinning.serverCpu;
   const server = await startServer(options.cliPath, model, protocol, cpu, options.signal);
+  let value: T;
   try {
-    return await run(server);
+    value = await run(server);
   } finally {
     await server.process.stop('SIGTERM', SERVER_STOP_GRACE_MS);
   }
+  return { value, stats: lastStats(server.process.stderrTail()) };
 }
 
 function jobSpec(cell: PlannedCell, server: RunningServer): LoadJobSpec {
@@ -124,12 +126,13 @@ async function runCell(
   const empty = { requestsPerSec: null, p99Ms: null, rssMiB: null };
   if (cell.skipReason) return { ...base, status: 'skipped', reason: cell.skipReason, metrics: empty };
   try {
-    return await withServer(options, cell.model, cell.workload.protocol, pinning, async (server) => {
+    const { value, stats } = await withServer(options, cell.model, cell.workload.protocol, pinning, async (server): Promise<CellRecord> => {
       const load = await runLoad(
         {
           spec: jobSpec(cell, server),
           serverPid: server.process.pid,
           warmupSec: timing.warmupSec,
+          warmupCapSec: timing.warmupCapSec,
           durationSec: timing.durationSec,
           repetitions: timing.repetitions,
         },
@@ -148,6 +151,8 @@ async function runCell(
         cpu: load.cpu ?? null,
         pinned: load.pinned,
         noFileLimit: load.result.noFileLimit,
+        ...(load.result.warmupSec === undefined ? {} : { warmupSec: load.result.warmupSec }),
+        ...(load.result.servedAfterWarmup === undefined ? {} : { servedAfterWarmup: load.result.servedAfterWarmup }),
       };
       if (load.result.error) {
         return { ...base, status: 'failed', reason: `load generator: ${load.result.error}`, metrics: empty, server: serverInfo, loadgen: loadgenInfo };
@@ -167,6 +172,7 @@ async function runCell(
         loadgen: loadgenInfo,
       };
     });
+    return stats ? { ...value, serverStats: stats } : value;
   } catch (error) {
     return { ...base, status: 'failed', reason: errorText(error), metrics: empty };
   }
@@ -186,7 +192,7 @@ async function runOpenLoop(
   const rates = plan.fractions.map((f) => Math.max(10, Math.round(basisRps * f)));
   let serverCommandLine: string | undefined;
   try {
-    return await withServer(options, model, 'echo-lp', pinning, async (server) => {
+    const { value } = await withServer(options, model, 'echo-lp', pinning, async (server) => {
       serverCommandLine = server.commandLine;
       const load = await runLoad(
         {
@@ -201,6 +207,7 @@ async function runOpenLoop(
           },
           serverPid: server.process.pid,
           warmupSec: plan.warmupSec,
+          warmupCapSec: plan.warmupSec,
           durationSec: plan.stepSec,
           repetitions: 1,
         },
@@ -235,6 +242,7 @@ async function runOpenLoop(
         serverCommandLine: `${server.commandLine}\n${load.result.commandLine}`,
       };
     });
+    return value;
   } catch (error) {
     return {
       ...base,
@@ -261,7 +269,7 @@ async function runWrkCheck(
     autocannonValid: cell?.summary?.valid ?? null,
   };
   try {
-    return await withServer(options, model, 'http', pinning, async (server) => {
+    const { value } = await withServer(options, model, 'http', pinning, async (server) => {
       const result = await runWrk({
         url: `http://${server.host}:${server.port}/plaintext`,
         connections: WRK_CONNECTIONS,
@@ -278,6 +286,7 @@ async function runWrkCheck(
         commandLine: `${server.commandLine}\n${result.commandLine}`,
       };
     });
+    return value;
   } catch (error) {
     return { ...base, wrkRps: null, wrkP99Ms: null, commandLine: null, error: errorText(error) };
   }

@@ -19,6 +19,41 @@ export interface RunningServer {
   readonly noFileLimit: string | null;
 }
 
+/** In-flight work at the end of a cell is not what we measure: drain briefly, then close. */
+const DRAIN_TIMEOUT_MS = 1_000;
+
+/** The server's own counters, from the JSON stats line `iolab serve --stats-interval` prints at exit. */
+export interface ServerStats {
+  readonly requests?: number;
+  readonly errors?: number;
+  readonly refused?: number;
+  readonly peakConnections?: number;
+  readonly threadsPeak?: number;
+  readonly rssBytes?: number;
+}
+
+/** The last JSON object line of the server's stderr, if any. */
+export function lastStats(stderr: string): ServerStats | undefined {
+  const lines = stderr.split('\n').reverse();
+  for (const line of lines) {
+    const start = line.indexOf('{');
+    if (start < 0) continue;
+    try {
+      const parsed = JSON.parse(line.slice(start)) as Record<string, unknown>;
+      const pick = (key: string): number | undefined => (typeof parsed[key] === 'number' ? (parsed[key] as number) : undefined);
+      const stats: Record<string, number> = {};
+      for (const key of ['requests', 'errors', 'refused', 'peakConnections', 'threadsPeak', 'rssBytes']) {
+        const value = pick(key);
+        if (value !== undefined) stats[key] = value;
+      }
+      if (Object.keys(stats).length > 0) return stats as ServerStats;
+    } catch {
+      // Not a stats line.
+    }
+  }
+  return undefined;
+}
+
 /** A cluster of workers prints its line once the primary listens; cluster workers need longer on a busy box. */
 const SERVER_READY_TIMEOUT_MS = 30_000;
 
@@ -41,6 +76,11 @@ export async function startServer(
     '127.0.0.1',
     '--port',
     '0',
+    '--drain-timeout',
+    String(DRAIN_TIMEOUT_MS),
+    // One stats line at exit (the interval is longer than any cell): the server's own count of refusals.
+    '--stats-interval',
+    '600000',
   ];
   const { command, args } = withRaisedNoFile(argv);
   const child = await spawnManaged({ command, args, cpu, signal, readyTimeoutMs: SERVER_READY_TIMEOUT_MS });

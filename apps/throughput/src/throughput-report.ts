@@ -21,7 +21,7 @@ function cellRow(cell: CellRecord): string {
   const spread = rps.spreadPercent === null ? '' : ` ±${(rps.spreadPercent / 2).toFixed(0)}%`;
   return (
     `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')} | ${rps.median === null ? '–' : fmtRate(rps.median)}${spread} | ` +
-    `${fmtMs(s.p50Ms.median)} | ${fmtMs(s.p99Ms.median)} | ${fmtMs(s.p999Ms.median)} | ${s.errors.toLocaleString('en-US')} | ${s.refusals.toLocaleString('en-US')} | ` +
+    `${fmtMs(s.p50Ms.median)} | ${fmtMs(s.p99Ms.median)} | ${fmtMs(s.p999Ms.median)} | ${s.errors.toLocaleString('en-US')} | ${s.refusals.toLocaleString('en-US')}${cell.serverStats?.refused ? ` (server: ${cell.serverStats.refused.toLocaleString('en-US')})` : ''} | ` +
     `${fmtMs(s.serverRssMiB)} | ${s.serverThreads ?? '–'} | ${pct(s.serverCpuPercent)} | ${s.ctxSwitchesPerSec === null ? '–' : fmtRate(s.ctxSwitchesPerSec)} | ` +
     `${pct(s.loadgenCpuPercent)} | ${s.valid ? 'yes' : '**no**'} |`
   );
@@ -213,8 +213,8 @@ function method(results: ThroughputResults): string {
   const models = results.models.map((m) => `\`${m.id}\` (${m.serveArgs.length > 0 ? `\`${m.serveArgs.join(' ')}\`` : 'defaults'})`).join(', ');
   return [
     `Each cell starts a fresh \`iolab serve\` process and measures it from a separate load-generator process: ` +
-      `${t.warmupSec} s warm-up (discarded), then ${t.repetitions} repetitions of ${t.durationSec} s; tables give the median and half the range across repetitions. ` +
-      `HTTP load is autocannon (closed loop, one request in flight per connection, no pipelining); framed echo is \`@iolab/loadgen\`'s generator with every response verified. ` +
+      `at least ${t.warmupSec} s of warm-up (discarded), then ${t.repetitions} repetitions of ${t.durationSec} s; tables give the median and half the range across repetitions. ` +
+      `HTTP load is autocannon (closed loop, one request in flight per connection, no pipelining), run once per cell on the same connections: an adaptive warm-up that lasts until every connection has been answered once (at most ${t.warmupCapSec} s), then the repetitions as back-to-back windows, latency recorded per window at microsecond resolution; framed echo is \`@iolab/loadgen\`'s generator with every response verified. ` +
       `Server CPU, context switches, threads and RSS come from /proc of the server and its child processes, read by the generator process right before, near the end of, and after each repetition.`,
     '',
     `- Models: ${models}.`,
@@ -230,7 +230,7 @@ function method(results: ThroughputResults): string {
 function caveats(results: ThroughputResults): string {
   const items = [
     'The machine may be shared: medians over short repetitions damp, but do not remove, noise from other work on it. Compare ratios within one run rather than absolute numbers across machines.',
-    'autocannon is single-threaded JavaScript; at the top rates it can be the bottleneck (see the validity column and the wrk cross-check). Its latency histogram has whole-millisecond resolution, so sub-millisecond p50s show as 0.',
+    'autocannon is single-threaded JavaScript; at the top rates it can be the bottleneck (see the validity column and the wrk cross-check).',
     'Closed-loop latencies suffer from coordinated omission (a stalled server also stalls the sender); the open-loop table measures from scheduled send times instead.',
     'The pool in connection mode serves only as many connections as it has threads; the rest wait in its queue and their requests time out — which is the behaviour being measured.',
     ...results.warnings,

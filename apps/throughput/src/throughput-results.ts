@@ -3,6 +3,7 @@ import type { CellMetrics, CellSummary } from './cell-summary.js';
 import type { RepetitionResult } from './load-job.js';
 import type { Timing, WorkloadId } from './matrix.js';
 import type { ModelId } from './models.js';
+import type { ServerStats } from './server-process.js';
 
 export type CellStatus = 'ok' | 'skipped' | 'failed' | 'crashed';
 
@@ -26,12 +27,17 @@ export interface CellRecord {
     readonly pinned: boolean;
     readonly noFileLimit: string | null;
   };
+  /** The server's own counters over the whole cell (warm-up included), from its exit stats line. */
+  readonly serverStats?: ServerStats;
   readonly loadgen?: {
     readonly commandLine: string;
     readonly workerCommandLine: string;
     readonly cpu: number | null;
     readonly pinned: boolean;
     readonly noFileLimit: string | null;
+    /** HTTP: the adaptive warm-up's length and how many connections it saw answered. */
+    readonly warmupSec?: number;
+    readonly servedAfterWarmup?: number;
   };
 }
 

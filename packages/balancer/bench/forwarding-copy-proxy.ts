@@ -31,6 +31,8 @@ if (variant === 'balancer') {
       pipeline(client, backend, client, () => {});
     }
   });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(`${(server.address() as { port: number }).port}\n`),
+  );
 }
 process.on('SIGTERM', () => process.exit(0));

@@ -10,11 +10,17 @@
  * Variants alternate round by round; medians and min–max spread are printed, plus ratios to `pipe`.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, rounds: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'string' } },
+});
+/** `--profile DIR`: run the balancer child with `--cpu-prof` into DIR and print its top self-time functions. */
+const PROFILE_DIR = values.profile;
 const SECONDS = Number(values.seconds ?? 3);
 const ROUNDS = Number(values.rounds ?? 3);
 const VARIANTS = ['balancer', 'pipe', 'pipeline'] as const;
@@ -45,7 +51,11 @@ await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
 const backendPort = (backend.address() as { port: number }).port;
 
 async function startProxy(variant: string): Promise<{ port: number; child: ChildProcess }> {
-  const args = ['--import', 'tsx', CHILD, variant, String(backendPort)];
+  const prof =
+    PROFILE_DIR !== undefined && variant === 'balancer'
+      ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
+      : [];
+  const args = [...prof, '--import', 'tsx', CHILD, variant, String(backendPort)];
   const child = hasTaskset
     ? spawn('taskset', ['-c', '1', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -139,9 +149,12 @@ for (let round = 0; round < ROUNDS; round++) {
 backend.close();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (xs: number[]) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+const fmt = (xs: number[]) =>
+  `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
 const base = results.pipe!;
-console.log(`| copy loop | ping-pong round trips/s, median (min–max) | × pipe | bulk MiB/s, median (min–max) | × pipe |`);
+console.log(
+  `| copy loop | ping-pong round trips/s, median (min–max) | × pipe | bulk MiB/s, median (min–max) | × pipe |`,
+);
 console.log('|---|---|---|---|---|');
 for (const v of VARIANTS) {
   const r = results[v]!;
@@ -149,4 +162,34 @@ for (const v of VARIANTS) {
     `| ${v} | ${fmt(r.rtt)} | ${(median(r.rtt) / median(base.rtt)).toFixed(2)} | ${fmt(r.bulk)} | ${(median(r.bulk) / median(base.bulk)).toFixed(2)} |`,
   );
 }
-console.log(`\n${ROUNDS} rounds × ${SECONDS} s ping-pong + 256 MiB bulk; proxies ${hasTaskset ? 'pinned to CPU 1' : 'not pinned (no taskset)'}.`);
+if (PROFILE_DIR !== undefined) printProfileTop(PROFILE_DIR);
+console.log(
+  `\n${ROUNDS} rounds × ${SECONDS} s ping-pong + 256 MiB bulk; proxies ${hasTaskset ? 'pinned to CPU 1' : 'not pinned (no taskset)'}.`,
+);
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+}
+
+/** Self time per function across every .cpuprofile in `dir`, top 15. */
+function printProfileTop(dir: string): void {
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    for (const id of p.samples) {
+      const n = byId.get(id);
+      if (n === undefined) continue;
+      const cf = n.callFrame;
+      const key = `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + 1);
+      total++;
+    }
+  }
+  console.log(`\nbalancer CPU profile, self time (of ${total} samples):`);
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    console.log(`  ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  }
+}

@@ -126,6 +126,24 @@ describe('admin operations', () => {
     expect(await whoServes(port)).toMatch(/^[ae]$/);
   });
 
+  it('a throwing event listener becomes a process warning, not a broken connection', async () => {
+    const { lb, port } = await three();
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? '');
+    process.on('warning', onWarning);
+    try {
+      lb.on('connection-end', () => {
+        throw new Error('log sink broke');
+      });
+      expect(await whoServes(port)).toBe('a');
+      expect(await whoServes(port)).toBe('b');
+      await waitFor(() => warnings.length >= 2, 2000, 'warnings');
+      expect(warnings[0]).toBe('IOLAB_BALANCER_LISTENER_THREW');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('close(deadline) lets connections finish, then ends the rest', async () => {
     const b = await startBackend('a', 'id', (s) => {
       s.write('a\n');

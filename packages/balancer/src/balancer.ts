@@ -41,12 +41,12 @@ class BalancerImpl extends EventEmitter implements Balancer {
   }
 
   #emit = <K extends keyof BalancerEvents>(event: K, payload: BalancerEvents[K]): void => {
-    // A throwing subscriber (a log sink, a metric) must not take a connection down with it.
+    // A throwing subscriber (a log sink, a metric) must not take a connection, or the process, down with it.
     try {
       this.emit(event, payload);
     } catch (err) {
-      queueMicrotask(() => {
-        throw err;
+      process.emitWarning(`a '${event}' listener threw: ${err instanceof Error ? err.stack : String(err)}`, {
+        code: 'IOLAB_BALANCER_LISTENER_THREW',
       });
     }
   };

@@ -182,6 +182,37 @@ describe('connect retries', () => {
     ]);
   });
 
+  it('bytes beyond maxHeldBytes during a slow connect pause the client instead of piling up, none lost', async (ctx) => {
+    const hole = await startBlackhole();
+    if (hole === undefined) {
+      ctx.skip(true, 'python3 not found: needed for a port whose connects hang');
+      return;
+    }
+    const echo = await startBackend('echo', 'echo');
+    const { port, lb } = await startBalancer({
+      maxHeldBytes: 16 * 1024,
+      listeners: [{ port: 0, pool: 'p', timeouts: { connect: 200 } }],
+      pools: [
+        {
+          name: 'p',
+          health: { enabled: false },
+          policy: 'round-robin',
+          backends: [
+            { id: 'hole', host: '127.0.0.1', port: hole.port },
+            { id: 'echo', host: '127.0.0.1', port: echo.port },
+          ],
+        },
+      ],
+    });
+    const payload = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const c = await connectClient(port);
+    const reply = readAll(c);
+    c.end(payload); // all of it at once, while the first connect hangs for 200 ms
+    expect((await reply).equals(payload)).toBe(true);
+    expect(lb.stats().pools[0]!.backends[1]!.bytesIn).toBe(payload.length);
+  });
+
   it('when every backend fails the client is closed and the end names the code', async () => {
     const dead = await startBackend('dead');
     await dead.kill();

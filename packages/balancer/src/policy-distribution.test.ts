@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PolicyOption } from './config.js';
+import { p2c } from './policies/p2c.js';
 import { weighted } from './policies/weighted.js';
 import type { BackendView } from './policy.js';
 import {
@@ -117,14 +118,22 @@ describe('policy distribution through real sockets', () => {
   });
 
   it('p2c spreads long-held connections evenly', async () => {
-    const { port, lb } = await pool(4, 'p2c');
+    // Seeded (mulberry32) so the run is reproducible: with Math.random the bound below fails ~5 in 10,000
+    // runs for p2c — and ~5 in 10 for a plain random choice.
+    let seed = 0x9e3779b9;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const { port, lb } = await pool(4, p2c({ random }));
     for (let i = 0; i < 40; i++) {
       const s = await connectClient(port);
       await readLine(s);
     }
     const active = lb.stats().pools[0]!.backends.map((b) => b.active);
     expect(active.reduce((a, b) => a + b, 0)).toBe(40);
-    // Two choices keep the max load within a couple of the mean (10); random choice would often exceed 15.
     expect(Math.max(...active)).toBeLessThanOrEqual(12);
     expect(Math.min(...active)).toBeGreaterThanOrEqual(8);
   });

@@ -157,9 +157,7 @@ export class ProxySession implements QueueWaiter {
     }
     this.#phase = 'picking';
     if (r.length < buf.length) this.#hold(buf.subarray(r.length));
-    if (this.#clientEnded) {
-      // Header then FIN: still forward (a request-only client), the end is replayed after connect.
-    }
+    // A FIN already seen after the header is replayed to the backend once connected.
     this.#pick();
   }
 

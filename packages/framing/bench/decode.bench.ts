@@ -21,7 +21,8 @@ import { Bench } from 'tinybench';
 const QUICK = process.env.IOLAB_QUICK === '1';
 // Tasks of a scenario run interleaved, in ROUNDS short rounds with the order rotated each round, so a
 // burst of load from other processes (this machine is shared) hits all of them alike instead of one.
-const ROUNDS = QUICK ? 3 : 6;
+// Ratios are paired: computed within each round, then the median over rounds is reported.
+const ROUNDS = QUICK ? 6 : 12;
 const TASK_MS = QUICK ? 600 : 2400; // per task, summed over the rounds
 const WARMUP_MS = QUICK ? 60 : 200;
 const KiB = 1024;
@@ -99,6 +100,15 @@ function itLengthPrefixed(chunks: Buffer[]): number {
   // Sync iterable in, sync generator out: the peer's fastest path. Its frames are Uint8ArrayLists (not
   // made contiguous here, which flatters the peer for frames that span chunks).
   for (const _frame of lp.decode(chunks, { maxDataLength: 2 * MiB })) n++;
+  return n;
+}
+
+// The same, asking for each frame as one contiguous Uint8Array as our decoder returns it (copies frames
+// that span chunks): what a caller needing bytes, not a list of chunks, would do.
+function itLengthPrefixedContiguous(chunks: Buffer[]): number {
+  let n = 0;
+  for (const frame of lp.decode(chunks, { maxDataLength: 2 * MiB }))
+    n += frame.subarray().length > -1 ? 1 : 0;
   return n;
 }
 
@@ -237,6 +247,7 @@ const scenarios: Scenario[] = [
     tasks: [
       ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
       ['it-length-prefixed (sync)', 'peer', itLengthPrefixed],
+      ['it-length-prefixed (sync) + .subarray()', 'peer', itLengthPrefixedContiguous],
       ['length-prefixed-stream', 'peer', lengthPrefixedStream],
       ['memcpy baseline (set)', 'baseline', memcpySet],
       ['memcpy baseline (Buffer.concat)', 'baseline', memcpyConcat],
@@ -286,7 +297,15 @@ const scenarios: Scenario[] = [
 async function main(): Promise<void> {
   const started = Date.now();
   const rows: Row[] = [];
-  for (const scenario of scenarios) {
+  const roundTimes = new Map<string, number[]>();
+  // Median over rounds of (ops/s of a) / (ops/s of b), both measured in the same round.
+  const pairedRatio = (scenario: string, a: string, b: string): number => {
+    const ta = roundTimes.get(`${scenario}\u0000${a}`)!;
+    const tb = roundTimes.get(`${scenario}\u0000${b}`)!;
+    return median(ta.map((t, i) => tb[i]! / t));
+  };
+  const only = process.env.IOLAB_BENCH_ONLY; // run only scenarios whose name contains this
+  for (const scenario of scenarios.filter((sc) => only === undefined || sc.name.includes(only))) {
     const bytes = bytesOf(scenario.chunks);
     for (const [task, , fn] of scenario.tasks) {
       const frames = await fn(scenario.chunks);
@@ -297,6 +316,7 @@ async function main(): Promise<void> {
       }
     }
     const samples = new Map<string, number[]>(scenario.tasks.map(([task]) => [task, []]));
+    const perRound = new Map<string, number[]>(scenario.tasks.map(([task]) => [task, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const bench = new Bench({
         time: TASK_MS / ROUNDS,
@@ -312,20 +332,20 @@ async function main(): Promise<void> {
         const result = bench.getTask(task)!.result!;
         if (result.error) throw result.error;
         samples.get(task)!.push(...result.samples);
+        perRound.get(task)!.push(median(result.samples));
       }
     }
     const measured = scenario.tasks.map(([task, role]) => {
       const ms = samples.get(task)!;
-      const sorted = [...ms].sort((a, b) => a - b);
-      const medianMs = sorted[Math.floor(sorted.length / 2)]!;
-      const opsPerSec = 1000 / medianMs;
+      const opsPerSec = 1000 / median(ms);
+      roundTimes.set(`${scenario.name}\u0000${task}`, perRound.get(task)!);
       // Relative margin of error of the mean at 95 % (normal approximation), as tinybench reports it.
       const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
       const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ms.length - 1));
       const rme = ((1.96 * sd) / Math.sqrt(ms.length) / mean) * 100;
       return { task, role, opsPerSec, rme, samples: ms.length };
     });
-    const fastestPeer = Math.max(...measured.filter((m) => m.role === 'peer').map((m) => m.opsPerSec));
+    const peers = measured.filter((m) => m.role === 'peer').sort((a, b) => b.opsPerSec - a.opsPerSec);
     for (const m of measured) {
       rows.push({
         scenario: scenario.name,
@@ -336,7 +356,7 @@ async function main(): Promise<void> {
         mbPerSec: (m.opsPerSec * bytes) / 1e6,
         rmePercent: m.rme,
         samples: m.samples,
-        ratioToFastestPeer: Number.isFinite(fastestPeer) ? m.opsPerSec / fastestPeer : null,
+        ratioToFastestPeer: peers[0] ? pairedRatio(scenario.name, m.task, peers[0].task) : null,
       });
     }
     process.stderr.write(`  measured: ${scenario.name}\n`);
@@ -344,7 +364,7 @@ async function main(): Promise<void> {
 
   const find = (scenario: string, task: string) =>
     rows.find((r) => r.scenario === scenario && r.task === task)!;
-  const ratio = (a: Row, b: Row) => a.opsPerSec / b.opsPerSec;
+  const ratio = (a: Row, b: Row) => pairedRatio(a.scenario, a.task, b.task);
   const fastestPeerOf = (scenario: string) =>
     rows
       .filter((r) => r.scenario === scenario && r.role === 'peer')
@@ -389,7 +409,8 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(
     `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${QUICK ? 'quick' : 'full'} run; ` +
-      `ops/s are medians over ${ROUNDS} interleaved rounds; ±rme is the 95% margin of the mean.`,
+      `ops/s are medians over ${ROUNDS} interleaved rounds; ±rme is the 95% margin of the mean; ` +
+      'ratios are medians of per-round ratios.',
   );
   lines.push('');
   lines.push('| scenario | task | ops/s | MB/s | ±rme | samples | × fastest peer |');
@@ -414,13 +435,45 @@ async function main(): Promise<void> {
     file,
     `${JSON.stringify(
       {
+        // title/markdown/conclusions/commands/charts: read as a report section by the repo's bench report.
+        title: 'Framing codecs (micro-benchmark)',
+        markdown: lines.join('\n'),
+        conclusions: targets.map(
+          (t) => `${t.target}: measured ${t.ratio.toFixed(2)}× — ${t.met ? 'met' : 'NOT met'}.`,
+        ),
+        commands: [`${QUICK ? 'IOLAB_QUICK=1 ' : ''}npm run bench -w @iolab/framing`],
+        charts: [
+          {
+            id: 'framing-throughput',
+            title: 'Decode throughput per scenario (median MB/s, log scale)',
+            spec: {
+              $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+              data: {
+                values: rows.map(({ scenario, task, role, mbPerSec }) => ({
+                  scenario,
+                  task,
+                  role,
+                  mbPerSec,
+                })),
+              },
+              mark: 'bar',
+              encoding: {
+                row: { field: 'scenario', type: 'nominal', header: { labelAngle: 0, labelAlign: 'left' } },
+                y: { field: 'task', type: 'nominal', title: null },
+                x: { field: 'mbPerSec', type: 'quantitative', scale: { type: 'log' }, title: 'MB/s' },
+                color: { field: 'role', type: 'nominal' },
+              },
+              resolve: { scale: { y: 'independent' } },
+            },
+          },
+        ],
         benchmark: '@iolab/framing decode',
         date: new Date().toISOString(),
         node: process.version,
         cpu: os.cpus()[0]?.model,
         cpus: os.cpus().length,
         quick: QUICK,
-        statistic: `median ops/s over ${ROUNDS} interleaved rounds; rme = 95% relative margin of error of the mean`,
+        statistic: `median ops/s over ${ROUNDS} interleaved rounds; rme = 95% relative margin of error of the mean; ratios = median of per-round ratios`,
         rows,
         targets,
         elapsedSeconds: (Date.now() - started) / 1000,
@@ -430,6 +483,12 @@ async function main(): Promise<void> {
     )}\n`,
   );
   console.log(`\nwrote ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function fmt(x: number): string {

@@ -1,8 +1,8 @@
 // The bytes of one unfinished frame, kept as references to the chunks they arrived in.
 //
-// Appending never copies: a frame that trickles in over many chunks is copied exactly once, by take(),
-// into a buffer of exactly its size. Concatenating on every push would make a frame of n bytes arriving
-// in k chunks cost O(n·k) and allocate k times.
+// Appending does not copy (except pieces under COPY_BELOW bytes, see below): a frame that trickles in
+// over many chunks is copied once, when complete, into a buffer of exactly its size. Concatenating on
+// every push would make a frame of n bytes arriving in k chunks cost O(n·k) and allocate k times.
 //
 //   chunks:  [ ...........#### ][ ######## ][ ###### ]
 //                         ^ head                     length = bytes marked #
@@ -30,23 +30,70 @@ export function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+// Chunks below this size are copied into a staging buffer instead of being referenced. A peer that
+// trickles a frame in 1-byte TCP segments would otherwise make us hold one Buffer object (~100 bytes of
+// overhead) per byte received; and a few leftover bytes would pin the whole 64 KiB chunk they came in.
+// Copying pieces this small costs little; bigger chunks are still referenced, never copied twice.
+const COPY_BELOW = 1024;
+// Staging buffers grow by doubling from STAGE_MIN up to STAGE_MAX, then a new one starts: the overhead
+// stays a small fraction of the bytes held, and an idle connection's leftover holds a small buffer.
+const STAGE_MIN = 256;
+const STAGE_MAX = 16 * 1024;
+
 export class ByteQueue {
   #chunks: Uint8Array[] = [];
   #length = 0;
+  // Open staging buffer for small chunks; its bytes [#stageStart, #stageEnd) follow #chunks.
+  #stage: Uint8Array | undefined;
+  #stageStart = 0;
+  #stageEnd = 0;
 
   get length(): number {
     return this.#length;
   }
 
+  /** Number of separately held pieces (for tests of the memory bound). */
+  get pieces(): number {
+    return this.#chunks.length + (this.#stageEnd > this.#stageStart ? 1 : 0);
+  }
+
   append(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#length += chunk.length;
+    const n = chunk.length;
+    if (n === 0) return;
+    this.#length += n;
+    if (n >= COPY_BELOW) {
+      this.#seal();
+      this.#chunks.push(chunk);
+      return;
+    }
+    let stage = this.#stage;
+    if (stage === undefined || this.#stageEnd + n > stage.length) {
+      const used = this.#stageEnd - this.#stageStart;
+      if (used + n <= STAGE_MAX) {
+        const grown = new Uint8Array(Math.min(STAGE_MAX, Math.max(STAGE_MIN, 2 * (used + n))));
+        if (stage !== undefined && used > 0) grown.set(stage.subarray(this.#stageStart, this.#stageEnd));
+        stage = this.#stage = grown;
+        this.#stageStart = 0;
+        this.#stageEnd = used;
+      } else {
+        this.#seal();
+        stage = this.#stage = new Uint8Array(STAGE_MIN + 2 * n);
+      }
+    }
+    if (n === 1) stage[this.#stageEnd] = chunk[0]!;
+    else stage.set(chunk, this.#stageEnd);
+    this.#stageEnd += n;
   }
 
   /** Byte `index` counted from the head. Walks from the tail: callers look at the last few bytes. */
   byteAt(index: number): number {
     let end = this.#length;
+    const staged = this.#stageEnd - this.#stageStart;
+    if (staged > 0) {
+      const start = end - staged;
+      if (index >= start) return this.#stage![this.#stageStart + index - start]!;
+      end = start;
+    }
     for (let c = this.#chunks.length - 1; c >= 0; c--) {
       const chunk = this.#chunks[c]!;
       const start = end - chunk.length;
@@ -60,7 +107,13 @@ export class ByteQueue {
   copyTo(target: Uint8Array, at: number, from: number, to: number = this.#length): number {
     let chunkStart = 0;
     let written = 0;
-    for (const chunk of this.#chunks) {
+    const count = this.#chunks.length;
+    for (let c = 0; c <= count && chunkStart < to; c++) {
+      let chunk: Uint8Array;
+      if (c < count) chunk = this.#chunks[c]!;
+      else if (this.#stageEnd > this.#stageStart)
+        chunk = this.#stage!.subarray(this.#stageStart, this.#stageEnd);
+      else break;
       const chunkEnd = chunkStart + chunk.length;
       if (chunkEnd > from) {
         const lo = Math.max(from, chunkStart) - chunkStart;
@@ -69,7 +122,6 @@ export class ByteQueue {
         else target.set(chunk.subarray(lo, hi), at + written);
         written += hi - lo;
       }
-      if (chunkEnd >= to) break;
       chunkStart = chunkEnd;
     }
     return written;
@@ -83,20 +135,35 @@ export class ByteQueue {
     }
     this.#length -= count;
     let drop = 0;
-    while (count > 0) {
+    while (count > 0 && drop < this.#chunks.length) {
       const chunk = this.#chunks[drop]!;
       if (count < chunk.length) {
         this.#chunks[drop] = chunk.subarray(count);
+        count = 0;
         break;
       }
       count -= chunk.length;
       drop++;
     }
     if (drop > 0) this.#chunks.splice(0, drop);
+    this.#stageStart += count;
   }
 
   clear(): void {
     this.#chunks = [];
     this.#length = 0;
+    this.#stage = undefined;
+    this.#stageStart = 0;
+    this.#stageEnd = 0;
+  }
+
+  // Closes the staging buffer: its bytes become an ordinary held piece, and later small chunks start a new one.
+  #seal(): void {
+    if (this.#stageEnd > this.#stageStart) {
+      this.#chunks.push(view(this.#stage!, this.#stageStart, this.#stageEnd));
+    }
+    this.#stage = undefined;
+    this.#stageStart = 0;
+    this.#stageEnd = 0;
   }
 }

@@ -163,33 +163,38 @@ describe('errors do not depend on chunking', () => {
   // chunking of the same bytes as for one big chunk.
   it('any decoder, bytes with oversize frames, random chunkings', () => {
     fc.assert(
-      fc.property(decoderArbitrary, noise, fc.array(fc.nat(2000), { maxLength: 30 }), ({ make }, bytes, raw) => {
-        const offsets = [...new Set(raw.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b);
-        const run = (chunks: Uint8Array[]) => {
-          const decoder = make();
-          const frames: string[] = [];
-          const errors: string[] = [];
-          for (const chunk of chunks) {
-            try {
-              frames.push(...hex(decoder.push(chunk)));
-            } catch (error) {
-              const e = error as FramingError;
-              frames.push(...hex(e.frames));
-              errors.push(`${e.code}@${e.offset}`);
-              if (error instanceof CorruptFrameError) return { frames, errors };
+      fc.property(
+        decoderArbitrary,
+        noise,
+        fc.array(fc.nat(2000), { maxLength: 30 }),
+        ({ make }, bytes, raw) => {
+          const offsets = [...new Set(raw.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b);
+          const run = (chunks: Uint8Array[]) => {
+            const decoder = make();
+            const frames: string[] = [];
+            const errors: string[] = [];
+            for (const chunk of chunks) {
+              try {
+                frames.push(...hex(decoder.push(chunk)));
+              } catch (error) {
+                const e = error as FramingError;
+                frames.push(...hex(e.frames));
+                errors.push(`${e.code}@${e.offset}`);
+                if (error instanceof CorruptFrameError) return { frames, errors };
+              }
             }
-          }
-          try {
-            decoder.end();
-          } catch (error) {
-            errors.push(`${(error as FramingError).code}@${(error as FramingError).offset}`);
-          }
-          return { frames, errors };
-        };
-        const whole = run([bytes]);
-        const chunked = run(isolate(cutAt(bytes, offsets)));
-        expect(chunked).toEqual(whole);
-      }),
+            try {
+              decoder.end();
+            } catch (error) {
+              errors.push(`${(error as FramingError).code}@${(error as FramingError).offset}`);
+            }
+            return { frames, errors };
+          };
+          const whole = run([bytes]);
+          const chunked = run(isolate(cutAt(bytes, offsets)));
+          expect(chunked).toEqual(whole);
+        },
+      ),
       { numRuns: 1500 },
     );
   });

@@ -7,15 +7,18 @@ export type FramingErrorCode = 'IOLAB_FRAME_TOO_LONG' | 'IOLAB_FRAME_CORRUPT' | 
 /**
  * Base class of the decoder errors.
  *
- * `push()` decodes a chunk from left to right. If it meets bad input after having already cut some frames
- * out of the same chunk, those frames are not lost: they are in {@link FramingError.frames}, in order, and
- * should be delivered before the error is handled.
+ * `push()` throws instead of returning frames, but the frames that push completed are not lost: they are
+ * in {@link FramingError.frames}, in stream order, and should be delivered before the error is handled.
  */
 export abstract class FramingError extends Error {
   abstract readonly code: FramingErrorCode;
   /** Stream byte offset (counted from the first byte ever pushed) where the offending frame starts. */
   readonly offset: number;
-  /** Frames completed by the same `push()` call before the error, in stream order. */
+  /**
+   * Frames completed by the same `push()` call, in stream order. For {@link FrameTooLongError}: all of
+   * them, including frames after the discarded one (decoding went on past it). For
+   * {@link CorruptFrameError}: the frames before the corrupt one.
+   */
   frames: Uint8Array[] = [];
 
   constructor(message: string, offset: number) {

@@ -44,8 +44,8 @@ export class FixedLengthDecoder implements FrameDecoder {
   }
 
   /**
-   * Bytes of the unfinished frame held right now (by reference to the pushed chunks). Never more than
-   * about `maxFrameLength`, whatever a length field claims: use it for per-connection memory metrics.
+   * Bytes of the unfinished frame held right now (by reference to the pushed chunks): always less than
+   * `frameLength`. Use it for per-connection memory metrics.
    */
   get bufferedBytes(): number {
     return this.#queue.length;

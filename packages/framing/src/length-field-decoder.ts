@@ -169,6 +169,7 @@ export class LengthFieldDecoder implements FrameDecoder {
         error.frames = out;
         this.#corrupt = error;
         this.#queue.clear();
+        this.#pending = undefined;
       }
       throw error;
     }

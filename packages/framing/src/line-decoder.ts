@@ -56,8 +56,8 @@ export class LineDecoder implements FrameDecoder {
   }
 
   /**
-   * Bytes of the unfinished frame held right now (by reference to the pushed chunks). Never more than
-   * about `maxFrameLength`, whatever a length field claims: use it for per-connection memory metrics.
+   * Bytes of the unfinished frame held right now (by reference to the pushed chunks): after each push,
+   * never more than `maxFrameLength` plus a partial delimiter. Use it for per-connection memory metrics.
    */
   get bufferedBytes(): number {
     return this.#queue.length;

@@ -77,6 +77,10 @@ export interface FramedLoadResult {
   /** Failed connects, by kind; `refused` is ECONNREFUSED. */
   readonly connectErrors: number;
   readonly refused: number;
+  /** Connects that took longer than `connectTimeoutMs` (a server whose accept queue is full, e.g. bio). */
+  readonly connectTimeouts: number;
+  /** Time spent opening the connections, before the load (and the warm-up) started. */
+  readonly connectPhaseMs: number;
   /** Connections the server closed during the run; `closedBeforeResponse` never answered anything. */
   readonly closedByPeer: number;
   readonly closedBeforeResponse: number;
@@ -136,6 +140,8 @@ interface Conn {
   /** Open loop: scheduled times waiting behind the in-flight cap. */
   backlog: Fifo<number>;
   answered: number;
+  /** Connected at some point (a later error is not a connect error). */
+  established: boolean;
   open: boolean;
   /** Requests built this turn, written in one go. */
   out: Uint8Array[];
@@ -201,6 +207,7 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
   let verifyFailures = 0;
   let connectErrors = 0;
   let refused = 0;
+  let connectTimeouts = 0;
   let closedByPeer = 0;
   let closedBeforeResponse = 0;
   let skipped = 0;
@@ -289,6 +296,7 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
         inflight: new Fifo(),
         backlog: new Fifo(),
         answered: 0,
+        established: false,
         open: false,
         out: [],
       };
@@ -300,15 +308,17 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
       socket.once('connect', () => {
         clearTimeout(timer);
         conn.open = true;
+        conn.established = true;
         conns.push(conn);
         resolve();
       });
       socket.on('data', (chunk: Buffer) => onData(conn, chunk));
       socket.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        if (!conn.open && !conns.includes(conn)) {
+        if (!conn.established) {
           connectErrors++;
           if (error.code === 'ECONNREFUSED') refused++;
+          else if (error.code === 'ETIMEDOUT') connectTimeouts++;
           resolve();
         }
       });
@@ -340,6 +350,7 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
 
   try {
     // Connect, at most MAX_CONCURRENT_CONNECTS at a time.
+    const connectStarted = performance.now();
     let next = 0;
     const workers = Array.from(
       { length: Math.min(MAX_CONCURRENT_CONNECTS, options.connections) },
@@ -354,6 +365,7 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
     if (aborted) throw new AbortedError('framed load');
 
     const startMs = performance.now();
+    const connectPhaseMs = startMs - connectStarted;
     const warmupMs = (options.warmupSec ?? 0) * 1000;
     measureFrom = startMs + warmupMs;
     measureUntil = measureFrom + options.durationSec * 1000;
@@ -479,6 +491,8 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
       verifyFailures,
       connectErrors,
       refused,
+      connectTimeouts,
+      connectPhaseMs,
       closedByPeer,
       closedBeforeResponse,
       unanswered,

@@ -15,7 +15,11 @@ export interface FramedResponse {
   readonly body: Uint8Array;
 }
 
-/** Sans-I/O reply decoder: push received bytes, get the complete replies, in order. */
+/**
+ * Sans-I/O reply decoder: push received bytes, get the complete replies, in order. As with
+ * `@iolab/framing`, the decoder may keep a reference to a pushed chunk until its reply completes: do not
+ * modify a chunk after pushing it (socket `data` buffers are never reused by Node, so this is free there).
+ */
 export interface FramedResponseDecoder {
   /** Throws `FramedResponseError` (`IOLAB_FRAMED_BAD_RESPONSE`) on bytes that are not a valid reply stream. */
   push(chunk: Uint8Array): FramedResponse[];

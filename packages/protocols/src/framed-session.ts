@@ -35,13 +35,13 @@ export interface FramedServerCodec {
   encodeError(message: string): Uint8Array[];
 }
 
-const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: [], send: [], close: true });
+const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: Object.freeze([]), send: Object.freeze([]), close: true });
 
 export class FramedServerSession implements ServerSession {
   readonly #codec: FramedServerCodec;
   readonly #limits: ResolvedLimits;
   readonly #queue = new ResponseQueue<Operation['kind'] | 'fixed'>();
-  /** Frames decoded while paused at the pipeline cap, copied (the caller may reuse its chunk). */
+  /** Frames decoded while paused at the pipeline cap (views of our private chunk copies). */
   #backlog: Uint8Array[] = [];
   /** Index of the next backlog frame (a head index, not shift(): the backlog can hold thousands). */
   #backlogHead = 0;
@@ -81,7 +81,9 @@ export class FramedServerSession implements ServerSession {
       let frames: Uint8Array[];
       let failure: FramingError | undefined;
       try {
-        frames = this.#codec.decoder.push(chunk);
+        // The decoders keep references to pushed chunks until their frame completes; the caller may reuse
+        // its read buffer the moment we return, so they get a private copy (one memcpy per read).
+        frames = this.#codec.decoder.push(chunk.slice());
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
         failure = error;
@@ -100,9 +102,9 @@ export class FramedServerSession implements ServerSession {
           this.#backlogHead === this.#backlog.length &&
           this.#queue.length < this.#limits.maxPipelineDepth
         ) {
-          this.#handle(f, work); // parse() copies what it keeps, so no copy here
+          this.#handle(f, work);
         } else {
-          this.#backlog.push(f.slice());
+          this.#backlog.push(f); // a view of our private copy of the chunk: safe to keep
           this.#backlogBytes += f.length;
         }
       }

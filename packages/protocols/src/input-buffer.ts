@@ -1,28 +1,35 @@
 /**
  * The unconsumed input of one connection, as one contiguous region so a parser can index it directly.
  *
- *   storage: [ consumed ....... | live bytes (start..end) | free ......... ]
- *                               ^start                    ^end
+ *   region: [ consumed ....... | live bytes (start..end) | free ......... ]
+ *                              ^start                    ^end
  *
- * `append` compacts (moves the live bytes to the front) only when that frees enough room and otherwise
- * grows by doubling, so N bytes pushed cost O(N) copies overall however they are chunked. Views returned
- * by `view` alias the storage: copy them before the next `append` if they must live on.
+ * Zero-copy in the common case: when nothing is left over, `append(chunk)` *borrows* the caller's chunk
+ * instead of copying it, and the parser reads it in place. Before the session returns to its caller it
+ * calls `release()`, which copies only the leftover (a partial line, a paused pipeline) into owned
+ * storage: the session never keeps a reference to a chunk it was given. Owned storage compacts (moves
+ * live bytes to the front) only when that frees enough room and otherwise grows by doubling, so N bytes
+ * cost O(N) copies however they are chunked.
+ *
+ * Views returned by `view` alias the region: copy them before the next `append`/`release` if they must
+ * live on.
  */
-/** Storage above this is given back once drained: 500 idle keep-alive connections should cost ~2 MiB, not 500×peak. */
+
+/** Owned storage above this is given back once drained: 500 idle keep-alive connections should cost ~0, not 500×peak. */
 const SHRINK_ABOVE_BYTES = 64 * 1024;
+/** First owned allocation: a request head usually fits. */
+const INITIAL_CAPACITY = 4096;
+const EMPTY = new Uint8Array(0);
 
 export class InputBuffer {
-  #storage: Uint8Array;
-  readonly #initialCapacity: number;
+  /** What `start..end` index into: either `#owned` or a borrowed chunk. */
+  #region: Uint8Array = EMPTY;
+  /** Storage we own; allocated on the first leftover, dropped when drained and large. */
+  #owned: Uint8Array = EMPTY;
   #start = 0;
   #end = 0;
   /** Bytes ever consumed: lets errors report offsets from the connection's first byte. */
   #consumedTotal = 0;
-
-  constructor(initialCapacity = 4096) {
-    this.#initialCapacity = initialCapacity;
-    this.#storage = new Uint8Array(initialCapacity);
-  }
 
   get length(): number {
     return this.#end - this.#start;
@@ -35,42 +42,39 @@ export class InputBuffer {
 
   append(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const live = this.#end - this.#start;
-    if (this.#end + chunk.length > this.#storage.length) {
-      if (live + chunk.length <= this.#storage.length && this.#start >= live) {
-        // Compacting copies `live` bytes, paid for by the `start >= live` bytes consumed since last time.
-        this.#storage.copyWithin(0, this.#start, this.#end);
-      } else {
-        let capacity = this.#storage.length * 2;
-        while (capacity < live + chunk.length) capacity *= 2;
-        const grown = new Uint8Array(capacity);
-        grown.set(this.#storage.subarray(this.#start, this.#end));
-        this.#storage = grown;
-      }
+    if (this.#end === this.#start) {
+      this.#region = chunk;
       this.#start = 0;
-      this.#end = live;
+      this.#end = chunk.length;
+      return;
     }
-    this.#storage.set(chunk, this.#end);
+    this.#own(chunk.length);
+    this.#owned.set(chunk, this.#end);
     this.#end += chunk.length;
+  }
+
+  /** Stop borrowing: copy the live bytes of a borrowed chunk into owned storage. Call before returning. */
+  release(): void {
+    if (this.#region !== this.#owned && this.#end > this.#start) this.#own(0);
   }
 
   /** Byte at live index `i` (0 = first unconsumed byte); caller guarantees `i < length`. */
   at(i: number): number {
-    return this.#storage[this.#start + i]!;
+    return this.#region[this.#start + i]!;
   }
 
   /** Live index of the first `byte` at or after live index `from`, or -1. */
   indexOf(byte: number, from: number): number {
     // A plain loop: no subarray allocated per call, and lines are short.
-    const storage = this.#storage;
+    const region = this.#region;
     const end = this.#end;
-    for (let i = this.#start + from; i < end; i++) if (storage[i] === byte) return i - this.#start;
+    for (let i = this.#start + from; i < end; i++) if (region[i] === byte) return i - this.#start;
     return -1;
   }
 
-  /** A view of live bytes [from, to); aliases the storage. */
+  /** A view of live bytes [from, to); aliases the region. */
   view(from: number, to: number): Uint8Array {
-    return this.#storage.subarray(this.#start + from, this.#start + to);
+    return this.#region.subarray(this.#start + from, this.#start + to);
   }
 
   consume(n: number): void {
@@ -79,13 +83,43 @@ export class InputBuffer {
     if (this.#start === this.#end) {
       this.#start = 0;
       this.#end = 0;
-      // One big pipelined burst must not pin its peak size for the connection's whole life.
-      if (this.#storage.length > SHRINK_ABOVE_BYTES) this.#storage = new Uint8Array(this.#initialCapacity);
+      // One big burst must not pin its peak size for the connection's whole life.
+      if (this.#owned.length > SHRINK_ABOVE_BYTES) this.#owned = EMPTY;
+      this.#region = this.#owned;
     }
   }
 
   /** Drop all input for good (after a fatal error); keeps the offset honest. */
   discardAll(): void {
     this.consume(this.length);
+  }
+
+  /** Makes the live bytes sit in owned storage at [0, live) with room for `extra` more after them. */
+  #own(extra: number): void {
+    const live = this.#end - this.#start;
+    const need = live + extra;
+    if (this.#region === this.#owned) {
+      if (this.#end + extra <= this.#owned.length) return;
+      if (need <= this.#owned.length && this.#start >= live) {
+        // Compacting copies `live` bytes, paid for by the `start >= live` bytes consumed since last time.
+        this.#owned.copyWithin(0, this.#start, this.#end);
+      } else {
+        let capacity = Math.max(this.#owned.length * 2, INITIAL_CAPACITY);
+        while (capacity < need) capacity *= 2;
+        const grown = new Uint8Array(capacity);
+        grown.set(this.#owned.subarray(this.#start, this.#end));
+        this.#owned = grown;
+      }
+    } else {
+      if (this.#owned.length < need) {
+        let capacity = Math.max(this.#owned.length, INITIAL_CAPACITY);
+        while (capacity < need) capacity *= 2;
+        this.#owned = new Uint8Array(capacity);
+      }
+      this.#owned.set(this.#region.subarray(this.#start, this.#end));
+    }
+    this.#region = this.#owned;
+    this.#start = 0;
+    this.#end = live;
   }
 }

@@ -40,8 +40,12 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 export function drive(
   session: ServerSession,
   chunks: readonly Uint8Array[],
-  options: { order?: CompletionOrder; endInput?: boolean } = {},
+  options: { order?: CompletionOrder; endInput?: boolean; reuseReadBuffer?: boolean } = {},
 ): DriveResult {
+  // Like a model with one read buffer: every chunk lands in the same memory, scribbled over after use.
+  const scratch = options.reuseReadBuffer
+    ? new Uint8Array(Math.max(1, ...chunks.map((c) => c.length)))
+    : undefined;
   const order = options.order ?? 'inline';
   const sent: Uint8Array[] = [];
   const allWork: Work[] = [];
@@ -65,7 +69,13 @@ export function drive(
 
   for (const chunk of chunks) {
     if (closed) break;
-    take(session.receive(chunk));
+    if (scratch) {
+      scratch.set(chunk);
+      take(session.receive(scratch.subarray(0, chunk.length)));
+      scratch.fill(0xee);
+    } else {
+      take(session.receive(chunk));
+    }
     settle();
   }
   if (options.endInput && !closed) {

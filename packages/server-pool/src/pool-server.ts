@@ -10,6 +10,7 @@
  *   request:    event loop: socket ─► session (main thread) ─► pool.run({operation}) per request
  *                                                  queue full ─► that request answers 503
  */
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { createSession, type Operation, type OperationResult } from '@iolab/protocols';
 import {
@@ -72,6 +73,7 @@ class PoolServer extends ServerBase {
   readonly #pool: Piscina<PoolTask, OperationResult | null>;
   #inFlight = 0; // connection tasks submitted and not finished (running + queued)
   #peak = 0;
+  readonly #threadsOnline: Promise<unknown>;
 
   constructor(options: PoolOptions) {
     super(options);
@@ -102,6 +104,14 @@ class PoolServer extends ServerBase {
       atomics: 'sync', // our tasks are synchronous; threads park in Atomics.wait between tasks
       recordTiming: false, // we keep our own counters; skip piscina's per-task histogram
     });
+    // The minThreads workers exist now; 'online' fires later, so listening here cannot miss it.
+    this.#threadsOnline = Promise.all(this.#pool.threads.map((worker) => once(worker, 'online')));
+  }
+
+  /** Accept only once the fixed pool is up, so the first connections do not pay for thread start-up. */
+  override async start(): Promise<RunningServer> {
+    await this.#threadsOnline;
+    return super.start();
   }
 
   protected override serve(connection: Connection): void {

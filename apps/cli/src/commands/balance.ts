@@ -81,7 +81,8 @@ exit codes: 0 ok, 1 runtime or config file error, 2 bad usage
 /** Drain deadline on SIGTERM: matches the data plane's close default; long enough to finish a response. */
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
-class UsageError extends Error {}
+/** Bad flags: the process prints the message and exits 2. */
+export class UsageError extends Error {}
 
 interface HostPort {
   host: string;
@@ -250,6 +251,14 @@ function mergeFlags(base: unknown, flags: Flags): Json {
   return raw;
 }
 
+/**
+ * Parses `iolab balance` arguments into the validated config (what the process would run), without
+ * starting anything. Throws {@link UsageError} for bad flags, `ConfigFileError` for a bad config file.
+ */
+export async function resolveBalanceArgs(args: string[]): Promise<{ raw: Json; config: BalancerFileConfig }> {
+  return buildConfig(parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values);
+}
+
 /** The file (if any) + flags, validated. A bad file is a config error (exit 1); bad flags are usage (exit 2). */
 async function buildConfig(flags: Flags): Promise<{ raw: Json; config: BalancerFileConfig }> {
   let base: unknown;
@@ -318,6 +327,19 @@ export async function runBalance(args: string[]): Promise<void> {
     base: cluster.isPrimary && current.workers > 1 ? { role: 'primary' } : {},
   });
 
+  // Until the balancer runs, a SIGHUP (default action: exit) is ignored and a SIGTERM/SIGINT is remembered
+  // and honoured as soon as start-up finishes, so no signal can kill a half-started process.
+  let earlyStop: NodeJS.Signals | undefined;
+  const earlyHup = (): void => {
+    logger.warn({ event: 'reload-ignored', signal: 'SIGHUP' }, 'SIGHUP before start-up finished: ignored');
+  };
+  const earlyTerm = (signal: NodeJS.Signals): void => {
+    earlyStop = signal;
+  };
+  process.on('SIGHUP', earlyHup);
+  process.on('SIGTERM', earlyTerm);
+  process.on('SIGINT', earlyTerm);
+
   let running: RunningBalancer;
   let admin: AdminServer | undefined;
   try {
@@ -354,6 +376,7 @@ export async function runBalance(args: string[]): Promise<void> {
     },
   });
   const stopSighup = reloader.onSighup();
+  process.off('SIGHUP', earlyHup);
 
   if (current.admin) {
     try {
@@ -413,6 +436,9 @@ export async function runBalance(args: string[]): Promise<void> {
       process.exit(code);
     })();
   };
+  process.off('SIGTERM', earlyTerm);
+  process.off('SIGINT', earlyTerm);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (earlyStop) stop(earlyStop);
 }

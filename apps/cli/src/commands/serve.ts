@@ -113,7 +113,8 @@ function parse(args: string[]): ServeCommand | 'help' {
   if (positionals.length !== 1)
     throw new UsageError('expected exactly one model: bio, pool, loop or node-http');
   const model = positionals[0] as Model;
-  if (!MODELS.includes(model)) throw new UsageError(`unknown model '${model}' (expected ${MODELS.join(', ')})`);
+  if (!MODELS.includes(model))
+    throw new UsageError(`unknown model '${model}' (expected ${MODELS.join(', ')})`);
   for (const [option, models] of Object.entries(ONLY_FOR)) {
     if (values[option as keyof typeof values] !== undefined && !models.includes(model)) {
       throw new UsageError(`--${option} does not apply to ${model} (only ${models.join(', ')})`);

@@ -67,6 +67,19 @@ describe('echo-lp session', () => {
     );
   });
 
+  it('gives identical bytes when the model reuses one read buffer for every read', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: STREAM.length }), { maxLength: 30 }), (cuts) => {
+        const got = drive(createSession('echo-lp', { maxPipelineDepth: 2 }), splitAt(STREAM, cuts), {
+          reuseReadBuffer: true,
+          order: 'reverse',
+        });
+        expect(latin1(got.bytes)).toBe(latin1(expected.bytes));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('out-of-order completion still replies in request order', () => {
     const session = createSession('echo-lp');
     const out = session.receive(

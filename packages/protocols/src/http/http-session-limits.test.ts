@@ -27,7 +27,7 @@ function parseError(request: string, limits?: SessionLimits) {
   let step: ParseStep;
   let guard = 0;
   do step = parser.next(input);
-  while (step.kind === 'request' && guard++ < 100);
+  while ((step.kind === 'request' || step.kind === 'continue') && guard++ < 100);
   return step.kind === 'error' ? step.error : undefined;
 }
 

@@ -88,6 +88,22 @@ describe('HTTP pipelining', () => {
     );
   });
 
+  it('gives identical bytes when the model reuses one read buffer for every read', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: PIPELINE.length - 1 }), { maxLength: 40 }), (cuts) => {
+        const got = drive(new HttpServerSession(), splitAt(PIPELINE, cuts), {
+          reuseReadBuffer: true,
+          order: 'reverse',
+        });
+        expect(latin1(got.bytes)).toBe(latin1(expected.bytes));
+      }),
+      { numRuns: 150 },
+    );
+    expect(latin1(drive(new HttpServerSession(), bytewise(PIPELINE), { reuseReadBuffer: true }).bytes)).toBe(
+      latin1(expected.bytes),
+    );
+  });
+
   it('releases nothing until the head of the line completes, then everything ready', () => {
     const session = new HttpServerSession();
     const out = session.receive(

@@ -107,6 +107,33 @@ describe('HTTP routes', () => {
     expect(r.body).toHaveLength(0);
   });
 
+  it('HEAD of a 404/405 also has no body', () => {
+    const r = one('HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n', { head: true });
+    expect(r.status).toBe(404);
+    expect(r.headers['content-length']).toBe('9');
+    const session = new HttpServerSession();
+    const bytes = session.receive(
+      ascii('HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n'),
+    );
+    // If the 404 body leaked, the next response would not start right after the blank line.
+    expect(text(bytes.send[0]!)).toMatch(/\r\n\r\n$/);
+  });
+
+  it('Expect: 100-continue gets an interim 100 before the body is sent, then the reply', () => {
+    const session = new HttpServerSession();
+    const head = session.receive(
+      ascii('POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n'),
+    );
+    expect(text(head.send[0]!)).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    const body = drive(session, [ascii('hi')]);
+    expect(text(parseResponses(body.bytes)[0]!.body)).toBe('hi');
+    // With the body already there, no 100 is needed; none is sent.
+    const whole = drive(new HttpServerSession(), [
+      ascii('POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi'),
+    ]);
+    expect(text(whole.bytes)).toMatch(/^HTTP\/1\.1 200 OK/);
+  });
+
   it('Connection: close → response says close and the session closes', () => {
     const r = one('GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(r.headers.connection).toBe('close');

@@ -7,7 +7,8 @@
  * through callbacks and its own limits; we need a parser that returns "need more data" instead of calling
  * back, that enforces exactly our named caps, and that says which of 400 / 413 / 414 / 431 / 501 / 505 a
  * failure means and at which connection byte. It is small, strict (CRLF only, no obs-fold, no CL+TE), and
- * fuzzed plus differential-tested against http-parser-js in `http-parser-*.test.ts`.
+ * fuzzed (`http-session-fuzz.test.ts`) and differential-tested against http-parser-js and Node's llhttp
+ * (`http-parser-differential.test.ts`, `http-parser-llhttp.test.ts`).
  *
  * Contract (Netty's `ByteToMessageDecoder`): `next(input)` either returns one request and consumes its
  * bytes, or returns `need-more` having consumed only what it fully understood. It never rescans: the line
@@ -50,6 +51,8 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const EMPTY_BODY = new Uint8Array(0);
+/** First body allocation; most bodies fit, bigger ones double from here. */
+const BODY_INITIAL_CAPACITY = 16 * 1024;
 
 /** tchar per RFC 9110 §5.6.2: what a method or a field name may contain. */
 const TCHAR = new Uint8Array(256);
@@ -98,10 +101,11 @@ export class HttpRequestParser {
   #headerBytes = 0;
   /** Header plus trailer fields seen; trailers are counted but not kept. */
   #fieldCount = 0;
+  /** Body bytes so far, in a buffer grown as they arrive (never sized by an untrusted length up front). */
   #body: Uint8Array = EMPTY_BODY;
   #bodyFilled = 0;
-  #chunks: Uint8Array[] = [];
-  #chunkedTotal = 0;
+  /** Content-Length, or for chunked the sum of the chunk sizes announced so far. */
+  #bodyExpected = 0;
   #chunkRemaining = 0;
   #keepAlive = true;
   #expectContinue = false;
@@ -140,7 +144,7 @@ export class HttpRequestParser {
           if (typeof end !== 'number') return end;
           if (end === 0) {
             input.consume(2);
-            if (this.#state === 'trailers') return this.#emit(this.#joinChunks());
+            if (this.#state === 'trailers') return this.#emit(this.#body.subarray(0, this.#bodyFilled));
             const framing = this.#startBody(input.offset);
             if (framing instanceof HttpProtocolError) return this.#fail(framing);
             if (framing === 'none') return this.#emit(EMPTY_BODY);
@@ -154,13 +158,12 @@ export class HttpRequestParser {
           continue;
         }
         case 'body-length': {
-          const n = Math.min(input.length, this.#body.length - this.#bodyFilled);
+          const n = Math.min(input.length, this.#bodyExpected - this.#bodyFilled);
           if (n > 0) {
-            this.#body.set(input.view(0, n), this.#bodyFilled);
-            this.#bodyFilled += n;
+            this.#appendBody(input.view(0, n));
             input.consume(n);
           }
-          if (this.#bodyFilled < this.#body.length) return NEED_MORE;
+          if (this.#bodyFilled < this.#bodyExpected) return NEED_MORE;
           return this.#emit(this.#body);
         }
         case 'chunk-size': {
@@ -174,7 +177,7 @@ export class HttpRequestParser {
         case 'chunk-data': {
           const n = Math.min(input.length, this.#chunkRemaining);
           if (n > 0) {
-            this.#chunks.push(input.view(0, n).slice());
+            this.#appendBody(input.view(0, n));
             this.#chunkRemaining -= n;
             input.consume(n);
           }
@@ -369,8 +372,7 @@ export class HttpRequestParser {
         );
       }
       if (length > 0) {
-        this.#body = new Uint8Array(length);
-        this.#bodyFilled = 0;
+        this.#bodyExpected = length;
         this.#state = 'body-length';
         return 'body';
       }
@@ -391,7 +393,7 @@ export class HttpRequestParser {
     }
     // 13 hex digits already exceed any cap we would accept; stop before floats lose integers.
     const size = i > 13 ? Number.POSITIVE_INFINITY : Number.parseInt(latin1(line, 0, i), 16);
-    if (this.#chunkedTotal + size > this.#limits.maxBodyBytes) {
+    if (this.#bodyExpected + size > this.#limits.maxBodyBytes) {
       return new HttpProtocolError(
         'IOLAB_HTTP_BODY_TOO_LARGE',
         413,
@@ -399,7 +401,7 @@ export class HttpRequestParser {
         base,
       );
     }
-    this.#chunkedTotal += size;
+    this.#bodyExpected += size;
     if (size === 0) {
       this.#state = 'trailers';
     } else {
@@ -409,15 +411,23 @@ export class HttpRequestParser {
     return undefined;
   }
 
-  #joinChunks(): Uint8Array {
-    if (this.#chunks.length === 1) return this.#chunks[0]!;
-    const body = new Uint8Array(this.#chunkedTotal);
-    let at = 0;
-    for (const c of this.#chunks) {
-      body.set(c, at);
-      at += c.length;
+  /**
+   * Copies body bytes in, doubling the buffer as needed but never past what was announced: memory follows
+   * the bytes actually received, so headers claiming 1 MiB followed by silence cost nothing.
+   */
+  #appendBody(bytes: Uint8Array): void {
+    const need = this.#bodyFilled + bytes.length;
+    if (need > this.#body.length) {
+      const capacity = Math.min(
+        Math.max(this.#body.length * 2, BODY_INITIAL_CAPACITY, need),
+        this.#bodyExpected,
+      );
+      const grown = new Uint8Array(capacity);
+      grown.set(this.#body.subarray(0, this.#bodyFilled));
+      this.#body = grown;
     }
-    return body;
+    this.#body.set(bytes, this.#bodyFilled);
+    this.#bodyFilled = need;
   }
 
   #emit(body: Uint8Array): ParseStep {
@@ -435,8 +445,7 @@ export class HttpRequestParser {
     this.#fieldCount = 0;
     this.#body = EMPTY_BODY;
     this.#bodyFilled = 0;
-    this.#chunks = [];
-    this.#chunkedTotal = 0;
+    this.#bodyExpected = 0;
     this.#chunkRemaining = 0;
     this.#keepAlive = true;
     this.#expectContinue = false;

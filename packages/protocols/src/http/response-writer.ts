@@ -63,7 +63,13 @@ export function writeTextResponse(
   connection: ConnectionHeader,
   options: { readonly allow?: string; readonly omitBody?: boolean } = {},
 ): Uint8Array[] {
-  return writeResponse({ status, contentType: 'text/plain', body: encoder.encode(text), connection, ...options });
+  return writeResponse({
+    status,
+    contentType: 'text/plain',
+    body: encoder.encode(text),
+    connection,
+    ...options,
+  });
 }
 
 /** The interim reply to `Expect: 100-continue` (RFC 9110 §10.1.1). */

@@ -37,7 +37,7 @@ interface SlotContext {
 }
 
 const FIXED: SlotContext = { kind: 'fixed', connection: undefined, head: false };
-const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: [], send: [], close: true });
+const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: Object.freeze([]), send: Object.freeze([]), close: true });
 const encoder = new TextEncoder();
 
 const PLAINTEXT_BYTES = encoder.encode(PLAINTEXT_BODY);
@@ -111,6 +111,8 @@ export class HttpServerSession implements ServerSession {
         );
         this.#advance(work, send);
       }
+      // Never hold on to the caller's chunk past this call.
+      this.#input.release();
     }
     return { work, send, close: this.#closed };
   }
