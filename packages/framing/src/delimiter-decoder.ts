@@ -101,6 +101,7 @@ export class DelimiterDecoder implements FrameDecoder {
   /** Feeds the next bytes; returns the frames they complete. See {@link FrameDecoder.push}. */
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    if (chunk.length === 0) return out;
     const buf = asBuffer(chunk);
     const n = buf.length;
     const chunkStart = this.#received;

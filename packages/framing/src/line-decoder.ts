@@ -66,6 +66,7 @@ export class LineDecoder implements FrameDecoder {
   /** Feeds the next bytes; returns the lines they complete. See {@link FrameDecoder.push}. */
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    if (chunk.length === 0) return out;
     const buf = asBuffer(chunk);
     const n = buf.length;
     const chunkStart = this.#received;

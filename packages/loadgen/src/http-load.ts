@@ -51,6 +51,7 @@ export interface HttpLoadResult {
    * Closed-loop latency: each connection sends its next request only after a response, so a stalled server
    * also stalls the sending and the slow period is sampled less often ("coordinated omission"). Read the
    * tail as optimistic; the framed generator's open-loop mode measures from scheduled send times instead.
+   * Resolution: autocannon records whole milliseconds (sub-millisecond latencies read as 0); wrk, µs.
    */
   readonly latencyMs: LatencyMs;
   /** Connection-level errors (reset, refused), timeouts included. */
