@@ -11,7 +11,13 @@ const throughputLikeSpec = {
       { model: 'bio', workload: '/plaintext', connections: 1, requestsPerSec: 900, valid: 'valid' },
       { model: 'bio', workload: '/plaintext', connections: 100, requestsPerSec: 4000, valid: 'valid' },
       { model: 'loop', workload: '/plaintext', connections: 1, requestsPerSec: 1500, valid: 'valid' },
-      { model: 'loop', workload: '/plaintext', connections: 100, requestsPerSec: 9000, valid: 'generator-bound' },
+      {
+        model: 'loop',
+        workload: '/plaintext',
+        connections: 100,
+        requestsPerSec: 9000,
+        valid: 'generator-bound',
+      },
       { model: 'loop', workload: 'echo', connections: 1, requestsPerSec: 2000, valid: 'valid' },
     ],
   },
@@ -70,7 +76,9 @@ describe('renderChartSvg', () => {
   });
 
   it('rejects a spec vega-lite cannot compile with a typed error naming the chart', async () => {
-    const error = await renderChartSvg('broken', { mark: 'no-such-mark', data: { values: [] } }).catch((e) => e);
+    const error = await renderChartSvg('broken', { mark: 'no-such-mark', data: { values: [] } }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(ChartRenderError);
     expect(error.code).toBe('IOLAB_BENCH_CHART_FAILED');
     expect(error.chartId).toBe('broken');

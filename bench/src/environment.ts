@@ -48,7 +48,8 @@ function packageVersions(repoRoot: string): Record<string, string> {
   for (const group of ['packages', 'apps', '.']) {
     const dirs = group === '.' ? ['bench'] : safeReaddir(join(repoRoot, group));
     for (const dir of dirs) {
-      const path = group === '.' ? join(repoRoot, dir, 'package.json') : join(repoRoot, group, dir, 'package.json');
+      const path =
+        group === '.' ? join(repoRoot, dir, 'package.json') : join(repoRoot, group, dir, 'package.json');
       try {
         const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
         if (pkg.name && pkg.version) versions[pkg.name] = pkg.version;

@@ -32,9 +32,13 @@ export class InvalidResultsError extends BenchError {
 export class ChartRenderError extends BenchError {
   readonly chartId: string;
   constructor(chartId: string, cause: unknown) {
-    super('IOLAB_BENCH_CHART_FAILED', `chart ${chartId}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      'IOLAB_BENCH_CHART_FAILED',
+      `chart ${chartId}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.name = 'ChartRenderError';
     this.chartId = chartId;
   }

@@ -38,7 +38,8 @@ function table(rows: Row[]): string {
       .slice(0, MAX_TABLE_ROWS)
       .map((row) => `| ${columns.map((col) => mdEscape(cellText(row[col] ?? ''))).join(' | ')} |`),
   ];
-  if (rows.length > MAX_TABLE_ROWS) lines.push('', `(${rows.length - MAX_TABLE_ROWS} more rows in results.json)`);
+  if (rows.length > MAX_TABLE_ROWS)
+    lines.push('', `(${rows.length - MAX_TABLE_ROWS} more rows in results.json)`);
   return lines.join('\n');
 }
 
@@ -51,7 +52,10 @@ function targetConclusions(targets: unknown): string[] {
   if (!isRowArray(targets)) return [];
   return targets
     .filter((t) => typeof t.target === 'string' && typeof t.ratio === 'number')
-    .map((t) => `${t.target as string}: measured ${(t.ratio as number).toFixed(2)}× — ${t.met === true ? 'met' : 'NOT met'}.`);
+    .map(
+      (t) =>
+        `${t.target as string}: measured ${(t.ratio as number).toFixed(2)}× — ${t.met === true ? 'met' : 'NOT met'}.`,
+    );
 }
 
 /** Reads `path` and turns it into a section, or returns undefined when the file is not there. */
@@ -89,9 +93,11 @@ export async function framingSection(path: string): Promise<ReportSection | unde
     id: 'framing',
     title: typeof obj.title === 'string' ? obj.title : 'Framing codecs (micro-benchmark)',
     markdown: `${age}\n\n${body}`,
-    conclusions: stringList(obj.conclusions).length > 0 ? stringList(obj.conclusions) : targetConclusions(obj.targets),
+    conclusions:
+      stringList(obj.conclusions).length > 0 ? stringList(obj.conclusions) : targetConclusions(obj.targets),
     charts,
-    commands: stringList(obj.commands).length > 0 ? stringList(obj.commands) : ['npm run bench -w @iolab/framing'],
+    commands:
+      stringList(obj.commands).length > 0 ? stringList(obj.commands) : ['npm run bench -w @iolab/framing'],
     results: data,
   };
 }

@@ -66,9 +66,9 @@ describe('bench main under Ctrl-C', () => {
     expect(code, `bench did not exit after SIGINT; stderr:\n${stderr}`).toBe(130);
 
     // Children get SIGKILL/SIGTERM asynchronously; give the kernel a moment to reap them.
-    const left = await waitFor('marked processes to go', 5_000, () => (marked().length === 0 ? [] : undefined)).catch(
-      () => marked(),
-    );
+    const left = await waitFor('marked processes to go', 5_000, () =>
+      marked().length === 0 ? [] : undefined,
+    ).catch(() => marked());
     expect(left, `survivors: ${JSON.stringify(left)}`).toEqual([]);
     expect(stderr).toContain('SIGINT: stopping');
 

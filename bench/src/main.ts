@@ -18,7 +18,11 @@ import { type ExperimentEntry, runBench } from './run-bench.js';
 const EXPERIMENTS: readonly ExperimentEntry[] = [
   { id: 'throughput', title: 'Throughput: thread per connection vs pool vs event loop', run: runThroughput },
   { id: 'sticky-packets', title: 'Sticky packets', run: runStickyPackets },
-  { id: 'balancer', title: 'Balancer: direct vs iolab balance vs HAProxy vs nginx', run: (o) => runBalancerExperiment(o) },
+  {
+    id: 'balancer',
+    title: 'Balancer: direct vs iolab balance vs HAProxy vs nginx',
+    run: (o) => runBalancerExperiment(o),
+  },
 ];
 
 const USAGE = 'usage: tsx src/main.ts [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]';
@@ -81,7 +85,9 @@ process.on('SIGTERM', onSignal);
 
 const unknown = args.only?.filter((id) => !EXPERIMENTS.some((e) => e.id === id)) ?? [];
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown experiment(s) ${unknown.join(', ')}; known: ${EXPERIMENTS.map((e) => e.id).join(', ')}\n`);
+  process.stderr.write(
+    `bench: unknown experiment(s) ${unknown.join(', ')}; known: ${EXPERIMENTS.map((e) => e.id).join(', ')}\n`,
+  );
   process.exit(2);
 }
 const experiments = args.only ? EXPERIMENTS.filter((e) => args.only?.includes(e.id)) : EXPERIMENTS;
@@ -99,17 +105,22 @@ try {
     signal: controller.signal,
     reporter,
     ...(args.cli ? { cliPath: resolve(args.cli) } : {}),
-    commandLine: `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} → ` : ''}tsx src/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    commandLine:
+      `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} → ` : ''}tsx src/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
   });
-  reporter.log(`wrote ${outcome.files.filter((f) => !f.endsWith('.svg')).join(', ')} (+${outcome.files.filter((f) => f.endsWith('.svg')).length} charts)`);
-  for (const failed of outcome.failed) reporter.log(`✘ ${failed.title}: ${failed.status}: ${failed.error ?? ''}`);
+  reporter.log(
+    `wrote ${outcome.files.filter((f) => !f.endsWith('.svg')).join(', ')} (+${outcome.files.filter((f) => f.endsWith('.svg')).length} charts)`,
+  );
+  for (const failed of outcome.failed)
+    reporter.log(`✘ ${failed.title}: ${failed.status}: ${failed.error ?? ''}`);
   exitCode = outcome.aborted ? 130 : outcome.failed.length > 0 ? 1 : 0;
 } catch (error) {
-  reporter.log(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  reporter.log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 } finally {
   killAllManaged();
   const strays = killStrays(findStrays(process.pid, marker, baseline));
-  for (const stray of strays) reporter.log(`warning: killed stray process ${stray.pid}: ${stray.cmdline.slice(0, 200)}`);
+  for (const stray of strays)
+    reporter.log(`warning: killed stray process ${stray.pid}: ${stray.cmdline.slice(0, 200)}`);
 }
 process.exit(exitCode);

@@ -57,7 +57,11 @@ function allPids(): number[] {
  * Live processes descending from `rootPid`, or (when `marker` is given) carrying `RUN_MARKER_ENV=marker`.
  * `rootPid`, this process, its ancestors and `excludePids` are never listed. Empty off Linux.
  */
-export function findStrays(rootPid: number, marker?: string, excludePids: readonly number[] = []): StrayProcess[] {
+export function findStrays(
+  rootPid: number,
+  marker?: string,
+  excludePids: readonly number[] = [],
+): StrayProcess[] {
   const pids = allPids();
   const parents = new Map<number, number>();
   for (const pid of pids) {
@@ -84,7 +88,8 @@ export function findStrays(rootPid: number, marker?: string, excludePids: readon
       }
       ancestor = parents.get(ancestor);
     }
-    if (descends || (marker !== undefined && hasMarker(pid, marker))) found.push({ pid, cmdline: cmdlineOf(pid) });
+    if (descends || (marker !== undefined && hasMarker(pid, marker)))
+      found.push({ pid, cmdline: cmdlineOf(pid) });
   }
   return found;
 }

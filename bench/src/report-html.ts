@@ -34,7 +34,11 @@ figcaption { font-size: 13px; color: var(--muted); margin-top: 4px; }
 `;
 
 function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
 }
 
 /** Strips the XML prologue a standalone SVG may carry; inline SVG must start at the element. */
@@ -48,7 +52,9 @@ export function renderHtml(model: ReportModel): string {
   const toc = blocks.map((b) => `<li><a href="#${b.anchor}">${escapeHtml(b.title)}</a></li>`).join('\n');
   const body = blocks
     .map((block) => {
-      const charts = model.charts.filter((c) => block.sectionId !== undefined && c.sectionId === block.sectionId);
+      const charts = model.charts.filter(
+        (c) => block.sectionId !== undefined && c.sectionId === block.sectionId,
+      );
       const figures = charts
         .map((chart) =>
           chart.svg

@@ -93,7 +93,8 @@ function statusLine(section: SectionRecord): string {
 function conclusionsBlock(model: ReportModel): string {
   const parts: string[] = [];
   const failed = model.results.sections.filter((s) => s.status !== 'ok');
-  if (model.results.aborted) parts.push('> **This run was interrupted (Ctrl-C / SIGTERM); results are partial.**\n');
+  if (model.results.aborted)
+    parts.push('> **This run was interrupted (Ctrl-C / SIGTERM); results are partial.**\n');
   if (failed.length > 0) {
     parts.push('**Experiments that did not complete:**\n');
     for (const section of failed) parts.push(`- ${mdEscape(section.title)}: ${statusLine(section)}`);
@@ -118,7 +119,10 @@ function environmentBlock(results: BenchResults): string {
     ['Node.js', env.node],
     ['ulimit -n (bench process)', `soft ${env.ulimitNoFile.soft}, hard ${env.ulimitNoFile.hard}`],
     ['Pinning', env.pinning],
-    ['Git commit', env.gitCommit ? `${env.gitCommit}${env.gitDirty ? ' (with uncommitted changes)' : ''}` : 'unknown'],
+    [
+      'Git commit',
+      env.gitCommit ? `${env.gitCommit}${env.gitDirty ? ' (with uncommitted changes)' : ''}` : 'unknown',
+    ],
     ['Host', env.hostname],
     ['Started', results.startedAt],
     ['Finished', `${results.finishedAt} (${results.durationSeconds.toFixed(0)} s)`],
@@ -136,7 +140,8 @@ function environmentBlock(results: BenchResults): string {
 function comparisonBlock(model: ReportModel): string {
   const cmp = model.comparison;
   if (!cmp) return model.comparisonNote;
-  if (cmp.cells.length === 0) return `No cell of this run matches a cell of the run of ${cmp.previousStartedAt}.`;
+  if (cmp.cells.length === 0)
+    return `No cell of this run matches a cell of the run of ${cmp.previousStartedAt}.`;
   const names = cmp.metricNames;
   const lines = [
     `Against the run of ${cmp.previousStartedAt}${cmp.sameMode ? '' : ' (a run of the other mode: quick vs full, so durations and repetitions differ)'}.` +
@@ -149,7 +154,9 @@ function comparisonBlock(model: ReportModel): string {
   for (const cell of cmp.cells) {
     const cols = names.map((name) => {
       const d = cell.metrics[name];
-      return d ? `${formatNumber(d.previous)} | ${formatNumber(d.current)} | ${formatDelta(d.deltaPercent)}` : '– | – | –';
+      return d
+        ? `${formatNumber(d.previous)} | ${formatNumber(d.current)} | ${formatDelta(d.deltaPercent)}`
+        : '– | – | –';
     });
     lines.push(`| ${mdEscape(cell.sectionId)} | ${mdEscape(cell.key)} | ${cols.join(' | ')} |`);
   }
@@ -183,7 +190,11 @@ export function reportBlocks(model: ReportModel): ReportBlock[] {
       sectionId: section.id,
     });
   }
-  blocks.push({ anchor: 'comparison', title: 'Compared with the last run', markdown: comparisonBlock(model) });
+  blocks.push({
+    anchor: 'comparison',
+    title: 'Compared with the last run',
+    markdown: comparisonBlock(model),
+  });
   blocks.push({ anchor: 'commands', title: 'Command lines', markdown: commandsBlock(model.results) });
   if (model.warnings.length > 0) {
     blocks.push({
@@ -212,8 +223,15 @@ export function renderMarkdown(model: ReportModel): string {
   out.push('');
   for (const block of blocks) {
     out.push(`<a id="${block.anchor}"></a>`, '', `## ${block.title}`, '', block.markdown, '');
-    for (const chart of model.charts.filter((c) => block.sectionId !== undefined && c.sectionId === block.sectionId)) {
-      out.push(chart.svg ? `![${mdEscape(chart.title)}](${chart.file})` : `_Chart “${mdEscape(chart.title)}” failed: ${mdEscape(chart.error ?? '')}_`, '');
+    for (const chart of model.charts.filter(
+      (c) => block.sectionId !== undefined && c.sectionId === block.sectionId,
+    )) {
+      out.push(
+        chart.svg
+          ? `![${mdEscape(chart.title)}](${chart.file})`
+          : `_Chart “${mdEscape(chart.title)}” failed: ${mdEscape(chart.error ?? '')}_`,
+        '',
+      );
     }
   }
   return `${out.join('\n')}\n`;

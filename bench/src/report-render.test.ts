@@ -21,14 +21,21 @@ async function model(): Promise<ReportModel> {
     ],
   });
   const svg = await renderChartSvg('rps', {
-    data: { values: [{ x: 1, y: 2 }, { x: 2, y: 3 }] },
+    data: {
+      values: [
+        { x: 1, y: 2 },
+        { x: 2, y: 3 },
+      ],
+    },
     mark: 'line',
     encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
   });
   return {
     results,
     bodies: new Map([['throughput', '## Method\n\nSome <b>text</b>.\n\n| a | b |\n|---|---|\n| 1 | 2 |']]),
-    charts: [{ sectionId: 'throughput', id: 'rps', title: 'Requests/s', svg, file: 'charts/throughput-rps.svg' }],
+    charts: [
+      { sectionId: 'throughput', id: 'rps', title: 'Requests/s', svg, file: 'charts/throughput-rps.svg' },
+    ],
     comparison: undefined,
     comparisonNote: 'This is the first run.',
     warnings: [],
@@ -58,6 +65,8 @@ describe('report rendering', () => {
   });
 
   it('demotes headings outside code fences only', () => {
-    expect(demoteHeadings('# A\n```\n# not a heading\n```\n## B')).toBe('### A\n```\n# not a heading\n```\n#### B');
+    expect(demoteHeadings('# A\n```\n# not a heading\n```\n## B')).toBe(
+      '### A\n```\n# not a heading\n```\n#### B',
+    );
   });
 });

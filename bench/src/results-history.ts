@@ -39,7 +39,10 @@ async function exists(path: string): Promise<boolean> {
  * Moves `<reportsDir>/results.json` (when present) into `<reportsDir>/history/`, named by the run's start
  * time, prunes history to `keep` files, and returns the previous run for comparison.
  */
-export async function rotateResults(reportsDir: string, keep = DEFAULT_HISTORY_KEEP): Promise<RotatedRun | undefined> {
+export async function rotateResults(
+  reportsDir: string,
+  keep = DEFAULT_HISTORY_KEEP,
+): Promise<RotatedRun | undefined> {
   const current = join(reportsDir, 'results.json');
   if (!(await exists(current))) return undefined;
   let parsed: unknown;
@@ -61,10 +64,13 @@ export async function rotateResults(reportsDir: string, keep = DEFAULT_HISTORY_K
   const historyDir = join(reportsDir, 'history');
   await mkdir(historyDir, { recursive: true });
   let target = join(historyDir, `${stampOf(started)}.json`);
-  for (let n = 1; (await exists(target)) && n < 1000; n++) target = join(historyDir, `${stampOf(started)}-${n}.json`);
+  for (let n = 1; (await exists(target)) && n < 1000; n++)
+    target = join(historyDir, `${stampOf(started)}-${n}.json`);
   await rename(current, target);
   await pruneHistory(historyDir, keep);
-  return unusableBecause === undefined ? { path: target, results } : { path: target, results, unusableBecause };
+  return unusableBecause === undefined
+    ? { path: target, results }
+    : { path: target, results, unusableBecause };
 }
 
 async function pruneHistory(historyDir: string, keep: number): Promise<void> {

@@ -55,7 +55,12 @@ function errorText(error: unknown): string {
 }
 
 function sectionId(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '') || 'section';
+  return (
+    id
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+/, '') || 'section'
+  );
 }
 
 interface Outcome {
@@ -63,7 +68,11 @@ interface Outcome {
   readonly section: ReportSection | undefined;
 }
 
-function recordOf(entry: { id: string; title: string }, section: ReportSection, seconds: number): SectionRecord {
+function recordOf(
+  entry: { id: string; title: string },
+  section: ReportSection,
+  seconds: number,
+): SectionRecord {
   return {
     id: sectionId(section.id || entry.id),
     title: section.title || entry.title,
@@ -107,7 +116,10 @@ async function runOne(entry: ExperimentEntry, options: RunBenchOptions): Promise
     own.signal.addEventListener(
       'abort',
       () => {
-        graceTimer = setTimeout(() => reject(new Error('did not stop within the abort grace period')), ABORT_GRACE_MS);
+        graceTimer = setTimeout(
+          () => reject(new Error('did not stop within the abort grace period')),
+          ABORT_GRACE_MS,
+        );
       },
       { once: true },
     );
@@ -142,16 +154,31 @@ function sweep(after: string, baseline: readonly number[]): string[] {
   return strays.map((s) => `after ${after}: killed stray process ${s.pid} (${s.cmdline.slice(0, 200)})`);
 }
 
-async function renderCharts(sections: readonly { id: string; section: ReportSection }[]): Promise<RenderedChart[]> {
+async function renderCharts(
+  sections: readonly { id: string; section: ReportSection }[],
+): Promise<RenderedChart[]> {
   const charts: RenderedChart[] = [];
   for (const { id, section } of sections) {
     for (const chart of section.charts) {
       const chartId = sectionId(chart.id);
       const file = `charts/${id}-${chartId}.svg`;
       try {
-        charts.push({ sectionId: id, id: chartId, title: chart.title, svg: await renderChartSvg(chartId, chart.spec), file });
+        charts.push({
+          sectionId: id,
+          id: chartId,
+          title: chart.title,
+          svg: await renderChartSvg(chartId, chart.spec),
+          file,
+        });
       } catch (error) {
-        charts.push({ sectionId: id, id: chartId, title: chart.title, svg: undefined, error: errorText(error), file });
+        charts.push({
+          sectionId: id,
+          id: chartId,
+          title: chart.title,
+          svg: undefined,
+          error: errorText(error),
+          file,
+        });
       }
     }
   }
@@ -214,7 +241,8 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchOutcom
 
   reporter.log('rendering charts');
   const charts = await renderCharts(rendered);
-  for (const chart of charts) if (chart.error) warnings.push(`chart ${chart.sectionId}/${chart.id}: ${chart.error}`);
+  for (const chart of charts)
+    if (chart.error) warnings.push(`chart ${chart.sectionId}/${chart.id}: ${chart.error}`);
 
   const finishedAt = new Date();
   const results: BenchResults = {
@@ -236,7 +264,8 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchOutcom
   let comparison: RunComparison | undefined;
   let comparisonNote = 'This is the first run: there is no earlier results.json to compare with.';
   if (previous?.results) comparison = compareRuns(previous.results, results);
-  else if (previous) comparisonNote = `The last run's file (${previous.path}) cannot be compared: ${previous.unusableBecause}.`;
+  else if (previous)
+    comparisonNote = `The last run's file (${previous.path}) cannot be compared: ${previous.unusableBecause}.`;
 
   const model: ReportModel = { results, bodies, charts, comparison, comparisonNote, warnings };
   const chartsDir = join(options.reportsDir, 'charts');

@@ -1,4 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
   countBy,
@@ -8,7 +11,24 @@ import {
   whoServes,
 } from './test-balance-process.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'iolab-balance-workers-'));
 afterEach(cleanup);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function config(backends: { id: string; port: number }[]): string {
+  return JSON.stringify({
+    listeners: [{ name: 'main', port: 0, pool: 'default' }],
+    pools: [
+      {
+        name: 'default',
+        health: { enabled: false },
+        backends: backends.map((b) => ({ id: b.id, host: '127.0.0.1', port: b.port })),
+      },
+    ],
+    workers: 2,
+    admin: { port: 0 },
+  });
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -20,22 +40,18 @@ function isAlive(pid: number): boolean {
 }
 
 describe('iolab balance --workers', { timeout: 40_000 }, () => {
-  it('workers share the port; the primary aggregates admin stats and metrics and fans out operations', async () => {
+  it('workers share the port; the primary aggregates stats and metrics and fans out operations and reloads', async () => {
     const a = await startIdBackend('A');
     const b = await startIdBackend('B');
-    const proc = startBalance([
-      '--listen',
-      '127.0.0.1:0',
-      '--backend',
-      `127.0.0.1:${a.port},id=a`,
-      '--backend',
-      `127.0.0.1:${b.port},id=b`,
-      '--no-health',
-      '--workers',
-      '2',
-      '--admin',
-      '127.0.0.1:0',
-    ]);
+    const file = join(dir, 'balancer.json');
+    writeFileSync(
+      file,
+      config([
+        { id: 'a', port: a.port },
+        { id: 'b', port: b.port },
+      ]),
+    );
+    const proc = startBalance(['--config', file]);
     const port = Number((await proc.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
     const adminPort = Number((await proc.waitFor(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
     const admin = `http://127.0.0.1:${adminPort}`;
@@ -72,6 +88,29 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
     // An operation that fails in the workers fails in the API too.
     const missing = await fetch(`${admin}/pools/default/backends/zzz/drain`, { method: 'POST' });
     expect(missing.status).toBe(404);
+
+    // SIGHUP: the primary validates the file and every worker applies it.
+    const c = await startIdBackend('C');
+    writeFileSync(file, config([{ id: 'c', port: c.port }]));
+    proc.child.kill('SIGHUP');
+    await waitUntil(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
+    expect(countBy(await Promise.all(Array.from({ length: 8 }, () => whoServes(port))))).toEqual({ C: 8 });
+    const workersServingC = new Set(
+      proc
+        .logs()
+        .filter((l) => l.event === 'connection-end' && l.backend === 'c')
+        .map((l) => l.pid),
+    );
+    await waitUntil(
+      () =>
+        new Set(
+          proc
+            .logs()
+            .filter((l) => l.event === 'connection-end' && l.backend === 'c')
+            .map((l) => l.pid),
+        ).size === 2,
+      `both workers to serve c (so far ${workersServingC.size})`,
+    );
 
     proc.child.kill('SIGTERM');
     expect((await proc.exited).code).toBe(0);

@@ -64,13 +64,17 @@ async function serve(args: readonly string[]): Promise<ServeProcess> {
     });
   });
   let latest: Stats | undefined;
-  let stderr = '';
+  let partial = '';
+  let log = ''; // non-stats stderr, for failure messages
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
-    stderr += chunk;
-    const lines = stderr.split('\n');
-    stderr = lines.pop()!;
-    for (const line of lines) if (line.startsWith('{')) latest = JSON.parse(line) as Stats;
+    partial += chunk;
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('{')) latest = JSON.parse(line) as Stats;
+      else log += `${line}\n`;
+    }
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -88,7 +92,7 @@ async function serve(args: readonly string[]): Promise<ServeProcess> {
       }
     });
     child.once('exit', (code) =>
-      reject(new Error(`iolab serve ${args.join(' ')} exited with ${code}: ${stderr}`)),
+      reject(new Error(`iolab serve ${args.join(' ')} exited with ${code}: ${log}${partial}`)),
     );
   });
   return { port, child, exited, stats: () => latest };
@@ -289,11 +293,12 @@ const MODELS: readonly ModelUnderTest[] = [
 /** Connections opened at once in the concurrency test. */
 const CONCURRENT = 500;
 /**
- * bio starts a worker thread (a V8 isolate, ~100 ms of CPU on a busy 2-core box) per connection, so 500
- * at once costs about a minute of CPU per protocol. 100 by default keeps the suite within budget; set
- * IOLAB_CONFORMANCE_BIO_CONCURRENT=500 for the full count (the bench drives bio much further).
+ * bio starts a worker thread (a V8 isolate: 100–250 ms of CPU each when 2 cores are shared and many start
+ * at once) per connection, so 100 connections at once took ~28 s per protocol here and 500 would take
+ * minutes. 50 by default keeps the suite within budget; IOLAB_CONFORMANCE_BIO_CONCURRENT=500 runs the
+ * full count (the bench drives bio much further).
  */
-const BIO_CONCURRENT = Number(process.env.IOLAB_CONFORMANCE_BIO_CONCURRENT ?? 100);
+const BIO_CONCURRENT = Number(process.env.IOLAB_CONFORMANCE_BIO_CONCURRENT ?? 50);
 
 for (const model of MODELS) {
   for (const protocol of model.protocols) {
@@ -416,7 +421,8 @@ for (const model of MODELS) {
           expect(result.errors).toBe(0);
           expect(result.timeouts).toBe(0);
           expect(result.non2xx).toBe(0);
-          expect(result['2xx']).toBe(2000);
+          // autocannon stops counting at `amount` sent; up to connections × pipelining replies go unrecorded.
+          expect(result['2xx']).toBeGreaterThanOrEqual(2000 - 10 * 2);
         });
       } else {
         it('a bad request gets an error reply and the connection stays usable', async () => {

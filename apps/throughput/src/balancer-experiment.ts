@@ -115,10 +115,22 @@ export interface BalancerExperimentExtras {
   readonly log?: (line: string) => void;
   /**
    * Backends: `nginx` (default when installed: a C server answering from memory costs the shared core least,
-   * so the proxy under test sets the pace) or `node` (two node:http processes).
+   * so the proxy under test sets the pace), `iolab` (`iolab serve loop --protocol http`; the default without
+   * nginx, falling back to `node` if it does not start) or `node` (two node:http processes).
    */
-  readonly backend?: 'nginx' | 'node';
+  readonly backend?: BackendKind;
 }
+
+export type BackendKind = 'nginx' | 'iolab' | 'node';
+
+const BACKEND_DESCRIPTIONS: Record<BackendKind, string> = {
+  nginx:
+    'nginx http ×2 (1 worker each, `return 200`, keep-alive; the cheapest backend at hand, so the proxy sets the pace)',
+  iolab: '`iolab serve loop --protocol http` ×2 (GET /plaintext)',
+  node: 'node:http ×2 (keep-alive, 1 small text body)',
+};
+/** Every backend kind answers this path with a small 200 (nginx and node:http answer any path). */
+const REQUEST_PATH = '/plaintext';
 
 /** Keep-alive connections: enough to keep a single-threaded proxy busy, few enough for one client core. */
 const DEFAULT_CONNECTIONS = 50;
@@ -643,22 +655,52 @@ export async function runBalancerExperiment(
   try {
     // Backends share the client's core so the proxy's core is the proxy's alone.
     const backendPorts: number[] = [];
-    const nginxForBackends = extras.backend !== 'node' ? hasCommand('nginx') : undefined;
-    const backendKind = nginxForBackends ? 'nginx' : 'node';
-    for (const name of ['A', 'B']) {
-      if (nginxForBackends) {
-        const port = await freePort();
-        const prefix = join(dir, `backend-${name}`);
-        mkdirSync(prefix, { recursive: true });
-        const cfg = join(prefix, 'nginx.conf');
-        writeFileSync(cfg, nginxBackendConfig(prefix, port, name));
-        const proc = spawnPinned(clientCpu, nginxForBackends, ['-p', prefix, '-c', cfg]);
-        await waitForPort(port, proc, signal);
-        backendPorts.push(port);
-      } else {
-        const proc = spawnPinned(clientCpu, process.execPath, ['-e', BACKEND_SCRIPT, name]);
-        backendPorts.push(await waitForListening(proc, signal));
+    const nginxBin = hasCommand('nginx');
+    let backendKind: BackendKind = extras.backend ?? (nginxBin ? 'nginx' : 'iolab');
+    if (backendKind === 'nginx' && !nginxBin) {
+      skipped.push({ target: 'nginx backends', reason: 'nginx is not installed; using iolab serve loop' });
+      backendKind = 'iolab';
+    }
+    const startBackends = async (kind: BackendKind): Promise<void> => {
+      for (const name of ['A', 'B']) {
+        if (kind === 'nginx') {
+          const port = await freePort();
+          const prefix = join(dir, `backend-${name}`);
+          mkdirSync(prefix, { recursive: true });
+          const cfg = join(prefix, 'nginx.conf');
+          writeFileSync(cfg, nginxBackendConfig(prefix, port, name));
+          const proc = spawnPinned(clientCpu, nginxBin!, ['-p', prefix, '-c', cfg]);
+          await waitForPort(port, proc, signal);
+          backendPorts.push(port);
+        } else if (kind === 'iolab') {
+          const proc = spawnPinned(clientCpu, process.execPath, [
+            options.cliPath,
+            'serve',
+            'loop',
+            '--protocol',
+            'http',
+            '--port',
+            '0',
+          ]);
+          backendPorts.push(await waitForListening(proc, signal));
+        } else {
+          const proc = spawnPinned(clientCpu, process.execPath, ['-e', BACKEND_SCRIPT, name]);
+          backendPorts.push(await waitForListening(proc, signal));
+        }
       }
+    };
+    try {
+      await startBackends(backendKind);
+    } catch (err) {
+      // `iolab serve` is another package's work in progress; plain node:http backends measure the same thing.
+      if (signal.aborted || backendKind !== 'iolab') throw err;
+      skipped.push({
+        target: 'iolab serve backends',
+        reason: `did not start (${(err as Error).message.split('\n')[0]}); using node:http`,
+      });
+      backendPorts.length = 0;
+      backendKind = 'node';
+      await startBackends('node');
     }
     const backendList = backendPorts.map((p) => `127.0.0.1:${p}`);
     log(`backends on ${backendList.join(', ')}`);
@@ -754,7 +796,7 @@ export async function runBalancerExperiment(
       for (const target of targets) {
         if (signal.aborted) throw signal.reason ?? new Error('aborted');
         progress(`${client.name} warm-up ${target.name}`);
-        await client.run(`http://127.0.0.1:${target.port}/`, warmupSeconds, connections);
+        await client.run(`http://127.0.0.1:${target.port}${REQUEST_PATH}`, warmupSeconds, connections);
         done++;
       }
       for (let rep = 1; rep <= repetitions; rep++) {
@@ -762,7 +804,11 @@ export async function runBalancerExperiment(
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
           progress(`${client.name} → ${target.name} rep ${rep}/${repetitions}`);
           const before = target.proc ? treeCpuMs(target.proc.pid) : 0;
-          const result = await client.run(`http://127.0.0.1:${target.port}/`, durationSeconds, connections);
+          const result = await client.run(
+            `http://127.0.0.1:${target.port}${REQUEST_PATH}`,
+            durationSeconds,
+            connections,
+          );
           const after = target.proc ? treeCpuMs(target.proc.pid) : 0;
           done++;
           const run: RunResult = {
@@ -789,7 +835,11 @@ export async function runBalancerExperiment(
     if (extras.profile && !signal.aborted) {
       const profDir = join(dir, 'prof');
       const target = await startIolab(['--cpu-prof', '--cpu-prof-dir', profDir]);
-      await clients[0]!.run(`http://127.0.0.1:${target.port}/`, durationSeconds * 2, connections);
+      await clients[0]!.run(
+        `http://127.0.0.1:${target.port}${REQUEST_PATH}`,
+        durationSeconds * 2,
+        connections,
+      );
       await stopProcess(target.proc!);
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       if (file) profile = summariseCpuProfile(join(profDir, file));
@@ -810,10 +860,7 @@ export async function runBalancerExperiment(
         repetitions,
         proxyCpu,
         clientCpu,
-        backend:
-          backendKind === 'nginx'
-            ? 'nginx http ×2 (1 worker each, `return 200`, keep-alive; the cheapest backend at hand, so the proxy sets the pace)'
-            : 'node:http ×2 (keep-alive, 1 small text body)',
+        backend: BACKEND_DESCRIPTIONS[backendKind],
       },
       skipped,
       runs,

@@ -21,7 +21,9 @@ export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function spreadOf(values: readonly (number | null)[]): Spread {
@@ -82,7 +84,8 @@ export function summarise(
   const requests = sum((r) => r.requests);
   const ctxTotal = ctx.reduce((a, b) => a + b, 0);
   const generatorSaturated =
-    reps.some((r) => r.loadgenSaturated) || (loadgenCpu !== null && loadgenCpu >= GENERATOR_SATURATED_PERCENT);
+    reps.some((r) => r.loadgenSaturated) ||
+    (loadgenCpu !== null && loadgenCpu >= GENERATOR_SATURATED_PERCENT);
   const serverSaturated = serverCpu !== null && serverCpu >= SERVER_SATURATED_SHARE * 100 * serverCores;
   const valid = !(generatorSaturated && !serverSaturated);
   return {

@@ -27,7 +27,12 @@ function usable(cell: CellRecord | undefined): cell is CellRecord & { metrics: {
   return cell?.status === 'ok' && cell.summary?.valid === true && cell.metrics.requestsPerSec !== null;
 }
 
-function cellOf(results: ThroughputResults, model: ModelId, workload: WorkloadId, conns: number): CellRecord | undefined {
+function cellOf(
+  results: ThroughputResults,
+  model: ModelId,
+  workload: WorkloadId,
+  conns: number,
+): CellRecord | undefined {
   return results.cells.find((c) => c.model === model && c.workload === workload && c.connections === conns);
 }
 
@@ -35,7 +40,8 @@ function cellOf(results: ThroughputResults, model: ModelId, workload: WorkloadId
 function bestConnectionCount(results: ThroughputResults, workload: WorkloadId): number | undefined {
   const counts = new Map<number, number>();
   for (const cell of results.cells) {
-    if (cell.workload === workload && usable(cell)) counts.set(cell.connections, (counts.get(cell.connections) ?? 0) + 1);
+    if (cell.workload === workload && usable(cell))
+      counts.set(cell.connections, (counts.get(cell.connections) ?? 0) + 1);
   }
   let best: number | undefined;
   let bestCount = 1;
@@ -64,7 +70,9 @@ function winners(results: ThroughputResults): string[] {
     const r2 = second.metrics.requestsPerSec as number;
     const rl = last.metrics.requestsPerSec as number;
     const tail =
-      last !== second && rl > 0 ? `, ${fmtRatio(r1 / rl)} the slowest (${last.model}, ${fmtRate(rl)} req/s)` : '';
+      last !== second && rl > 0
+        ? `, ${fmtRatio(r1 / rl)} the slowest (${last.model}, ${fmtRate(rl)} req/s)`
+        : '';
     out.push(
       `${first.workloadLabel} at ${conns.toLocaleString('en-US')} connections: **${first.model}** wins with ${fmtRate(r1)} req/s — ` +
         `${r2 > 0 ? fmtRatio(r1 / r2) : '∞'} the runner-up (${second.model}, ${fmtRate(r2)} req/s)${tail}; p99 ${fmtMs(first.metrics.p99Ms)} ms vs ${fmtMs(second.metrics.p99Ms)} ms.`,
@@ -84,7 +92,8 @@ function bioRanOut(results: ThroughputResults): string[] {
   const broke = (c: CellRecord): boolean =>
     c.status === 'crashed' ||
     c.status === 'failed' ||
-    (c.summary !== undefined && (c.summary.refusals + c.summary.errors > 0 || (c.metrics.requestsPerSec ?? 0) < best / 10));
+    (c.summary !== undefined &&
+      (c.summary.refusals + c.summary.errors > 0 || (c.metrics.requestsPerSec ?? 0) < best / 10));
   const failing = bio.find(broke);
   const held = [...bio].reverse().find((c) => c.status === 'ok' && !broke(c));
   if (failing) {
@@ -92,14 +101,20 @@ function bioRanOut(results: ThroughputResults): string[] {
       failing.status === 'ok' && failing.summary
         ? `${fmtRate(failing.metrics.requestsPerSec ?? 0)} req/s (best ${fmtRate(best)}), ${failing.summary.refusals.toLocaleString('en-US')} refusals and ${failing.summary.errors.toLocaleString('en-US')} errors/timeouts over the counted windows, ${failing.summary.serverThreads ?? '?'} threads, ${fmtMs(failing.summary.serverRssMiB)} MiB RSS${failing.summary.serverAliveAtEnd ? ', process still up' : ''}`
         : `${failing.status}: ${failing.reason ?? ''}`.slice(0, 200);
-    out.push(`bio ran out at ${failing.connections.toLocaleString('en-US')} connections on /plaintext: ${what}.`);
+    out.push(
+      `bio ran out at ${failing.connections.toLocaleString('en-US')} connections on /plaintext: ${what}.`,
+    );
   } else if (held) {
-    out.push(`bio did not run out within this run: it held ${held.connections.toLocaleString('en-US')} connections without refusals.`);
+    out.push(
+      `bio did not run out within this run: it held ${held.connections.toLocaleString('en-US')} connections without refusals.`,
+    );
   }
   if (held?.summary) {
     const loop = cellOf(results, 'loop', 'plaintext', held.connections);
     const rssRatio =
-      loop?.summary?.serverRssMiB && held.summary.serverRssMiB ? held.summary.serverRssMiB / loop.summary.serverRssMiB : null;
+      loop?.summary?.serverRssMiB && held.summary.serverRssMiB
+        ? held.summary.serverRssMiB / loop.summary.serverRssMiB
+        : null;
     out.push(
       `At ${held.connections.toLocaleString('en-US')} connections bio ran ${held.summary.serverThreads ?? '?'} threads in ${fmtMs(held.summary.serverRssMiB)} MiB RSS` +
         (loop?.summary && rssRatio !== null
@@ -125,7 +140,9 @@ function relayCost(results: ThroughputResults): string[] {
 
 function sleepAndCpu(results: ThroughputResults): string[] {
   const out: string[] = [];
-  const sleepConns = [...new Set(results.cells.filter((c) => c.workload === 'sleep').map((c) => c.connections))].sort((a, b) => b - a);
+  const sleepConns = [
+    ...new Set(results.cells.filter((c) => c.workload === 'sleep').map((c) => c.connections)),
+  ].sort((a, b) => b - a);
   for (const conns of sleepConns) {
     const loop = cellOf(results, 'loop', 'sleep', conns);
     const pool = cellOf(results, 'pool-connection', 'sleep', conns);
@@ -140,15 +157,19 @@ function sleepAndCpu(results: ThroughputResults): string[] {
       break;
     }
   }
-  const cpuConns = [...new Set(results.cells.filter((c) => c.workload === 'cpu').map((c) => c.connections))].sort((a, b) => b - a);
+  const cpuConns = [
+    ...new Set(results.cells.filter((c) => c.workload === 'cpu').map((c) => c.connections)),
+  ].sort((a, b) => b - a);
   for (const conns of cpuConns) {
     const loop = cellOf(results, 'loop', 'cpu', conns);
     const workers = cellOf(results, 'loop-workers', 'cpu', conns);
     const poolReq = cellOf(results, 'pool-request', 'cpu', conns);
     if (usable(loop) && (usable(workers) || usable(poolReq))) {
       const parts: string[] = [];
-      if (usable(workers)) parts.push(`loop-workers ${fmtRatio(workers.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
-      if (usable(poolReq)) parts.push(`pool-request ${fmtRatio(poolReq.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
+      if (usable(workers))
+        parts.push(`loop-workers ${fmtRatio(workers.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
+      if (usable(poolReq))
+        parts.push(`pool-request ${fmtRatio(poolReq.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
       out.push(
         `CPU-bound /cpu at ${conns.toLocaleString('en-US')} connections, against one event loop (${fmtRate(loop.metrics.requestsPerSec)} req/s, p99 ${fmtMs(loop.metrics.p99Ms)} ms): ${parts.join(', ')}` +
           ` — one loop runs one hash at a time; more cores or threads only help if the server may use them (here the single-core models are pinned to one core).`,
@@ -164,21 +185,32 @@ function openLoop(results: ThroughputResults): string[] {
   if (sustained.length === 0) return [];
   const ranked = [...sustained].sort((a, b) => (b.sustainableRps ?? 0) - (a.sustainableRps ?? 0));
   const list = ranked.map((o) => `${o.model} ${fmtRate(o.sustainableRps as number)}`).join(', ');
-  return [`Open loop (echo-lp, p99 ≤ ${results.p99TargetMs} ms, latency from scheduled send time): sustainable req/s — ${list}.`];
+  return [
+    `Open loop (echo-lp, p99 ≤ ${results.p99TargetMs} ms, latency from scheduled send time): sustainable req/s — ${list}.`,
+  ];
 }
 
 function wrkCheck(results: ThroughputResults): string[] {
   const ceilings = results.wrkCrossCheck.filter(
-    (w) => w.wrkRps !== null && w.autocannonRps !== null && w.autocannonRps > 0 && w.wrkRps / w.autocannonRps >= WRK_CEILING_RATIO,
+    (w) =>
+      w.wrkRps !== null &&
+      w.autocannonRps !== null &&
+      w.autocannonRps > 0 &&
+      w.wrkRps / w.autocannonRps >= WRK_CEILING_RATIO,
   );
   const checked = results.wrkCrossCheck.filter((w) => w.wrkRps !== null && w.autocannonRps !== null);
   if (checked.length === 0) return [];
   if (ceilings.length === 0) {
-    return [`wrk cross-check (/plaintext × 100): wrk measured within ${fmtRatio(WRK_CEILING_RATIO)} of autocannon for all ${checked.length} models checked, so autocannon was not the ceiling there.`];
+    return [
+      `wrk cross-check (/plaintext × 100): wrk measured within ${fmtRatio(WRK_CEILING_RATIO)} of autocannon for all ${checked.length} models checked, so autocannon was not the ceiling there.`,
+    ];
   }
   return [
     `wrk cross-check (/plaintext × 100): autocannon was the ceiling for ${ceilings
-      .map((w) => `${w.model} (wrk ${fmtRate(w.wrkRps as number)} vs autocannon ${fmtRate(w.autocannonRps as number)} req/s, ${fmtRatio((w.wrkRps as number) / (w.autocannonRps as number))})`)
+      .map(
+        (w) =>
+          `${w.model} (wrk ${fmtRate(w.wrkRps as number)} vs autocannon ${fmtRate(w.autocannonRps as number)} req/s, ${fmtRatio((w.wrkRps as number) / (w.autocannonRps as number))})`,
+      )
       .join(', ')}; read those autocannon rates as lower bounds.`,
   ];
 }
@@ -197,7 +229,12 @@ function validity(results: ThroughputResults): string[] {
     );
   }
   if (failed.length > 0) {
-    out.push(`${failed.length} cells failed or crashed: ${failed.slice(0, 4).map((c) => `${c.key} (${c.status})`).join('; ')}${failed.length > 4 ? '; …' : ''}.`);
+    out.push(
+      `${failed.length} cells failed or crashed: ${failed
+        .slice(0, 4)
+        .map((c) => `${c.key} (${c.status})`)
+        .join('; ')}${failed.length > 4 ? '; …' : ''}.`,
+    );
   }
   return out;
 }

@@ -58,7 +58,12 @@ export async function runFramedJob(
     }
     return {
       repetitions: reps,
-      commandLine: commandOf(job, spec.host, spec.port, `--depth 1 --size ${spec.payloadBytes} -d ${job.durationSec}s`),
+      commandLine: commandOf(
+        job,
+        spec.host,
+        spec.port,
+        `--depth 1 --size ${spec.payloadBytes} -d ${job.durationSec}s`,
+      ),
     };
   }
   if (job.warmupSec > 0 && spec.rates[0] !== undefined) {

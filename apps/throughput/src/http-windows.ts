@@ -73,7 +73,11 @@ function fresh(): Counters {
     non2xx: 0,
     errors: 0,
     timeouts: 0,
-    histogram: build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKED_US, numberOfSignificantValueDigits: 3 }),
+    histogram: build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: MAX_TRACKED_US,
+      numberOfSignificantValueDigits: 3,
+    }),
     startedAt: performance.now(),
     cpu: process.cpuUsage(),
   };
@@ -83,7 +87,8 @@ function close(c: Counters): HttpWindow {
   const wallMs = Math.max(performance.now() - c.startedAt, 1e-3);
   const cpu = process.cpuUsage(c.cpu);
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
-  const at = (p: number): number | null => (c.histogram.totalCount === 0 ? null : c.histogram.getValueAtPercentile(p) / 1000);
+  const at = (p: number): number | null =>
+    c.histogram.totalCount === 0 ? null : c.histogram.getValueAtPercentile(p) / 1000;
   const window: HttpWindow = {
     durationSec: wallMs / 1000,
     responses: c.responses,

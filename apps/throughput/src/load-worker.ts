@@ -7,8 +7,14 @@ import { readFileSync } from 'node:fs';
 import { diffSamples, type ProcSample } from '@iolab/loadgen';
 import { runFramedJob } from './framed-load.js';
 import { type HttpWindow, runHttpWindows } from './http-windows.js';
+import {
+  type LoadJob,
+  type LoadJobResult,
+  RESULT_LINE_PREFIX,
+  type RepetitionResult,
+  type ServerUse,
+} from './load-job.js';
 import { sampleTree } from './process-tree.js';
-import { type LoadJob, type LoadJobResult, RESULT_LINE_PREFIX, type RepetitionResult, type ServerUse } from './load-job.js';
 
 /** Per-request timeout: a request unanswered this long counts as a timeout (a stalled or queued server). */
 const HTTP_TIMEOUT_SEC = 5;
@@ -131,7 +137,10 @@ try {
     repetitions: [],
     commandLine: '',
     noFileLimit: noFileLimit(),
-    error: error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error),
+    error:
+      error instanceof Error
+        ? `${(error as { code?: string }).code ?? error.name}: ${error.message}`
+        : String(error),
   };
 }
 process.stdout.write(`${RESULT_LINE_PREFIX}${JSON.stringify(result)}\n`);

@@ -86,7 +86,8 @@ export function planCells(quick: boolean): PlannedCell[] {
         const key = cellKey(model.id, workload.id, connections);
         let skipReason: string | undefined;
         if (workload.protocol !== 'http' && !model.servesFramed) skipReason = 'speaks HTTP only';
-        else if (connections > model.maxUsefulConnections) skipReason = model.capReason ?? 'above the model cap';
+        else if (connections > model.maxUsefulConnections)
+          skipReason = model.capReason ?? 'above the model cap';
         cells.push({
           key,
           model,

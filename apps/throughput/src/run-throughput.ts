@@ -6,16 +6,16 @@
  */
 import { availableParallelism } from 'node:os';
 import { type ExperimentOptions, type ReportSection, runWrk, wrkAvailable } from '@iolab/loadgen';
-import { summarise, metricsOf } from './cell-summary.js';
+import { metricsOf, summarise } from './cell-summary.js';
 import { runLoad } from './load-client.js';
 import type { LoadJobSpec } from './load-job.js';
 import {
   ECHO_PAYLOAD_BYTES,
   estimateOpenLoopSec,
   FULL_TIMING,
+  type PlannedCell,
   planCells,
   planOpenLoop,
-  type PlannedCell,
   QUICK_TIMING,
   type Timing,
   WORKLOADS,
@@ -54,7 +54,11 @@ interface Pinning {
 function choosePinning(): Pinning {
   const cores = availableParallelism();
   if (cores < 2) {
-    return { serverCpu: undefined, loadgenCpu: undefined, note: 'one core: server and load generator share it (numbers are a lower bound)' };
+    return {
+      serverCpu: undefined,
+      loadgenCpu: undefined,
+      note: 'one core: server and load generator share it (numbers are a lower bound)',
+    };
   }
   return {
     serverCpu: cores - 1,
@@ -98,7 +102,11 @@ async function withServer<T>(
 
 function jobSpec(cell: PlannedCell, server: RunningServer): LoadJobSpec {
   if (cell.workload.protocol === 'http') {
-    return { kind: 'http', url: `http://${server.host}:${server.port}${cell.workload.path}`, connections: cell.connections };
+    return {
+      kind: 'http',
+      url: `http://${server.host}:${server.port}${cell.workload.path}`,
+      connections: cell.connections,
+    };
   }
   return {
     kind: 'framed',
@@ -126,52 +134,71 @@ async function runCell(
   const empty = { requestsPerSec: null, p99Ms: null, rssMiB: null };
   if (cell.skipReason) return { ...base, status: 'skipped', reason: cell.skipReason, metrics: empty };
   try {
-    const { value, stats } = await withServer(options, cell.model, cell.workload.protocol, pinning, async (server): Promise<CellRecord> => {
-      const load = await runLoad(
-        {
-          spec: jobSpec(cell, server),
-          serverPid: server.process.pid,
-          warmupSec: timing.warmupSec,
-          warmupCapSec: timing.warmupCapSec,
-          durationSec: timing.durationSec,
-          repetitions: timing.repetitions,
-        },
-        pinning.loadgenCpu,
-        options.signal,
-      );
-      const serverInfo = {
-        commandLine: server.commandLine,
-        cpu: server.process.cpu ?? null,
-        pinned: server.process.pinned,
-        noFileLimit: server.noFileLimit,
-      };
-      const loadgenInfo = {
-        commandLine: load.result.commandLine,
-        workerCommandLine: load.workerCommandLine,
-        cpu: load.cpu ?? null,
-        pinned: load.pinned,
-        noFileLimit: load.result.noFileLimit,
-        ...(load.result.warmupSec === undefined ? {} : { warmupSec: load.result.warmupSec }),
-        ...(load.result.servedAfterWarmup === undefined ? {} : { servedAfterWarmup: load.result.servedAfterWarmup }),
-      };
-      if (load.result.error) {
-        return { ...base, status: 'failed', reason: `load generator: ${load.result.error}`, metrics: empty, server: serverInfo, loadgen: loadgenInfo };
-      }
-      const serverCores = server.process.cpu === undefined ? availableParallelism() : 1;
-      const summary = summarise(load.result.repetitions, timing.durationSec, serverCores);
-      const alive = server.process.sample() !== undefined;
-      const crashed = !alive || !summary.serverAliveAtEnd;
-      return {
-        ...base,
-        status: crashed ? 'crashed' : 'ok',
-        ...(crashed ? { reason: `server exited during the run: ${server.process.stderrTail().slice(-400) || 'no stderr'}` } : {}),
-        metrics: metricsOf(summary),
-        summary,
-        repetitions: load.result.repetitions,
-        server: serverInfo,
-        loadgen: loadgenInfo,
-      };
-    });
+    const { value, stats } = await withServer(
+      options,
+      cell.model,
+      cell.workload.protocol,
+      pinning,
+      async (server): Promise<CellRecord> => {
+        const load = await runLoad(
+          {
+            spec: jobSpec(cell, server),
+            serverPid: server.process.pid,
+            warmupSec: timing.warmupSec,
+            warmupCapSec: timing.warmupCapSec,
+            durationSec: timing.durationSec,
+            repetitions: timing.repetitions,
+          },
+          pinning.loadgenCpu,
+          options.signal,
+        );
+        const serverInfo = {
+          commandLine: server.commandLine,
+          cpu: server.process.cpu ?? null,
+          pinned: server.process.pinned,
+          noFileLimit: server.noFileLimit,
+        };
+        const loadgenInfo = {
+          commandLine: load.result.commandLine,
+          workerCommandLine: load.workerCommandLine,
+          cpu: load.cpu ?? null,
+          pinned: load.pinned,
+          noFileLimit: load.result.noFileLimit,
+          ...(load.result.warmupSec === undefined ? {} : { warmupSec: load.result.warmupSec }),
+          ...(load.result.servedAfterWarmup === undefined
+            ? {}
+            : { servedAfterWarmup: load.result.servedAfterWarmup }),
+        };
+        if (load.result.error) {
+          return {
+            ...base,
+            status: 'failed',
+            reason: `load generator: ${load.result.error}`,
+            metrics: empty,
+            server: serverInfo,
+            loadgen: loadgenInfo,
+          };
+        }
+        const serverCores = server.process.cpu === undefined ? availableParallelism() : 1;
+        const summary = summarise(load.result.repetitions, timing.durationSec, serverCores);
+        const alive = server.process.sample() !== undefined;
+        const crashed = !alive || !summary.serverAliveAtEnd;
+        return {
+          ...base,
+          status: crashed ? 'crashed' : 'ok',
+          ...(crashed
+            ? {
+                reason: `server exited during the run: ${server.process.stderrTail().slice(-400) || 'no stderr'}`,
+              }
+            : {}),
+          metrics: metricsOf(summary),
+          summary,
+          repetitions: load.result.repetitions,
+          server: serverInfo,
+          loadgen: loadgenInfo,
+        };
+      },
+    );
     return stats ? { ...value, serverStats: stats } : value;
   } catch (error) {
     return { ...base, status: 'failed', reason: errorText(error), metrics: empty };
@@ -187,7 +214,13 @@ async function runOpenLoop(
   const plan = planOpenLoop(options.quick);
   const base = { model: model.id, modelLabel: model.label, basisRps };
   if (basisRps === null || basisRps <= 0) {
-    return { ...base, steps: [], sustainableRps: null, status: 'skipped', reason: 'no closed-loop echo rate to scale from' };
+    return {
+      ...base,
+      steps: [],
+      sustainableRps: null,
+      status: 'skipped',
+      reason: 'no closed-loop echo rate to scale from',
+    };
   }
   const rates = plan.fractions.map((f) => Math.max(10, Math.round(basisRps * f)));
   let serverCommandLine: string | undefined;
@@ -302,7 +335,9 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
   const models = modelSpecs();
   const wrkModels = wrkAvailable() ? models.filter((m) => !options.quick || QUICK_WRK_MODELS.has(m.id)) : [];
   const wrkEstimate = (options.quick ? 3.5 : 5.5) * wrkModels.length;
-  const eta = new Eta(runnable.reduce((s, c) => s + c.estimateSec, 0) + estimateOpenLoopSec(openPlan) + wrkEstimate);
+  const eta = new Eta(
+    runnable.reduce((s, c) => s + c.estimateSec, 0) + estimateOpenLoopSec(openPlan) + wrkEstimate,
+  );
   const total = runnable.length + openPlan.models.length + wrkModels.length;
   let done = 0;
   const warnings: string[] = [];
@@ -321,7 +356,8 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
     records.push(record);
     done++;
     eta.add(cell.estimateSec);
-    if (record.status !== 'ok' && !options.signal.aborted) report(`throughput: ${cell.key}`, `${record.status}: ${record.reason ?? ''}`.slice(0, 160));
+    if (record.status !== 'ok' && !options.signal.aborted)
+      report(`throughput: ${cell.key}`, `${record.status}: ${record.reason ?? ''}`.slice(0, 160));
   }
 
   if (!options.signal.aborted && records.every((r) => r.status !== 'ok')) {
@@ -345,7 +381,8 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
   }
 
   const wrkCrossCheck: WrkCheck[] = [];
-  if (wrkModels.length === 0) warnings.push('wrk is not installed: the top HTTP rates are not cross-checked (apt install wrk)');
+  if (wrkModels.length === 0)
+    warnings.push('wrk is not installed: the top HTTP rates are not cross-checked (apt install wrk)');
   for (const model of wrkModels) {
     if (options.signal.aborted) break;
     report(`throughput: wrk cross-check ${model.id} × /plaintext × ${WRK_CONNECTIONS}`);
@@ -357,10 +394,15 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
 
   // A cell wrk outran by a wide margin was measured at autocannon's ceiling: invalid, whatever the CPU said.
   for (const check of wrkCrossCheck) {
-    if (check.wrkRps === null || !check.autocannonRps || check.wrkRps / check.autocannonRps < WRK_CEILING_RATIO) continue;
+    if (
+      check.wrkRps === null ||
+      !check.autocannonRps ||
+      check.wrkRps / check.autocannonRps < WRK_CEILING_RATIO
+    )
+      continue;
     const index = records.findIndex((r) => r.key === `${check.model} × plaintext × ${WRK_CONNECTIONS}`);
     const record = records[index];
-    if (!record?.summary || !record.summary.valid) continue;
+    if (!record?.summary?.valid) continue;
     records[index] = {
       ...record,
       summary: {
@@ -372,7 +414,11 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
   }
 
   const lowLimits = records.filter(
-    (r) => r.status !== 'skipped' && r.connections >= 1_000 && r.server?.noFileLimit && Number(r.server.noFileLimit) < r.connections + 100,
+    (r) =>
+      r.status !== 'skipped' &&
+      r.connections >= 1_000 &&
+      r.server?.noFileLimit &&
+      Number(r.server.noFileLimit) < r.connections + 100,
   );
   if (lowLimits.length > 0) {
     warnings.push(
@@ -385,7 +431,11 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
     interrupted: options.signal.aborted,
     timing,
     cores: availableParallelism(),
-    pinning: { serverCpu: pinning.serverCpu ?? null, loadgenCpu: pinning.loadgenCpu ?? null, note: pinning.note },
+    pinning: {
+      serverCpu: pinning.serverCpu ?? null,
+      loadgenCpu: pinning.loadgenCpu ?? null,
+      note: pinning.note,
+    },
     workloads: Object.fromEntries(WORKLOADS.map((w) => [w.id, w.label])),
     models: models.map((m) => ({ id: m.id, label: m.label, serveArgs: m.serveArgs })),
     p99TargetMs: openPlan.p99TargetMs,

@@ -40,7 +40,8 @@ export function lastStats(stderr: string): ServerStats | undefined {
     if (start < 0) continue;
     try {
       const parsed = JSON.parse(line.slice(start)) as Record<string, unknown>;
-      const pick = (key: string): number | undefined => (typeof parsed[key] === 'number' ? (parsed[key] as number) : undefined);
+      const pick = (key: string): number | undefined =>
+        typeof parsed[key] === 'number' ? (parsed[key] as number) : undefined;
       const stats: Record<string, number> = {};
       for (const key of ['requests', 'errors', 'refused', 'peakConnections', 'threadsPeak', 'rssBytes']) {
         const value = pick(key);

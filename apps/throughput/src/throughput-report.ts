@@ -12,6 +12,12 @@ function pct(value: number | null): string {
   return value === null ? '–' : `${value.toFixed(0)}`;
 }
 
+/** " (4 answered)" when the warm-up ended with connections that never got an answer (queued, starved). */
+function served(cell: CellRecord): string {
+  const n = cell.loadgen?.servedAfterWarmup;
+  return n !== undefined && n < cell.connections ? ` (${n.toLocaleString('en-US')} answered)` : '';
+}
+
 function cellRow(cell: CellRecord): string {
   const s = cell.summary;
   if (!s || cell.status !== 'ok') {
@@ -20,7 +26,7 @@ function cellRow(cell: CellRecord): string {
   const rps = s.requestsPerSec;
   const spread = rps.spreadPercent === null ? '' : ` ±${(rps.spreadPercent / 2).toFixed(0)}%`;
   return (
-    `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')} | ${rps.median === null ? '–' : fmtRate(rps.median)}${spread} | ` +
+    `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')}${served(cell)} | ${rps.median === null ? '–' : fmtRate(rps.median)}${spread} | ` +
     `${fmtMs(s.p50Ms.median)} | ${fmtMs(s.p99Ms.median)} | ${fmtMs(s.p999Ms.median)} | ${s.errors.toLocaleString('en-US')} | ${s.refusals.toLocaleString('en-US')}${cell.serverStats?.refused ? ` (server: ${cell.serverStats.refused.toLocaleString('en-US')})` : ''} | ` +
     `${fmtMs(s.serverRssMiB)} | ${s.serverThreads ?? '–'} | ${pct(s.serverCpuPercent)} | ${s.ctxSwitchesPerSec === null ? '–' : fmtRate(s.ctxSwitchesPerSec)} | ` +
     `${pct(s.loadgenCpuPercent)} | ${s.valid ? 'yes' : '**no**'} |`
@@ -50,7 +56,10 @@ function skippedList(results: ThroughputResults): string {
   const byReason = new Map<string, string[]>();
   for (const cell of skipped) {
     const reason = `${cell.modelLabel}: ${cell.reason ?? ''}`;
-    byReason.set(reason, [...(byReason.get(reason) ?? []), `${cell.workloadLabel} × ${cell.connections.toLocaleString('en-US')}`]);
+    byReason.set(reason, [
+      ...(byReason.get(reason) ?? []),
+      `${cell.workloadLabel} × ${cell.connections.toLocaleString('en-US')}`,
+    ]);
   }
   return [...byReason.entries()].map(([reason, list]) => `- ${reason} (${list.join(', ')})`).join('\n');
 }
@@ -64,9 +73,16 @@ function openLoopTable(results: ThroughputResults): string {
   for (const o of results.openLoop) {
     const steps =
       o.status === 'ok'
-        ? o.steps.map((s) => `${fmtRate(s.offeredRate)} → ${fmtRate(s.achievedRate)} (${fmtMs(s.p99Ms)})${s.loadgenSaturated ? '*' : ''}`).join('; ')
+        ? o.steps
+            .map(
+              (s) =>
+                `${fmtRate(s.offeredRate)} → ${fmtRate(s.achievedRate)} (${fmtMs(s.p99Ms)})${s.loadgenSaturated ? '*' : ''}`,
+            )
+            .join('; ')
         : `${o.status}: ${(o.reason ?? '').replaceAll('|', '/').slice(0, 160)}`;
-    lines.push(`| ${o.modelLabel} | ${o.basisRps === null ? '–' : fmtRate(o.basisRps)} | ${steps} | ${o.sustainableRps === null ? '–' : fmtRate(o.sustainableRps)} |`);
+    lines.push(
+      `| ${o.modelLabel} | ${o.basisRps === null ? '–' : fmtRate(o.basisRps)} | ${steps} | ${o.sustainableRps === null ? '–' : fmtRate(o.sustainableRps)} |`,
+    );
   }
   lines.push('', '`*` the generator could not keep its schedule at that step.');
   return lines.join('\n');
@@ -74,7 +90,10 @@ function openLoopTable(results: ThroughputResults): string {
 
 function wrkTable(results: ThroughputResults): string {
   if (results.wrkCrossCheck.length === 0) return 'wrk is not installed: no cross-check.';
-  const lines = ['| model | autocannon req/s | valid | wrk req/s | wrk p99 ms | wrk ÷ autocannon |', '|---|---:|---|---:|---:|---:|'];
+  const lines = [
+    '| model | autocannon req/s | valid | wrk req/s | wrk p99 ms | wrk ÷ autocannon |',
+    '|---|---:|---|---:|---:|---:|',
+  ];
   for (const w of results.wrkCrossCheck) {
     const ratio = w.wrkRps !== null && w.autocannonRps ? (w.wrkRps / w.autocannonRps).toFixed(2) : '–';
     lines.push(
@@ -148,14 +167,46 @@ function charts(results: ThroughputResults): ChartSpec[] {
   const rows = chartRows(results);
   const out: ChartSpec[] = [];
   if (rows.length > 0) {
-    out.push(lineChart('requests-per-second', 'Requests/s against connections, per model', rows, 'requestsPerSec', 'req/s (median)', false));
-    out.push(lineChart('p99-latency', 'p99 latency (log scale) against connections, per model', rows, 'p99Ms', 'p99 ms (log)', true));
-    out.push(lineChart('rss', 'Server RSS against connections, per model', rows.filter((r) => r.rssMiB !== null), 'rssMiB', 'RSS MiB', false));
+    out.push(
+      lineChart(
+        'requests-per-second',
+        'Requests/s against connections, per model',
+        rows,
+        'requestsPerSec',
+        'req/s (median)',
+        false,
+      ),
+    );
+    out.push(
+      lineChart(
+        'p99-latency',
+        'p99 latency (log scale) against connections, per model',
+        rows,
+        'p99Ms',
+        'p99 ms (log)',
+        true,
+      ),
+    );
+    out.push(
+      lineChart(
+        'rss',
+        'Server RSS against connections, per model',
+        rows.filter((r) => r.rssMiB !== null),
+        'rssMiB',
+        'RSS MiB',
+        false,
+      ),
+    );
   }
   const openRows = results.openLoop.flatMap((o) =>
     o.steps
       .filter((s) => s.p99Ms !== null)
-      .map((s) => ({ model: o.model, offered: s.offeredRate, p99Ms: Math.max(s.p99Ms as number, 0.01), p50Ms: Math.max(s.p50Ms ?? 0.01, 0.01) })),
+      .map((s) => ({
+        model: o.model,
+        offered: s.offeredRate,
+        p99Ms: Math.max(s.p99Ms as number, 0.01),
+        p50Ms: Math.max(s.p50Ms ?? 0.01, 0.01),
+      })),
   );
   if (openRows.length > 0) {
     out.push({
@@ -201,7 +252,8 @@ function commandsOf(results: ThroughputResults): string[] {
     add(cell.loadgen?.commandLine);
   }
   const example = results.cells.find((c) => c.loadgen?.workerCommandLine);
-  if (example?.loadgen) add(`# each load runs in its own process, e.g.: ${example.loadgen.workerCommandLine}`);
+  if (example?.loadgen)
+    add(`# each load runs in its own process, e.g.: ${example.loadgen.workerCommandLine}`);
   for (const o of results.openLoop) for (const line of (o.serverCommandLine ?? '').split('\n')) add(line);
   for (const w of results.wrkCrossCheck) for (const line of (w.commandLine ?? '').split('\n')) add(line);
   return out;
@@ -210,7 +262,9 @@ function commandsOf(results: ThroughputResults): string[] {
 function method(results: ThroughputResults): string {
   const t = results.timing;
   const sampleCell = results.cells.find((c) => c.server?.noFileLimit);
-  const models = results.models.map((m) => `\`${m.id}\` (${m.serveArgs.length > 0 ? `\`${m.serveArgs.join(' ')}\`` : 'defaults'})`).join(', ');
+  const models = results.models
+    .map((m) => `\`${m.id}\` (${m.serveArgs.length > 0 ? `\`${m.serveArgs.join(' ')}\`` : 'defaults'})`)
+    .join(', ');
   return [
     `Each cell starts a fresh \`iolab serve\` process and measures it from a separate load-generator process: ` +
       `at least ${t.warmupSec} s of warm-up (discarded), then ${t.repetitions} repetitions of ${t.durationSec} s; tables give the median and half the range across repetitions. ` +
@@ -232,7 +286,7 @@ function caveats(results: ThroughputResults): string {
     'The machine may be shared: medians over short repetitions damp, but do not remove, noise from other work on it. Compare ratios within one run rather than absolute numbers across machines.',
     'autocannon is single-threaded JavaScript; at the top rates it can be the bottleneck (see the validity column and the wrk cross-check).',
     'Closed-loop latencies suffer from coordinated omission (a stalled server also stalls the sender); the open-loop table measures from scheduled send times instead.',
-    'The pool in connection mode serves only as many connections as it has threads; the rest wait in its queue and their requests time out — which is the behaviour being measured.',
+    'The pool in connection mode serves only as many connections as it has threads; the rest wait in its queue (shown as "N answered" in the conns column: connections answered at least once by the end of the warm-up) — which is the behaviour being measured.',
     ...results.warnings,
   ];
   return items.map((i) => `- ${i}`).join('\n');

@@ -88,7 +88,11 @@ export interface ThroughputResults {
     readonly note: string;
   };
   readonly workloads: Readonly<Record<string, string>>;
-  readonly models: readonly { readonly id: ModelId; readonly label: string; readonly serveArgs: readonly string[] }[];
+  readonly models: readonly {
+    readonly id: ModelId;
+    readonly label: string;
+    readonly serveArgs: readonly string[];
+  }[];
   readonly p99TargetMs: number;
   readonly cells: readonly CellRecord[];
   readonly openLoop: readonly OpenLoopRecord[];

@@ -41,7 +41,9 @@ const section = await runBalancerExperiment(
   {
     profile: values.profile ?? false,
     log: (line) => process.stderr.write(`  ${line}\n`),
-    ...(values.backend === 'node' || values.backend === 'nginx' ? { backend: values.backend } : {}),
+    ...(values.backend === 'node' || values.backend === 'nginx' || values.backend === 'iolab'
+      ? { backend: values.backend }
+      : {}),
     ...(values.connections ? { connections: Number(values.connections) } : {}),
     ...(values.targets ? { targets: values.targets.split(',') as TargetName[] } : {}),
   },

@@ -31,5 +31,8 @@ export interface PickContext {
   readonly attempt: number;
 }
 
-/** Choose one of `backends` (never empty when called) or `undefined` to refuse. */
+/**
+ * Choose one of `backends` (never empty when called) or `undefined` to refuse. The array is reused between
+ * calls (a pick happens per connection): read it during the call, keep ids or the views, not the array.
+ */
 export type Policy = (ctx: PickContext, backends: readonly BackendView[]) => BackendView | undefined;

@@ -90,6 +90,30 @@ describe('PROXY protocol on real connections', () => {
     });
   }
 
+  it('an IPv6 client on an IPv6 listener is sent as TCP6', async () => {
+    const { backend, headers } = await proxyAwareBackend();
+    const { lb, port } = await startBalancer({
+      listeners: [{ host: '::1', port: 0, pool: 'p' }],
+      pools: [
+        {
+          name: 'p',
+          health: { enabled: false },
+          backends: [{ host: '127.0.0.1', port: backend.port, proxyProtocol: 'v2' }],
+        },
+      ],
+    });
+    expect(lb.stats().listeners[0]!.address).toEqual({ host: '::1', port });
+    const c = await connectClient(port, '::1');
+    const clientPort = c.localPort;
+    c.end('six');
+    expect((await readAll(c)).toString()).toBe('six');
+    expect(headers[0]).toMatchObject({
+      transport: 'tcp6',
+      source: { address: '::1', port: clientPort },
+      destination: { address: '::1', port },
+    });
+  });
+
   it('rejects a client without a valid header, and one that is too slow to send it', async () => {
     const backend = await startBackend('e', 'echo');
     const { port, ends } = await balancer(backend.port, undefined, true);

@@ -168,7 +168,8 @@ describe('errors do not depend on chunking', () => {
         noise,
         fc.array(fc.nat(2000), { maxLength: 30 }),
         ({ make }, bytes, raw) => {
-          const offsets = [...new Set(raw.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b);
+          // Repeated offsets are kept on purpose: they make empty chunks, which must change nothing.
+          const offsets = raw.map((x) => x % (bytes.length + 1)).sort((a, b) => a - b);
           const run = (chunks: Uint8Array[]) => {
             const decoder = make();
             const frames: string[] = [];

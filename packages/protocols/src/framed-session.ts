@@ -35,7 +35,11 @@ export interface FramedServerCodec {
   encodeError(message: string): Uint8Array[];
 }
 
-const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: Object.freeze([]), send: Object.freeze([]), close: true });
+const CLOSED_OUTPUT: SessionOutput = Object.freeze({
+  work: Object.freeze([]),
+  send: Object.freeze([]),
+  close: true,
+});
 
 export class FramedServerSession implements ServerSession {
   readonly #codec: FramedServerCodec;

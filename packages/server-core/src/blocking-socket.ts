@@ -56,6 +56,9 @@ export class BlockingSocket implements BlockingIo {
     for (;;) {
       // Read the wake word first: any change after this load makes Atomics.wait return at once.
       const seq = Atomics.load(ctrl, CTRL_WAKE_WORKER);
+      // Flags before data: the main thread stores the last bytes before it sets EOF, so if we see EOF
+      // here, the head we load next includes every byte. (The other order loses bytes sent with a FIN.)
+      const flags = Atomics.load(ctrl, CTRL_MAIN_FLAGS);
       const tail = ctrl[CTRL_IN_TAIL]!;
       const available = (Atomics.load(ctrl, CTRL_IN_HEAD) - tail) | 0;
       if (available > 0) {
@@ -66,7 +69,6 @@ export class BlockingSocket implements BlockingIo {
         if (Atomics.load(ctrl, CTRL_MAIN_PAUSED) === 1) wake(ctrl, CTRL_WAKE_MAIN);
         return bytes;
       }
-      const flags = Atomics.load(ctrl, CTRL_MAIN_FLAGS);
       if (flags & FLAG_ABORT) return 'abort';
       if (flags & FLAG_PEER_EOF) return 'eof';
       if (flags & FLAG_DRAIN) return 'drain';

@@ -108,6 +108,19 @@ describe('socket relay with a blocking worker', () => {
     expect(echoed.subarray(payload.length).toString()).toBe('bye:eof');
   });
 
+  it('reads every byte that arrived together with the FIN, on many fresh connections', async () => {
+    const { port } = await relayServer('echo');
+    const results = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const socket = await connect(port);
+        const received = collect(socket);
+        socket.end(`request ${i}`); // bytes + FIN, likely before the worker thread has started
+        return (await received).toString();
+      }),
+    );
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => `request ${i}bye:eof`));
+  });
+
   it('blocks the worker in write() while the client does not read, and loses nothing', async () => {
     const progress = new SharedArrayBuffer(4);
     const total = 32 * 1024 * 1024;

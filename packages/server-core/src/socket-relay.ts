@@ -87,6 +87,9 @@ export function relaySocket(socket: Socket, capacities?: RelayCapacities): Socke
 
   const pump = (): void => {
     if (finished) return;
+    // Closed flag before ring positions: the worker stores its last bytes before it sets the flag, so
+    // seeing the flag here means the head loaded below includes them (the other order drops a last reply).
+    const workerClosed = Atomics.load(ctrl, CTRL_WORKER_CLOSED) === 1;
     if (backlog !== null) {
       backlog = pushInbound(backlog);
       if (backlog === null) {
@@ -113,7 +116,7 @@ export function relaySocket(socket: Socket, capacities?: RelayCapacities): Socke
       }
     }
     const outboundEmpty = Atomics.load(ctrl, CTRL_OUT_HEAD) === ctrl[CTRL_OUT_TAIL];
-    if (!closing && outboundEmpty && Atomics.load(ctrl, CTRL_WORKER_CLOSED) === 1) {
+    if (!closing && outboundEmpty && workerClosed) {
       closing = true;
       closeAfterFlush(socket);
     }

@@ -43,7 +43,9 @@ describe('HTTP parser linearity', () => {
 
   it('a chunked body in 7-byte reads: chunk data is never searched for LF', () => {
     const chunks = `${'400\r\n'}${'x'.repeat(0x400)}\r\n`.repeat(64);
-    const request = ascii(`POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`);
+    const request = ascii(
+      `POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`,
+    );
     const { scanned, requests } = scannedFor(request, 7);
     expect(requests).toBe(1);
     expect(scanned).toBeLessThan(64 * 16 + 100);

@@ -37,7 +37,11 @@ interface SlotContext {
 }
 
 const FIXED: SlotContext = { kind: 'fixed', connection: undefined, head: false };
-const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: Object.freeze([]), send: Object.freeze([]), close: true });
+const CLOSED_OUTPUT: SessionOutput = Object.freeze({
+  work: Object.freeze([]),
+  send: Object.freeze([]),
+  close: true,
+});
 const encoder = new TextEncoder();
 
 const PLAINTEXT_BYTES = encoder.encode(PLAINTEXT_BODY);
@@ -124,7 +128,8 @@ export class HttpServerSession implements ServerSession {
       result.ok &&
       ((ctx.kind === 'plaintext' && sameBytes(result.body, PLAINTEXT_BYTES)) ||
         (ctx.kind === 'json' && sameBytes(result.body, JSON_BYTES)));
-    const key = isStatic ? `${ctx.kind}|${ctx.connection}|${ctx.head}` : '';
+    const key =
+      isStatic && result.ok ? `${ctx.kind}|${result.contentType}|${ctx.connection}|${ctx.head}` : '';
     const cached = isStatic ? staticResponses.get(key) : undefined;
     if (cached) {
       bytes = cached;

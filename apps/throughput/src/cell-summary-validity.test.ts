@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { median, spreadOf, summarise } from './cell-summary.js';
+import type { RepetitionResult, ServerUse } from './load-job.js';
+
+const server = (cpuPercent: number, rssBytes = 64 * 2 ** 20, threads = 11): ServerUse => ({
+  cpuPercent,
+  rssBytes,
+  threads,
+  voluntaryCtxSwitches: 1000,
+  nonvoluntaryCtxSwitches: 10,
+  alive: true,
+});
+
+function rep(
+  rps: number,
+  loadgenCpu: number,
+  serverCpu: number,
+  extra: Partial<RepetitionResult> = {},
+): RepetitionResult {
+  return {
+    requests: rps * 2,
+    requestsPerSec: rps,
+    p50Ms: 1,
+    p99Ms: 5,
+    p999Ms: 9,
+    errors: 0,
+    timeouts: 0,
+    refusals: 0,
+    loadgenCpuPercent: loadgenCpu,
+    loadgenSaturated: loadgenCpu >= 90,
+    server: server(serverCpu),
+    ...extra,
+  };
+}
+
+describe('median and spread', () => {
+  it('takes the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNull();
+  });
+
+  it('reports the range relative to the median and ignores missing values', () => {
+    expect(spreadOf([90, 100, 110, null])).toEqual({ median: 100, min: 90, max: 110, spreadPercent: 20 });
+    expect(spreadOf([null]).median).toBeNull();
+  });
+});
+
+describe('summarise', () => {
+  it('marks a cell invalid when the generator, not the server, ran out of CPU', () => {
+    const summary = summarise([rep(10_000, 97, 55), rep(10_500, 95, 60), rep(9_800, 96, 58)], 2, 1);
+    expect(summary.valid).toBe(false);
+    expect(summary.invalidReason).toMatch(/generator at 96% .* server used 58% of 1/);
+    expect(summary.requestsPerSec.median).toBe(10_000);
+  });
+
+  it('keeps a cell valid when both were saturated: the server is the limit too', () => {
+    expect(summarise([rep(10_000, 95, 99), rep(10_000, 95, 98)], 2, 1).valid).toBe(true);
+  });
+
+  it('scales server saturation by the cores the server may use', () => {
+    // 120% of two cores is not saturated; of one core it would be.
+    expect(summarise([rep(8_000, 95, 120)], 2, 2).valid).toBe(false);
+    expect(summarise([rep(8_000, 95, 120)], 2, 1).valid).toBe(true);
+  });
+
+  it('totals errors and refusals, takes peak RSS and threads, and context switches per request', () => {
+    const summary = summarise(
+      [
+        rep(100, 10, 50, { errors: 2, refusals: 5, server: server(50, 200 * 2 ** 20, 30) }),
+        rep(100, 10, 50, { errors: 1, refusals: 0, server: server(50, 100 * 2 ** 20, 12) }),
+      ],
+      2,
+      1,
+    );
+    expect(summary.errors).toBe(3);
+    expect(summary.refusals).toBe(5);
+    expect(summary.serverRssMiB).toBe(200);
+    expect(summary.serverThreads).toBe(30);
+    expect(summary.ctxSwitchesPerRequest).toBeCloseTo(2020 / 400);
+    expect(summary.serverAliveAtEnd).toBe(true);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { summarise } from './cell-summary.js';
+import { throughputConclusions } from './conclusions.js';
+import type { WorkloadId } from './matrix.js';
+import type { ModelId } from './models.js';
+import type { CellRecord, ThroughputResults } from './throughput-results.js';
+
+function cell(
+  model: ModelId,
+  workload: WorkloadId,
+  connections: number,
+  rps: number,
+  opts: { loadgenCpu?: number; refusals?: number; rssMiB?: number; threads?: number } = {},
+): CellRecord {
+  const summary = summarise(
+    [1, 2].map(() => ({
+      requests: rps * 2,
+      requestsPerSec: rps,
+      p50Ms: 1,
+      p99Ms: 4,
+      p999Ms: 8,
+      errors: 0,
+      timeouts: 0,
+      refusals: opts.refusals ?? 0,
+      loadgenCpuPercent: opts.loadgenCpu ?? 40,
+      loadgenSaturated: (opts.loadgenCpu ?? 40) >= 90,
+      server: {
+        cpuPercent: 50,
+        rssBytes: (opts.rssMiB ?? 60) * 2 ** 20,
+        threads: opts.threads ?? 11,
+        voluntaryCtxSwitches: 10,
+        nonvoluntaryCtxSwitches: 1,
+        alive: true,
+      },
+    })),
+    2,
+    1,
+  );
+  return {
+    key: `${model} × ${workload} × ${connections}`,
+    model,
+    modelLabel: model,
+    workload,
+    workloadLabel: workload === 'plaintext' ? '/plaintext' : workload,
+    connections,
+    status: 'ok',
+    metrics: { requestsPerSec: rps, p99Ms: 4, rssMiB: opts.rssMiB ?? 60 },
+    summary,
+  };
+}
+
+function results(cells: CellRecord[]): ThroughputResults {
+  return {
+    quick: true,
+    interrupted: false,
+    timing: { warmupSec: 1, warmupCapSec: 4, durationSec: 1, repetitions: 2 },
+    cores: 2,
+    pinning: { serverCpu: 1, loadgenCpu: 0, note: 'pinned' },
+    workloads: { plaintext: '/plaintext' },
+    models: [],
+    p99TargetMs: 10,
+    cells,
+    openLoop: [],
+    wrkCrossCheck: [],
+    warnings: [],
+  };
+}
+
+describe('throughput conclusions', () => {
+  it('names the winner of a workload and its ratios, computed from the cells', () => {
+    const lines = throughputConclusions(
+      results([
+        cell('loop', 'plaintext', 100, 9_000),
+        cell('bio', 'plaintext', 100, 3_000),
+        cell('node-http', 'plaintext', 100, 6_000),
+      ]),
+    );
+    expect(lines[0]).toBe(
+      '/plaintext at 100 connections: **loop** wins with 9,000 req/s — 1.5× the runner-up (node-http, 6,000 req/s), 3.0× the slowest (bio, 3,000 req/s); p99 4.00 ms vs 4.00 ms.',
+    );
+  });
+
+  it('leaves generator-bound cells out of the ranking and says so', () => {
+    const lines = throughputConclusions(
+      results([
+        cell('loop', 'plaintext', 100, 20_000, { loadgenCpu: 99 }),
+        cell('bio', 'plaintext', 100, 3_000),
+        cell('node-http', 'plaintext', 100, 6_000),
+      ]),
+    );
+    expect(lines[0]).toContain('**node-http** wins with 6,000 req/s — 2.0× the runner-up (bio');
+    expect(
+      lines.some(
+        (l) =>
+          l.startsWith('1 of 3 measured cells are marked invalid') && l.includes('loop × plaintext × 100'),
+      ),
+    ).toBe(true);
+  });
+
+  it('finds where bio ran out and compares its memory with loop where it still held', () => {
+    const lines = throughputConclusions(
+      results([
+        cell('bio', 'plaintext', 1, 2_000, { rssMiB: 70, threads: 12 }),
+        cell('bio', 'plaintext', 100, 2_500, { rssMiB: 700, threads: 110 }),
+        cell('bio', 'plaintext', 1_000, 1_000, { refusals: 744, rssMiB: 1_600, threads: 267 }),
+        cell('loop', 'plaintext', 100, 5_000, { rssMiB: 70, threads: 11 }),
+        cell('loop', 'plaintext', 1, 4_000),
+      ]),
+    );
+    expect(
+      lines.some(
+        (l) => l.startsWith('bio ran out at 1,000 connections on /plaintext') && l.includes('1,488 refusals'),
+      ),
+    ).toBe(true);
+    expect(lines).toContain(
+      'At 100 connections bio ran 110 threads in 700 MiB RSS — 10× the memory of loop (11 threads, 70.0 MiB).',
+    );
+    expect(
+      lines.some(
+        (l) =>
+          l.startsWith('Relay cost') &&
+          l.includes("bio serves /plaintext at 2,000 req/s vs loop's 4,000 (0.5×)"),
+      ),
+    ).toBe(true);
+  });
+});
