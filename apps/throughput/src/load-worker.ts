@@ -1,9 +1,10 @@
 /**
- * Entry of the load-generator process: `node load-worker.js '<LoadJob JSON>'`. Runs the warm-up and every
- * repetition of one cell, samples the server's /proc counters around each, and prints one result line.
- * Started (pinned, with a raised `ulimit -n`) by load-client.ts; never imported by the experiment itself.
+ * Entry of the load-generator process (`node load-worker.js`), started once per experiment — pinned, with a
+ * raised `ulimit -n` — by load-client.ts. For each job it runs the warm-up and every repetition of one cell and
+ * samples the server's /proc counters around each window. Never imported by the experiment itself.
  */
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { diffSamples, type ProcSample } from '@iolab/loadgen';
 import { runFramedJob } from './framed-load.js';
 import { type HttpWindow, runHttpWindows } from './http-windows.js';
@@ -18,6 +19,9 @@ import { sampleTree } from './process-tree.js';
 
 /** Per-request timeout: a request unanswered this long counts as a timeout (a stalled or queued server). */
 const HTTP_TIMEOUT_SEC = 5;
+
+/** A job is a few hundred bytes; a longer line is not from the experiment. */
+const MAX_JOB_LINE_BYTES = 1024 * 1024;
 
 /** Share of a repetition after which the server's RSS and threads are read (connections still open). */
 const MID_SAMPLE_AT = 0.85;
@@ -127,22 +131,54 @@ async function runJob(job: LoadJob): Promise<LoadJobResult> {
   return { repetitions: out.repetitions, commandLine: out.commandLine, noFileLimit: noFileLimit() };
 }
 
-const raw = process.argv[2];
-let result: LoadJobResult;
-try {
-  if (!raw) throw new Error('usage: load-worker <LoadJob JSON>');
-  result = await runJob(JSON.parse(raw) as LoadJob);
-} catch (error) {
-  result = {
-    repetitions: [],
-    commandLine: '',
-    noFileLimit: noFileLimit(),
-    error:
-      error instanceof Error
-        ? `${(error as { code?: string }).code ?? error.name}: ${error.message}`
-        : String(error),
-  };
+/**
+ * Serves jobs over one loopback connection from the experiment: a JSON `LoadJob` per line in, a JSON
+ * `LoadJobResult` per line out, one job at a time. Keeping this process for every cell saves a Node start and
+ * the autocannon import per cell; it exits when the experiment closes the connection (or dies).
+ */
+function serveJobs(): void {
+  const server = createServer((socket) => {
+    server.close();
+    let pending = '';
+    let queue = Promise.resolve();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      if (pending.length > MAX_JOB_LINE_BYTES) socket.destroy();
+      let newline = pending.indexOf('\n');
+      while (newline >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+        queue = queue.then(async () => {
+          const result = await runLine(line);
+          if (!socket.destroyed) socket.write(`${RESULT_LINE_PREFIX}${JSON.stringify(result)}\n`);
+        });
+      }
+    });
+    socket.on('close', () => process.exit(0));
+    socket.on('error', () => process.exit(0));
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address() as AddressInfo;
+    process.stdout.write(`listening on 127.0.0.1:${address.port}\n`);
+  });
 }
-process.stdout.write(`${RESULT_LINE_PREFIX}${JSON.stringify(result)}\n`);
-// autocannon may leave sockets to a refusing server half-open; the result is out, so leave now.
-process.exit(0);
+
+async function runLine(line: string): Promise<LoadJobResult> {
+  try {
+    return await runJob(JSON.parse(line) as LoadJob);
+  } catch (error) {
+    return {
+      repetitions: [],
+      commandLine: '',
+      noFileLimit: noFileLimit(),
+      error:
+        error instanceof Error
+          ? `${(error as { code?: string }).code ?? error.name}: ${error.message}`
+          : String(error),
+    };
+  }
+}
+
+serveJobs();

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { type ExperimentOptions, type ReportSection, runWrk, wrkAvailable } from '@iolab/loadgen';
 import { metricsOf, summarise } from './cell-summary.js';
-import { runLoad } from './load-client.js';
+import { LoadWorker } from './load-client.js';
 import type { LoadJobSpec } from './load-job.js';
 import {
   ECHO_PAYLOAD_BYTES,
@@ -119,6 +119,7 @@ function jobSpec(cell: PlannedCell, server: RunningServer): LoadJobSpec {
 
 async function runCell(
   options: ExperimentOptions,
+  worker: LoadWorker,
   cell: PlannedCell,
   timing: Timing,
   pinning: Pinning,
@@ -140,18 +141,14 @@ async function runCell(
       cell.workload.protocol,
       pinning,
       async (server): Promise<CellRecord> => {
-        const load = await runLoad(
-          {
-            spec: jobSpec(cell, server),
-            serverPid: server.process.pid,
-            warmupSec: timing.warmupSec,
-            warmupCapSec: timing.warmupCapSec,
-            durationSec: timing.durationSec,
-            repetitions: timing.repetitions,
-          },
-          pinning.loadgenCpu,
-          options.signal,
-        );
+        const load = await worker.run({
+          spec: jobSpec(cell, server),
+          serverPid: server.process.pid,
+          warmupSec: timing.warmupSec,
+          warmupCapSec: timing.warmupCapSec,
+          durationSec: timing.durationSec,
+          repetitions: timing.repetitions,
+        });
         const serverInfo = {
           commandLine: server.commandLine,
           cpu: server.process.cpu ?? null,
@@ -207,6 +204,7 @@ async function runCell(
 
 async function runOpenLoop(
   options: ExperimentOptions,
+  worker: LoadWorker,
   model: ModelSpec,
   basisRps: number | null,
   pinning: Pinning,
@@ -227,26 +225,22 @@ async function runOpenLoop(
   try {
     const { value } = await withServer(options, model, 'echo-lp', pinning, async (server) => {
       serverCommandLine = server.commandLine;
-      const load = await runLoad(
-        {
-          spec: {
-            kind: 'framed-open',
-            host: server.host,
-            port: server.port,
-            connections: plan.connections,
-            payloadBytes: ECHO_PAYLOAD_BYTES,
-            rates,
-            p99TargetMs: plan.p99TargetMs,
-          },
-          serverPid: server.process.pid,
-          warmupSec: plan.warmupSec,
-          warmupCapSec: plan.warmupSec,
-          durationSec: plan.stepSec,
-          repetitions: 1,
+      const load = await worker.run({
+        spec: {
+          kind: 'framed-open',
+          host: server.host,
+          port: server.port,
+          connections: plan.connections,
+          payloadBytes: ECHO_PAYLOAD_BYTES,
+          rates,
+          p99TargetMs: plan.p99TargetMs,
         },
-        pinning.loadgenCpu,
-        options.signal,
-      );
+        serverPid: server.process.pid,
+        warmupSec: plan.warmupSec,
+        warmupCapSec: plan.warmupSec,
+        durationSec: plan.stepSec,
+        repetitions: 1,
+      });
       if (load.result.error) throw new Error(load.result.error);
       const steps = load.result.repetitions.map((rep) => ({
         offeredRate: rep.offeredRate ?? 0,
@@ -345,39 +339,44 @@ export async function runThroughput(options: ExperimentOptions): Promise<ReportS
     options.progress({ scenario, done, total, etaSeconds: eta.seconds(), ...(message ? { message } : {}) });
 
   const records: CellRecord[] = [];
-  for (const cell of cells) {
-    if (options.signal.aborted) break;
-    if (cell.skipReason) {
-      records.push(await runCell(options, cell, timing, pinning));
-      continue;
-    }
-    report(`throughput: ${cell.model.id} × ${cell.workload.label} × ${cell.connections} conns`);
-    const record = await runCell(options, cell, timing, pinning);
-    records.push(record);
-    done++;
-    eta.add(cell.estimateSec);
-    if (record.status !== 'ok' && !options.signal.aborted)
-      report(`throughput: ${cell.key}`, `${record.status}: ${record.reason ?? ''}`.slice(0, 160));
-  }
-
-  if (!options.signal.aborted && records.every((r) => r.status !== 'ok')) {
-    const first = records.find((r) => r.status === 'failed' || r.status === 'crashed');
-    throw new Error(`no throughput cell could be measured; first failure: ${first?.reason ?? 'unknown'}`);
-  }
-
   const openLoop: OpenLoopRecord[] = [];
-  for (const id of openPlan.models) {
-    if (options.signal.aborted) break;
-    const model = models.find((m) => m.id === id);
-    if (!model) continue;
-    report(`throughput: open loop ${id} × echo-lp`);
-    const echoRates = records
-      .filter((r) => r.model === id && r.workload === 'echo' && r.status === 'ok')
-      .map((r) => r.metrics.requestsPerSec ?? 0);
-    const basis = echoRates.length > 0 ? Math.max(...echoRates) : null;
-    openLoop.push(await runOpenLoop(options, model, basis, pinning));
-    done++;
-    eta.add(estimateOpenLoopSec(openPlan) / openPlan.models.length);
+  const worker = new LoadWorker(pinning.loadgenCpu, options.signal);
+  try {
+    for (const cell of cells) {
+      if (options.signal.aborted) break;
+      if (cell.skipReason) {
+        records.push(await runCell(options, worker, cell, timing, pinning));
+        continue;
+      }
+      report(`throughput: ${cell.model.id} × ${cell.workload.label} × ${cell.connections} conns`);
+      const record = await runCell(options, worker, cell, timing, pinning);
+      records.push(record);
+      done++;
+      eta.add(cell.estimateSec);
+      if (record.status !== 'ok' && !options.signal.aborted)
+        report(`throughput: ${cell.key}`, `${record.status}: ${record.reason ?? ''}`.slice(0, 160));
+    }
+
+    if (!options.signal.aborted && records.every((r) => r.status !== 'ok')) {
+      const first = records.find((r) => r.status === 'failed' || r.status === 'crashed');
+      throw new Error(`no throughput cell could be measured; first failure: ${first?.reason ?? 'unknown'}`);
+    }
+
+    for (const id of openPlan.models) {
+      if (options.signal.aborted) break;
+      const model = models.find((m) => m.id === id);
+      if (!model) continue;
+      report(`throughput: open loop ${id} × echo-lp`);
+      const echoRates = records
+        .filter((r) => r.model === id && r.workload === 'echo' && r.status === 'ok')
+        .map((r) => r.metrics.requestsPerSec ?? 0);
+      const basis = echoRates.length > 0 ? Math.max(...echoRates) : null;
+      openLoop.push(await runOpenLoop(options, worker, model, basis, pinning));
+      done++;
+      eta.add(estimateOpenLoopSec(openPlan) / openPlan.models.length);
+    }
+  } finally {
+    await worker.stop();
   }
 
   const wrkCrossCheck: WrkCheck[] = [];

@@ -47,7 +47,13 @@ const section = await runBalancerExperiment(
     ...(values.connections ? { connections: Number(values.connections) } : {}),
     ...(values.targets ? { targets: values.targets.split(',') as TargetName[] } : {}),
   },
-);
+).catch((err: unknown) => {
+  if (controller.signal.aborted) {
+    process.stderr.write('aborted; every process it started was stopped\n');
+    process.exit(130);
+  }
+  throw err;
+});
 
 process.stdout.write(`## ${section.title}\n\n${section.markdown}\n\nCommands:\n\n`);
 for (const c of section.commands) process.stdout.write(`    ${c}\n`);

@@ -10,7 +10,7 @@
 // earliest position where a delimiter starts (the shortest frame wins); if two delimiters start there,
 // the one listed first wins, and if it might still match once more bytes arrive, we wait for them.
 
-import { allocFrame, asBuffer, ByteQueue, view } from './byte-queue.js';
+import { allocFrame, asBuffer, ByteQueue } from './byte-queue.js';
 import { FrameTooLongError, TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
@@ -172,6 +172,8 @@ export class DelimiterDecoder implements FrameDecoder {
 
     // Fast path: frames that start in this chunk are cut as views.
     const strip = this.#strip;
+    const buffer = buf.buffer;
+    const base = buf.byteOffset;
     while (pos < n) {
       const at = this.#search(buf, pos);
       const hit = this.#hit;
@@ -192,7 +194,7 @@ export class DelimiterDecoder implements FrameDecoder {
       }
       const end = at + this.#delimiters[hit]!.length;
       if (at - pos > max) this.#pending ??= new FrameTooLongError(chunkStart + pos, at - pos, max);
-      else out.push(view(buf, pos, strip ? at : end));
+      else out.push(new Uint8Array(buffer, base + pos, (strip ? at : end) - pos));
       pos = end;
     }
     return this.#finish(out);

@@ -1,6 +1,6 @@
 // Cuts a byte stream into frames of one fixed size, as Netty's FixedLengthFrameDecoder.
 
-import { allocFrame, ByteQueue, view } from './byte-queue.js';
+import { allocFrame, ByteQueue } from './byte-queue.js';
 import { TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
@@ -74,7 +74,9 @@ export class FixedLengthDecoder implements FrameDecoder {
       queue.clear();
       pos = need;
     }
-    for (; n - pos >= size; pos += size) out.push(view(chunk, pos, pos + size));
+    const buffer = chunk.buffer;
+    const base = chunk.byteOffset;
+    for (; n - pos >= size; pos += size) out.push(new Uint8Array(buffer, base + pos, size));
     if (pos < n) {
       this.#frameStart = chunkStart + pos;
       queue.append(chunk.subarray(pos));

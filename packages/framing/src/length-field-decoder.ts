@@ -3,7 +3,7 @@
 // never how many to allocate. Bytes are buffered as references to the chunks they came in and copied once,
 // when the frame is complete.
 
-import { allocFrame, ByteQueue, view } from './byte-queue.js';
+import { allocFrame, ByteQueue } from './byte-queue.js';
 import { CorruptFrameError, FrameTooLongError, TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, checkNonNegativeInteger, type FrameDecoder } from './frame-decoder.js';
 
@@ -227,6 +227,8 @@ export class LengthFieldDecoder implements FrameDecoder {
     const max = this.#max;
     const varint = this.#varint;
     const adjustment = this.#adjustment;
+    const buffer = chunk.buffer;
+    const base = chunk.byteOffset;
     let frameLength = -1;
     while (pos < n) {
       if (varint) {
@@ -234,7 +236,7 @@ export class LengthFieldDecoder implements FrameDecoder {
         const first = chunk[pos]!;
         const payload = first + adjustment;
         if (first < 0x80 && payload >= 0 && payload < max && pos + 1 + payload <= n) {
-          out.push(new Uint8Array(chunk.buffer, chunk.byteOffset + pos + 1, payload));
+          out.push(new Uint8Array(buffer, base + pos + 1, payload));
           pos += 1 + payload;
           continue;
         }
@@ -252,7 +254,8 @@ export class LengthFieldDecoder implements FrameDecoder {
         continue;
       }
       if (frameLength > n - pos) break;
-      out.push(view(chunk, pos + this.#headerStrip, pos + frameLength));
+      const strip = this.#headerStrip;
+      out.push(new Uint8Array(buffer, base + pos + strip, frameLength - strip));
       pos += frameLength;
       frameLength = -1;
     }

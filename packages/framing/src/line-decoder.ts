@@ -2,7 +2,7 @@
 // searched are never searched again, so a 16 MiB line arriving in 16 KiB chunks costs one pass over 16 MiB
 // (split2 re-joins and re-splits the buffered text on every chunk, which is quadratic there).
 
-import { allocFrame, asBuffer, ByteQueue, view } from './byte-queue.js';
+import { allocFrame, asBuffer, ByteQueue } from './byte-queue.js';
 import { FrameTooLongError, TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
@@ -112,12 +112,14 @@ export class LineDecoder implements FrameDecoder {
       pos = lf + 1;
     }
     const strip = this.#strip;
+    const buffer = buf.buffer;
+    const base = buf.byteOffset;
     while (pos < n) {
       const lf = buf.indexOf(LF, pos);
       if (lf < 0) break;
       const end = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
       if (end - pos > max) this.#pending ??= new FrameTooLongError(chunkStart + pos, end - pos, max);
-      else out.push(view(buf, pos, strip ? end : lf + 1));
+      else out.push(new Uint8Array(buffer, base + pos, (strip ? end : lf + 1) - pos));
       pos = lf + 1;
     }
     if (pos < n) {

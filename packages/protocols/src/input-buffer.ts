@@ -58,6 +58,15 @@ export class InputBuffer {
     if (this.#region !== this.#owned && this.#end > this.#start) this.#own(0);
   }
 
+  /** The array live bytes sit in, from `backingStart`: for parsers that index without making views. */
+  get backing(): Uint8Array {
+    return this.#region;
+  }
+
+  get backingStart(): number {
+    return this.#start;
+  }
+
   /** Byte at live index `i` (0 = first unconsumed byte); caller guarantees `i < length`. */
   at(i: number): number {
     return this.#region[this.#start + i]!;
@@ -65,9 +74,14 @@ export class InputBuffer {
 
   /** Live index of the first `byte` at or after live index `from`, or -1. */
   indexOf(byte: number, from: number): number {
-    // A plain loop: no subarray allocated per call, and lines are short.
     const region = this.#region;
     const end = this.#end;
+    if (end === region.length) {
+      // Live bytes run to the end of the array (a borrowed chunk, usually): native memchr-speed search.
+      const found = region.indexOf(byte, this.#start + from);
+      return found === -1 ? -1 : found - this.#start;
+    }
+    // Owned storage has stale bytes past `end`: a plain loop, no subarray allocated per call.
     for (let i = this.#start + from; i < end; i++) if (region[i] === byte) return i - this.#start;
     return -1;
   }

@@ -14,8 +14,9 @@ export const PLAINTEXT_BODY = 'Hello, World!';
 export const JSON_BODY = JSON.stringify({ message: PLAINTEXT_BODY });
 
 const encoder = new TextEncoder();
-const PLAINTEXT_BYTES = encoder.encode(PLAINTEXT_BODY);
-const JSON_BYTES = encoder.encode(JSON_BODY);
+/** Shared with the HTTP session, which recognises these exact arrays to reuse finished responses. */
+export const PLAINTEXT_BYTES = encoder.encode(PLAINTEXT_BODY);
+export const JSON_BYTES = encoder.encode(JSON_BODY);
 const EMPTY = new Uint8Array(0);
 
 /** The starting value of the `cpu` hash chain, so a digest can be checked by anyone. */

@@ -52,7 +52,12 @@ class BioServer extends ServerBase {
 
   constructor(options: BioOptions) {
     super(options);
-    this.#maxThreads = checkIntegerOption('maxThreads', options.maxThreads ?? DEFAULT_MAX_THREADS, 1, 100_000);
+    this.#maxThreads = checkIntegerOption(
+      'maxThreads',
+      options.maxThreads ?? DEFAULT_MAX_THREADS,
+      1,
+      100_000,
+    );
     this.#ring = options.ring;
   }
 
@@ -62,7 +67,11 @@ class BioServer extends ServerBase {
       return;
     }
     const relay = relaySocket(connection.socket, this.#ring);
-    const workerData: BioWorkerData = { protocol: this.protocol, relay: relay.buffer, counters: this.counters.buffer };
+    const workerData: BioWorkerData = {
+      protocol: this.protocol,
+      relay: relay.buffer,
+      counters: this.counters.buffer,
+    };
     const worker = new Worker(WORKER_URL, { workerData });
     this.#workers.add(worker);
     this.#peak = Math.max(this.#peak, this.#workers.size);

@@ -14,10 +14,15 @@ export {
   type RelayCapacities,
 } from './relay-buffer.js';
 export { type BlockingEnd, serveBlocking } from './serve-blocking.js';
-export { type EventedConnection, type EventedOptions, type RunOperation, serveEvented } from './serve-evented.js';
 export {
-  checkIntegerOption,
+  type EventedConnection,
+  type EventedOptions,
+  type RunOperation,
+  serveEvented,
+} from './serve-evented.js';
+export {
   type Connection,
+  checkIntegerOption,
   DEFAULT_BACKLOG,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HOST,

@@ -7,13 +7,17 @@ describe('relay ring', () => {
   it('round-trips bytes at any position, including across the 2^32 wrap of stream positions', () => {
     const ring = new Uint8Array(256);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.uint8Array({ minLength: 1, maxLength: 256 }), (pos, bytes) => {
-        const int32Pos = pos | 0; // positions live in Int32 control words
-        ringWrite(ring, int32Pos, bytes);
-        const out = new Uint8Array(bytes.length);
-        ringRead(ring, int32Pos, out, bytes.length);
-        expect(out).toEqual(bytes);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.uint8Array({ minLength: 1, maxLength: 256 }),
+        (pos, bytes) => {
+          const int32Pos = pos | 0; // positions live in Int32 control words
+          ringWrite(ring, int32Pos, bytes);
+          const out = new Uint8Array(bytes.length);
+          ringRead(ring, int32Pos, out, bytes.length);
+          expect(out).toEqual(bytes);
+        },
+      ),
     );
   });
 

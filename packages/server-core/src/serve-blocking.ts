@@ -3,7 +3,13 @@
  * straight-line code — read, hand bytes to the session, run each operation to completion on this thread,
  * write, repeat — the shape of a `while ((line = in.readLine()) != null)` Java BIO handler.
  */
-import { type Operation, type OperationResult, runOperationSync, type ServerSession, type SessionOutput } from '@iolab/protocols';
+import {
+  type Operation,
+  type OperationResult,
+  runOperationSync,
+  type ServerSession,
+  type SessionOutput,
+} from '@iolab/protocols';
 import type { BlockingIo } from './blocking-socket.js';
 import { RelayClosedError } from './errors.js';
 import type { SharedCounters } from './shared-counters.js';
@@ -70,7 +76,11 @@ function settle(
   return false;
 }
 
-function runSafely(op: Operation, sleepSync: (ms: number) => void, counters: SharedCounters | undefined): OperationResult {
+function runSafely(
+  op: Operation,
+  sleepSync: (ms: number) => void,
+  counters: SharedCounters | undefined,
+): OperationResult {
   try {
     return runOperationSync(op, sleepSync);
   } catch (err) {

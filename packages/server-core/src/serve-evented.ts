@@ -68,7 +68,11 @@ export function serveEvented(
         (result) => finish(work.id, result),
         (err: unknown) => {
           options.counters.addErrors();
-          finish(work.id, { ok: false, status: 500, message: err instanceof Error ? err.message : String(err) });
+          finish(work.id, {
+            ok: false,
+            status: 500,
+            message: err instanceof Error ? err.message : String(err),
+          });
         },
       );
     }

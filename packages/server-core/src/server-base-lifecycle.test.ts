@@ -18,7 +18,10 @@ class LineServer extends ServerBase {
     super({ ...options, protocol: 'echo-line' });
   }
   protected override serve(connection: Connection): void {
-    if (this.#open >= this.cap) return this.refuse(connection.socket);
+    if (this.#open >= this.cap) {
+      this.refuse(connection.socket);
+      return;
+    }
     this.#open++;
     connection.socket.once('close', () => this.#open--);
     this.sockets.push(connection.socket);

@@ -94,7 +94,12 @@ export abstract class ServerBase {
     this.#host = options.host ?? DEFAULT_HOST;
     this.#port = checkIntegerOption('port', options.port ?? 0, 0, 65535);
     this.#backlog = checkIntegerOption('backlog', options.backlog ?? DEFAULT_BACKLOG, 1, 65535);
-    this.#drainTimeoutMs = checkIntegerOption('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, 3_600_000);
+    this.#drainTimeoutMs = checkIntegerOption(
+      'drainTimeoutMs',
+      options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+      0,
+      3_600_000,
+    );
   }
 
   /** Runs one connection's session until it ends. Called once per accepted (not refused) connection. */

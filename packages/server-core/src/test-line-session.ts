@@ -26,7 +26,10 @@ export class LineSession implements ServerSession {
       this.#order.push(id);
       if (line === 'close') this.#closeAfter = id;
       const sleep = /^sleep (\d+)$/.exec(line);
-      work.push({ id, op: sleep ? { kind: 'sleep', ms: Number(sleep[1]) } : { kind: 'echo', body: encoder.encode(line) } });
+      work.push({
+        id,
+        op: sleep ? { kind: 'sleep', ms: Number(sleep[1]) } : { kind: 'echo', body: encoder.encode(line) },
+      });
     }
     return { work, send: [], close: false };
   }

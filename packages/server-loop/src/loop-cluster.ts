@@ -61,7 +61,10 @@ export async function startLoopCluster(options: LoopOptions, workers: number): P
       if (last) latest.set(worker, { ...last, connections: 0, rssBytes: 0 });
     });
     return new Promise<AddressInfo>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('cluster worker did not start listening')), STARTUP_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error('cluster worker did not start listening')),
+        STARTUP_TIMEOUT_MS,
+      );
       worker.on('message', (message: ClusterMessage) => {
         if (message.type === 'listening') {
           clearTimeout(timer);

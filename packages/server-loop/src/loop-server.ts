@@ -31,7 +31,12 @@ export class LoopServer extends ServerBase {
 
   constructor(options: LoopOptions) {
     super(options);
-    this.#idleTimeoutMs = checkIntegerOption('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 0, 86_400_000);
+    this.#idleTimeoutMs = checkIntegerOption(
+      'idleTimeoutMs',
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      0,
+      86_400_000,
+    );
   }
 
   protected override serve(connection: Connection): void {

@@ -27,11 +27,19 @@ class NodeHttpServer extends ServerBase {
 
   constructor(options: NodeHttpOptions) {
     super({ ...options, protocol: 'http' });
-    const idle = checkIntegerOption('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 0, 86_400_000);
+    const idle = checkIntegerOption(
+      'idleTimeoutMs',
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      0,
+      86_400_000,
+    );
     // Same header cap as our session, so oversized headers get 431 from both.
-    this.#http = createServer({ maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: idle }, (req, res) => {
-      void this.#handle(req, res);
-    });
+    this.#http = createServer(
+      { maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: idle },
+      (req, res) => {
+        void this.#handle(req, res);
+      },
+    );
     this.#http.keepAliveTimeout = idle;
   }
 
@@ -71,7 +79,10 @@ class NodeHttpServer extends ServerBase {
       // As HttpServerSession renders it: HTTP shows the cpu digest as hex text, framed protocols send raw bytes.
       const cpu = decision.op.kind === 'cpu';
       const body = cpu ? Buffer.from(Buffer.from(result.body).toString('hex')) : result.body;
-      res.writeHead(200, { 'content-type': cpu ? 'text/plain' : result.contentType, 'content-length': body.length });
+      res.writeHead(200, {
+        'content-type': cpu ? 'text/plain' : result.contentType,
+        'content-length': body.length,
+      });
       res.end(body);
     } else {
       res.writeHead(result.status, { 'content-type': 'text/plain' }).end(result.message);

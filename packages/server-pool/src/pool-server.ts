@@ -84,8 +84,18 @@ class PoolServer extends ServerBase {
     this.#mode = mode;
     this.#threads = checkIntegerOption('threads', options.threads ?? DEFAULT_THREADS, 1, 10_000);
     this.#queue = checkIntegerOption('queue', options.queue ?? DEFAULT_QUEUE, 0, 1_000_000);
-    const minThreads = checkIntegerOption('minThreads', options.minThreads ?? this.#threads, 0, this.#threads);
-    const idleTimeout = checkIntegerOption('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 0, 86_400_000);
+    const minThreads = checkIntegerOption(
+      'minThreads',
+      options.minThreads ?? this.#threads,
+      0,
+      this.#threads,
+    );
+    const idleTimeout = checkIntegerOption(
+      'idleTimeoutMs',
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      0,
+      86_400_000,
+    );
     this.#connectionIdleTimeoutMs = checkIntegerOption(
       'connectionIdleTimeoutMs',
       options.connectionIdleTimeoutMs ?? DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS,
@@ -116,10 +126,15 @@ class PoolServer extends ServerBase {
 
   protected override serve(connection: Connection): void {
     if (this.#mode === 'request') {
-      const evented = serveEvented(connection.socket, createSession(this.protocol), (op) => this.#runOperation(op), {
-        counters: this.counters,
-        idleTimeoutMs: this.#connectionIdleTimeoutMs,
-      });
+      const evented = serveEvented(
+        connection.socket,
+        createSession(this.protocol),
+        (op) => this.#runOperation(op),
+        {
+          counters: this.counters,
+          idleTimeoutMs: this.#connectionIdleTimeoutMs,
+        },
+      );
       connection.drain = evented.drain;
       return;
     }
@@ -137,16 +152,19 @@ class PoolServer extends ServerBase {
       relay: relay.buffer,
       counters: this.counters.buffer,
     };
-    this.#pool.run(task).then(
-      () => undefined,
-      (err: unknown) => {
-        if (isQueueFull(err)) this.refuse(connection.socket);
-        else if (!this.isClosing) this.counters.addErrors();
-      },
-    ).finally(() => {
-      this.#inFlight--;
-      relay.workerEnded();
-    });
+    this.#pool
+      .run(task)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (isQueueFull(err)) this.refuse(connection.socket);
+          else if (!this.isClosing) this.counters.addErrors();
+        },
+      )
+      .finally(() => {
+        this.#inFlight--;
+        relay.workerEnded();
+      });
     this.#notePeak();
   }
 

@@ -19,7 +19,11 @@ export type PoolTask =
  * bytes that are not ours, and structured clone would copy the whole backing buffer anyway.
  */
 export function ownedCopy(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    !(bytes.buffer instanceof SharedArrayBuffer)
+  ) {
     return bytes;
   }
   return new Uint8Array(bytes);

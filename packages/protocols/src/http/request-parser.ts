@@ -85,6 +85,19 @@ function latin1(bytes: Uint8Array, from: number, to: number): string {
   return s;
 }
 
+interface FramingHeaders {
+  hosts: number;
+  lengths: string[];
+  codings: string[];
+  close: boolean;
+  keepAlive: boolean;
+  expectContinue: boolean;
+}
+
+function newFramingHeaders(): FramingHeaders {
+  return { hosts: 0, lengths: [], codings: [], close: false, keepAlive: false, expectContinue: false };
+}
+
 type State =
   | 'request-line'
   | 'headers'
@@ -117,6 +130,8 @@ export class HttpRequestParser {
   #chunkRemaining = 0;
   #keepAlive = true;
   #expectContinue = false;
+  /** The headers that decide framing and persistence, noted as they are parsed. */
+  #framing: FramingHeaders = newFramingHeaders();
 
   constructor(limits: ResolvedLimits) {
     this.#limits = limits;
@@ -159,7 +174,13 @@ export class HttpRequestParser {
             if (this.#expectContinue) return CONTINUE;
             continue;
           }
-          const failure = this.#parseFieldLine(input.view(0, end), input.offset, this.#state === 'headers');
+          const failure = this.#parseFieldLine(
+            input.backing,
+            input.backingStart,
+            input.backingStart + end,
+            input.offset,
+            this.#state === 'headers',
+          );
           if (failure) return this.#fail(failure);
           this.#headerBytes += end + 2;
           input.consume(end + 2);
@@ -286,54 +307,72 @@ export class HttpRequestParser {
     return undefined;
   }
 
-  #parseFieldLine(line: Uint8Array, base: number, isHeader: boolean): HttpProtocolError | undefined {
-    if (line[0] === SP || line[0] === HTAB) {
+  /**
+   * One field line, bytes [start, end) of `b` (CRLF excluded); indices are absolute so no view is made
+   * per line. `base` is the connection offset of `start`.
+   */
+  #parseFieldLine(
+    b: Uint8Array,
+    start: number,
+    end: number,
+    base: number,
+    isHeader: boolean,
+  ): HttpProtocolError | undefined {
+    if (b[start] === SP || b[start] === HTAB) {
       // RFC 9112 §5.2: obs-fold may be rejected; accepting it is a request-smuggling vector.
       return httpBadRequest('obsolete line folding', base);
     }
-    let i = 0;
-    while (i < line.length && TCHAR[line[i]!] === 1) i++;
-    if (i === 0 || line[i] !== 0x3a) {
+    let i = start;
+    while (i < end && TCHAR[b[i]!] === 1) i++;
+    if (i === start || i === end || b[i] !== 0x3a) {
       // Covers "Name : v" too: RFC 9112 §5.1 says whitespace before the colon MUST get 400.
-      return httpBadRequest('malformed header field name', base + i);
+      return httpBadRequest('malformed header field name', base + (i - start));
     }
     const nameEnd = i++;
-    for (let j = i; j < line.length; j++) {
-      if (!isFieldValueByte(line[j]!)) return httpBadRequest('invalid byte in header value', base + j);
+    for (let j = i; j < end; j++) {
+      if (!isFieldValueByte(b[j]!)) return httpBadRequest('invalid byte in header value', base + (j - start));
     }
     let from = i;
-    let to = line.length;
-    while (from < to && (line[from] === SP || line[from] === HTAB)) from++;
-    while (to > from && (line[to - 1] === SP || line[to - 1] === HTAB)) to--;
+    let to = end;
+    while (from < to && (b[from] === SP || b[from] === HTAB)) from++;
+    while (to > from && (b[to - 1] === SP || b[to - 1] === HTAB)) to--;
     if (++this.#fieldCount > this.#limits.maxHeaderCount) {
       return new HttpProtocolError('IOLAB_HTTP_HEADERS_TOO_LARGE', 431, 'too many header fields', base);
     }
     // Trailers count against the same budget but are dropped: nothing we serve reads them.
-    if (isHeader) this.#headers.push([latin1(line, 0, nameEnd).toLowerCase(), latin1(line, from, to)]);
+    if (!isHeader) return undefined;
+    const name = latin1(b, start, nameEnd).toLowerCase();
+    const value = latin1(b, from, to);
+    this.#headers.push([name, value]);
+    // Note what decides framing and persistence now, so the header list is not walked again.
+    const f = this.#framing;
+    switch (name) {
+      case 'host':
+        f.hosts++;
+        break;
+      case 'content-length':
+        f.lengths.push(...value.split(','));
+        break;
+      case 'transfer-encoding':
+        f.codings.push(...value.split(','));
+        break;
+      case 'expect':
+        f.expectContinue = value.toLowerCase() === '100-continue';
+        break;
+      case 'connection':
+        for (const token of value.split(',')) {
+          const t = token.trim().toLowerCase();
+          if (t === 'close') f.close = true;
+          else if (t === 'keep-alive') f.keepAlive = true;
+        }
+        break;
+    }
     return undefined;
   }
 
   /** After the header section: decide the body framing (RFC 9112 §6.3) and connection persistence. */
   #startBody(offset: number): HttpProtocolError | 'none' | 'body' {
-    let hosts = 0;
-    const lengths: string[] = [];
-    const codings: string[] = [];
-    let close = false;
-    let keepAliveToken = false;
-    let expectContinue = false;
-    for (const [name, value] of this.#headers) {
-      if (name === 'host') hosts++;
-      else if (name === 'expect') expectContinue = value.toLowerCase() === '100-continue';
-      else if (name === 'content-length') lengths.push(...value.split(','));
-      else if (name === 'transfer-encoding') codings.push(...value.split(','));
-      else if (name === 'connection') {
-        for (const token of value.split(',')) {
-          const t = token.trim().toLowerCase();
-          if (t === 'close') close = true;
-          else if (t === 'keep-alive') keepAliveToken = true;
-        }
-      }
-    }
+    const { hosts, lengths, codings, close, keepAlive: keepAliveToken, expectContinue } = this.#framing;
     // RFC 9112 §3.2: a 1.1 request without exactly one Host MUST get 400 (Node does the same).
     if (hosts > 1 || (hosts === 0 && this.#version === '1.1')) {
       return httpBadRequest(hosts > 1 ? 'more than one Host' : 'missing Host', offset);
@@ -457,6 +496,7 @@ export class HttpRequestParser {
     this.#chunkRemaining = 0;
     this.#keepAlive = true;
     this.#expectContinue = false;
+    this.#framing = newFramingHeaders();
     return { kind: 'request', request };
   }
 

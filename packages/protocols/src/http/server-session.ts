@@ -18,7 +18,7 @@
 import type { HttpProtocolError } from '../errors.js';
 import { InputBuffer } from '../input-buffer.js';
 import { type ResolvedLimits, resolveLimits, type SessionLimits } from '../limits.js';
-import { JSON_BODY, PLAINTEXT_BODY } from '../operations.js';
+import { JSON_BYTES, PLAINTEXT_BYTES } from '../operations.js';
 import { ResponseQueue } from '../response-queue.js';
 import type { Operation, OperationResult, ServerSession, SessionOutput, Work } from '../session.js';
 import { HttpRequestParser } from './request-parser.js';
@@ -44,12 +44,38 @@ const CLOSED_OUTPUT: SessionOutput = Object.freeze({
 });
 const encoder = new TextEncoder();
 
-const PLAINTEXT_BYTES = encoder.encode(PLAINTEXT_BODY);
-const JSON_BYTES = encoder.encode(JSON_BODY);
-/** Finished bytes of the two TechEmpower responses per connection header: they are most of a benchmark. */
-const staticResponses = new Map<string, Uint8Array[]>();
+/**
+ * Finished bytes of the two TechEmpower responses, per (route, Connection header, HEAD): they are most
+ * of a benchmark, so they are written once. Indexed by `staticSlot`.
+ */
+const staticResponses: (Uint8Array[] | undefined)[] = new Array(12);
 
+/** The cache slot for a standard plaintext/json result, or -1 for anything else. */
+function staticSlot(ctx: SlotContext, result: OperationResult): number {
+  if (!result.ok) return -1;
+  let route: number;
+  if (
+    ctx.kind === 'plaintext' &&
+    result.contentType === 'text/plain' &&
+    sameBytes(result.body, PLAINTEXT_BYTES)
+  ) {
+    route = 0;
+  } else if (
+    ctx.kind === 'json' &&
+    result.contentType === 'application/json' &&
+    sameBytes(result.body, JSON_BYTES)
+  ) {
+    route = 1;
+  } else {
+    return -1;
+  }
+  const connection = ctx.connection === undefined ? 0 : ctx.connection === 'close' ? 1 : 2;
+  return route * 6 + connection * 2 + (ctx.head ? 1 : 0);
+}
+
+/** Identity first (same thread), then content (a result cloned back from a pool thread). */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -124,13 +150,8 @@ export class HttpServerSession implements ServerSession {
   complete(id: number, result: OperationResult): SessionOutput {
     const ctx = this.#queue.contextOf(id);
     let bytes: Uint8Array[];
-    const isStatic =
-      result.ok &&
-      ((ctx.kind === 'plaintext' && sameBytes(result.body, PLAINTEXT_BYTES)) ||
-        (ctx.kind === 'json' && sameBytes(result.body, JSON_BYTES)));
-    const key =
-      isStatic && result.ok ? `${ctx.kind}|${result.contentType}|${ctx.connection}|${ctx.head}` : '';
-    const cached = isStatic ? staticResponses.get(key) : undefined;
+    const slot = staticSlot(ctx, result);
+    const cached = slot === -1 ? undefined : staticResponses[slot];
     if (cached) {
       bytes = cached;
     } else if (result.ok) {
@@ -146,7 +167,7 @@ export class HttpServerSession implements ServerSession {
     } else {
       bytes = writeTextResponse(result.status, result.message, ctx.connection, { omitBody: ctx.head });
     }
-    if (isStatic && !cached) staticResponses.set(key, bytes);
+    if (slot !== -1 && !cached) staticResponses[slot] = bytes;
     this.#queue.fill(id, bytes);
     const work: Work[] = [];
     const send: Uint8Array[] = [];

@@ -1,0 +1,168 @@
+/**
+ * Measures every server model the way the issue's closing note asks: requests/s on GET /plaintext at 1
+ * and 100 connections (autocannon, keep-alive, no pipelining), RSS with 100 idle connections, and the
+ * relay's cost (bio and pool vs loop at 1 connection). Servers run as real `iolab serve` processes; runs
+ * are interleaved (model A, B, C, … then again) so machine noise spreads over all models. Prints medians,
+ * min–max spread, and ratios against `loop` measured in the same run.
+ *
+ *   npx tsx bench/models-plaintext.ts [--runs 3] [--duration 5]
+ *
+ * Needs `npm run build` first. Network: loopback only.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' } },
+});
+const RUNS = Number(values.runs);
+const DURATION = Number(values.duration);
+const BIN = fileURLToPath(new URL('../../../apps/cli/bin/iolab.js', import.meta.url));
+
+const MODELS: { name: string; args: string[] }[] = [
+  { name: 'bio', args: ['bio'] },
+  // 100 threads so that 100 keep-alive connections are all served (with fewer, the rest wait in the queue).
+  { name: 'pool connection (100 threads)', args: ['pool', '--mode', 'connection', '--threads', '100', '--queue', '1000'] },
+  { name: 'pool request (4 threads)', args: ['pool', '--mode', 'request', '--threads', '4'] },
+  { name: 'loop', args: ['loop'] },
+  { name: 'loop --workers 2', args: ['loop', '--workers', '2'] },
+  { name: 'node-http', args: ['node-http'] },
+];
+
+interface Server {
+  port: number;
+  child: ChildProcess;
+  stats: () => { connections: number; threadsAlive: number; rssBytes: number } | undefined;
+}
+
+const children = new Set<ChildProcess>();
+const killAll = (): void => {
+  for (const c of children) c.kill('SIGKILL');
+};
+process.once('exit', killAll);
+process.once('SIGINT', () => {
+  killAll();
+  process.exit(130);
+});
+
+async function serve(args: string[]): Promise<Server> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--port', '0', '--stats-interval', '200'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let latest: ReturnType<Server['stats']>;
+  let partial = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) if (l.startsWith('{')) latest = JSON.parse(l);
+  });
+  const [line] = (await once(child.stdout!.setEncoding('utf8'), 'data')) as [string];
+  const port = Number(/:(\d+)/.exec(line)![1]);
+  return { port, child, stats: () => latest };
+}
+
+async function stop(server: Server): Promise<void> {
+  server.child.kill('SIGTERM');
+  await once(server.child, 'exit');
+}
+
+/**
+ * Waits until the server has no connections and is back to its idle thread count. Without this, bio
+ * keeps starting threads for connections autocannon has already dropped, and that CPU storm lands on
+ * whichever model is measured next.
+ */
+async function quiesce(server: Server, idleThreads: number): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  await new Promise((r) => setTimeout(r, 300));
+  while (Date.now() < deadline) {
+    const st = server.stats();
+    if (st && st.connections === 0 && st.threadsAlive <= idleThreads) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.error('  (server did not quiesce within 180 s)');
+}
+
+async function cannon(server: Server, idleThreads: number, connections: number, duration: number): Promise<number> {
+  const r = await autocannon({ url: `http://127.0.0.1:${server.port}/plaintext`, connections, duration });
+  if (r.errors > 0 || r.non2xx > 0) console.error(`  (errors ${r.errors}, non-2xx ${r.non2xx})`);
+  await quiesce(server, idleThreads);
+  return r.requests.average;
+}
+
+async function idleRss(server: Server, n: number): Promise<number> {
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = createConnection({ port: server.port, host: '127.0.0.1' });
+      s.on('error', () => {});
+      sockets.push(s);
+      // One request each so a thread model has really started its thread; then the connection idles.
+      s.write('GET /plaintext HTTP/1.1\r\nHost: b\r\n\r\n');
+    }
+    await Promise.all(sockets.map((s) => once(s, 'data')));
+    await new Promise((r) => setTimeout(r, 1500)); // let GC and stats settle
+    return server.stats()?.rssBytes ?? Number.NaN;
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (xs: number[]): string =>
+  `${Math.round(median(xs)).toLocaleString('en')} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
+
+const results = new Map<string, { c1: number[]; c100: number[]; rss: number }>();
+const servers = new Map<string, Server>();
+const idleThreads = new Map<string, number>();
+for (const m of MODELS) {
+  const s = await serve(m.args);
+  servers.set(m.name, s);
+  results.set(m.name, { c1: [], c100: [], rss: Number.NaN });
+  while (s.stats() === undefined) await new Promise((r) => setTimeout(r, 50));
+  idleThreads.set(m.name, s.stats()!.threadsAlive);
+}
+try {
+  for (const m of MODELS) {
+    const s = servers.get(m.name)!;
+    await cannon(s, idleThreads.get(m.name)!, 10, 1); // warm-up: JIT, pool threads, cluster workers
+    results.get(m.name)!.rss = await idleRss(s, 100);
+    await quiesce(s, idleThreads.get(m.name)!);
+  }
+  for (let run = 1; run <= RUNS; run++) {
+    for (const m of MODELS) {
+      const s = servers.get(m.name)!;
+      const idle = idleThreads.get(m.name)!;
+      const r = results.get(m.name)!;
+      r.c1.push(await cannon(s, idle, 1, DURATION));
+      r.c100.push(await cannon(s, idle, 100, DURATION));
+      console.error(`run ${run} ${m.name}: c=1 ${Math.round(r.c1.at(-1)!)} req/s, c=100 ${Math.round(r.c100.at(-1)!)} req/s`);
+    }
+  }
+} finally {
+  await Promise.all([...servers.values()].map(stop));
+}
+
+const loop = results.get('loop')!;
+console.log(`\n/plaintext, autocannon ${DURATION} s per run, ${RUNS} runs interleaved; median (min–max) req/s\n`);
+console.log('| model | c=1 | ×loop | c=100 | ×loop | RSS, 100 idle conns |');
+console.log('|---|---|---|---|---|---|');
+for (const m of MODELS) {
+  const r = results.get(m.name)!;
+  console.log(
+    `| ${m.name} | ${fmt(r.c1)} | ${(median(r.c1) / median(loop.c1)).toFixed(2)} | ${fmt(r.c100)} | ${(median(r.c100) / median(loop.c100)).toFixed(2)} | ${(r.rss / 2 ** 20).toFixed(0)} MiB |`,
+  );
+}
+const bio = results.get('bio')!;
+const relay = (1 / median(bio.c1) - 1 / median(loop.c1)) * 1e6;
+console.log(`\nrelay cost at 1 connection (bio vs loop): ${relay.toFixed(0)} µs per request-response (median of each)`);
