@@ -65,7 +65,7 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
     const ends = proc.logs().filter((l) => l.event === 'connection-end');
     const workerPids = [...new Set(ends.map((e) => e.pid as number))];
     // Node's cluster hands connections out round-robin: both workers served.
-    expect(workerPids).toHaveLength(2);
+    expect(workerPids, proc.stderr().slice(-2000)).toHaveLength(2);
 
     const stats = (await (await fetch(`${admin}/backends`)).json()) as {
       pools: { backends: { id: string; total: number; stateByWorker: string[] }[] }[];
