@@ -20,6 +20,7 @@ h2 { font-size: 22px; } h3 { font-size: 17px; margin-top: 24px; } h4 { font-size
 a { color: var(--accent); }
 table { border-collapse: collapse; margin: 12px 0; font-size: 13px; display: block; overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
+td:last-child { white-space: normal; min-width: 12ch; }
 th { background: #f5f7f9; } tr:nth-child(even) td { background: #fafbfc; }
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; padding: 1px 4px; border-radius: 3px; }

@@ -32,7 +32,9 @@ export class Listener {
     this.config = config;
     this.#env = env;
     // allowHalfOpen: a client's FIN must not close our side before the backend's reply is through.
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (s) =>
+    // pauseOnConnect: a proxied client's handle moves to a socket reading through `onread` (ProxySession);
+    // it must not start reading into the accepted socket first. Director mode resumes its own.
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (s) =>
       this.#accept(s),
     );
     this.server.on('error', (err: NodeJS.ErrnoException) => this.#onServerError(err));
@@ -103,11 +105,12 @@ export class Listener {
     }
     this.total += 1;
     this.active += 1;
-    socket.once('close', () => {
+    const onClose = () => {
       this.active -= 1;
-    });
+    };
     const pool = this.#env.pool(this.config.pool);
     if (this.config.mode === 'director') {
+      socket.once('close', onClose);
       this.#direct(socket, pool);
       return;
     }
@@ -118,6 +121,7 @@ export class Listener {
       emit: this.#env.emit,
       done: (s) => this.#env.sessions.delete(s),
     });
+    session.client.once('close', onClose);
     if (session.phase !== 'done') this.#env.sessions.add(session);
   }
 

@@ -8,6 +8,7 @@
 // writes the same numbers to <repo root>/reports/framing-bench.json. Targets are checked and reported
 // here, never in the test suite: the machine is shared and timing assertions would be noise.
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Readable, Writable } from 'node:stream';
@@ -63,26 +64,33 @@ function varintStream(frameCount: number, frameSize: number): Buffer {
   return Buffer.concat(parts);
 }
 
-const small = {
-  frames: 65_536,
-  chunks: chunked(varintStream(65_536, 64), 64 * KiB),
-};
-const large = {
-  frames: 16,
-  chunks: chunked(varintStream(16, MiB), 64 * KiB),
-};
-const tiny = {
-  frames: 1024,
-  chunks: chunked(varintStream(1024, 64), 1),
-};
-const lineText = Buffer.from(
-  Array.from(
-    { length: 50_000 },
-    (_, i) => `GET /item/${i} HTTP/1.1 host=example.org user-agent=bench ${i % 97}\n`,
-  ).join(''),
+// Inputs are built on first use: each scenario runs in its own process and builds only its own.
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+const LARGE_FRAMES = 16;
+const smallChunks = lazy(() => chunked(varintStream(65_536, 64), 64 * KiB));
+const largeChunks = lazy(() => chunked(varintStream(LARGE_FRAMES, MiB), 64 * KiB));
+const tinyChunks = lazy(() => chunked(varintStream(1024, 64), 1));
+const lineChunks = lazy(() =>
+  chunked(
+    Buffer.from(
+      Array.from(
+        { length: 50_000 },
+        (_, i) => `GET /item/${i} HTTP/1.1 host=example.org user-agent=bench ${i % 97}\n`,
+      ).join(''),
+    ),
+    64 * KiB,
+  ),
 );
-const lines = { frames: 50_000, chunks: chunked(lineText, 64 * KiB) };
-const longLine = { chunks: chunked(Buffer.concat([Buffer.alloc(MiB, 0x61), Buffer.from('\n')]), 16 * KiB) };
+const longLineChunks = lazy(() =>
+  chunked(Buffer.concat([Buffer.alloc(MiB, 0x61), Buffer.from('\n')]), 16 * KiB),
+);
 
 const bytesOf = (chunks: Buffer[]) => chunks.reduce((n, c) => n + c.length, 0);
 
@@ -176,7 +184,7 @@ function counter(onFrame: () => void): Writable {
 
 // The floor for large frames: gather each frame's 16 chunks into one exact-size buffer, nothing else.
 function memcpySet(chunks: Buffer[]): number {
-  const frameBytes = bytesOf(chunks) / large.frames;
+  const frameBytes = bytesOf(chunks) / LARGE_FRAMES;
   let n = 0;
   let frame = Buffer.allocUnsafeSlow(frameBytes);
   let at = 0;
@@ -198,7 +206,7 @@ function memcpySet(chunks: Buffer[]): number {
 }
 
 function memcpyConcat(chunks: Buffer[]): number {
-  const frameBytes = bytesOf(chunks) / large.frames;
+  const frameBytes = bytesOf(chunks) / LARGE_FRAMES;
   let n = 0;
   let parts: Buffer[] = [];
   let at = 0;
@@ -224,7 +232,7 @@ function memcpyConcat(chunks: Buffer[]): number {
 
 interface Scenario {
   name: string;
-  chunks: Buffer[];
+  input: () => Buffer[];
   expectFrames?: number;
   tasks: [string, Role, (chunks: Buffer[]) => number | Promise<number>][];
   /** Minimum iterations per task per round (slow tasks: 1). */
@@ -234,8 +242,8 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     name: '64 B varint frames, 64 KiB chunks',
-    chunks: small.chunks,
-    expectFrames: small.frames,
+    input: smallChunks,
+    expectFrames: 65_536,
     tasks: [
       ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
       ['it-length-prefixed (sync)', 'peer', itLengthPrefixed],
@@ -244,8 +252,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: '1 MiB varint frames, 64 KiB chunks',
-    chunks: large.chunks,
-    expectFrames: large.frames,
+    input: largeChunks,
+    expectFrames: LARGE_FRAMES,
     tasks: [
       ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
       // Frames that span chunks stay Uint8ArrayLists (no copy): less work than returning bytes.
@@ -258,8 +266,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: '64 B varint frames, 1-byte chunks',
-    chunks: tiny.chunks,
-    expectFrames: tiny.frames,
+    input: tinyChunks,
+    expectFrames: 1024,
     tasks: [
       ['@iolab/framing LengthFieldDecoder', 'ours', oursVarint],
       ['it-length-prefixed (sync)', 'peer', itLengthPrefixed],
@@ -268,8 +276,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'lines (~70 B), 64 KiB chunks',
-    chunks: lines.chunks,
-    expectFrames: lines.frames,
+    input: lineChunks,
+    expectFrames: 50_000,
     tasks: [
       ['@iolab/framing LineDecoder', 'ours', oursLines],
       ['@iolab/framing decodeStream(LineDecoder)', 'ours', oursLinesStream],
@@ -278,8 +286,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'stream adapter: 64 B varint frames, 64 KiB chunks',
-    chunks: small.chunks,
-    expectFrames: small.frames,
+    input: smallChunks,
+    expectFrames: 65_536,
     tasks: [
       ['@iolab/framing decodeStream(LengthFieldDecoder)', 'ours', oursStream],
       ['length-prefixed-stream', 'peer', lengthPrefixedStream],
@@ -287,7 +295,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'one 1 MiB line, 16 KiB chunks',
-    chunks: longLine.chunks,
+    input: longLineChunks,
     expectFrames: 1,
     iterations: 1,
     tasks: [
@@ -297,7 +305,101 @@ const scenarios: Scenario[] = [
   },
 ];
 
+interface ScenarioResult {
+  rows: Row[];
+  /** Per task: the median time of each round, in ms (for paired ratios). */
+  roundTimes: Record<string, number[]>;
+}
+
+// Measures one scenario: all its tasks, interleaved in rounds, in this process.
+async function measureScenario(scenario: Scenario): Promise<ScenarioResult> {
+  const chunks = scenario.input();
+  const bytes = bytesOf(chunks);
+  for (const [task, , fn] of scenario.tasks) {
+    const frames = await fn(chunks);
+    if (scenario.expectFrames !== undefined && frames !== scenario.expectFrames) {
+      throw new Error(
+        `${scenario.name} / ${task}: decoded ${frames} frames, expected ${scenario.expectFrames}`,
+      );
+    }
+  }
+  const samples = new Map<string, number[]>(scenario.tasks.map(([task]) => [task, []]));
+  const roundTimes: Record<string, number[]> = Object.fromEntries(scenario.tasks.map(([task]) => [task, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    collectGarbage();
+    const bench = new Bench({
+      time: TASK_MS / ROUNDS,
+      warmupTime: round === 0 ? WARMUP_MS : 0,
+      warmupIterations: round === 0 ? 2 : 0,
+      iterations: QUICK ? 1 : (scenario.iterations ?? 3),
+    });
+    const order = scenario.tasks.map((_, i) => scenario.tasks[(i + round) % scenario.tasks.length]!);
+    for (const [task, , fn] of order) bench.add(task, () => fn(chunks));
+    if (round === 0) await bench.warmup();
+    await bench.run();
+    for (const [task] of order) {
+      const result = bench.getTask(task)!.result!;
+      if (result.error) throw result.error;
+      samples.get(task)!.push(...result.samples);
+      roundTimes[task]!.push(median(result.samples));
+    }
+  }
+  // Median over rounds of (ops/s of a) / (ops/s of b), both measured in the same round.
+  const pairedRatio = (a: string, b: string) => median(roundTimes[a]!.map((t, i) => roundTimes[b]![i]! / t));
+  const measured = scenario.tasks.map(([task, role]) => {
+    const ms = samples.get(task)!;
+    // Relative margin of error of the mean at 95 % (normal approximation), as tinybench reports it.
+    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ms.length - 1));
+    const rme = ((1.96 * sd) / Math.sqrt(ms.length) / mean) * 100;
+    return { task, role, opsPerSec: 1000 / median(ms), rme, samples: ms.length };
+  });
+  const peers = measured.filter((m) => m.role === 'peer').sort((a, b) => b.opsPerSec - a.opsPerSec);
+  const rows = measured.map((m) => ({
+    scenario: scenario.name,
+    task: m.task,
+    role: m.role,
+    bytesPerOp: bytes,
+    opsPerSec: m.opsPerSec,
+    mbPerSec: (m.opsPerSec * bytes) / 1e6,
+    rmePercent: m.rme,
+    samples: m.samples,
+    ratioToFastestPeer: peers[0] ? pairedRatio(m.task, peers[0].task) : null,
+  }));
+  return { rows, roundTimes };
+}
+
+const CHILD_ENV = 'IOLAB_BENCH_SCENARIO';
+const RESULT_MARK = '@@framing-bench-result ';
+
+// Each scenario runs in a fresh child process (this same script): V8's heap sizing and GC timing, shaped
+// by whatever ran before, would otherwise leak from one scenario into the next — most visibly into the
+// 1 MiB scenario, where when large buffers get freed decides whether memory is reused or faulted in anew.
+// Peers of a scenario still run in the same process as ours, interleaved. spawnSync keeps the child in
+// our process group, so Ctrl-C stops both; the timeout kills a child that hangs.
+function runScenarioInChild(index: number): ScenarioResult {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, [CHILD_ENV]: String(index) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 300_000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * MiB,
+  });
+  const line = child.stdout?.split('\n').find((l) => l.startsWith(RESULT_MARK));
+  if (child.status !== 0 || line === undefined) {
+    throw new Error(`scenario ${scenarios[index]!.name}: child exited with ${child.status ?? child.signal}`);
+  }
+  return JSON.parse(line.slice(RESULT_MARK.length)) as ScenarioResult;
+}
+
 async function main(): Promise<void> {
+  const childIndex = process.env[CHILD_ENV];
+  if (childIndex !== undefined) {
+    const result = await measureScenario(scenarios[Number(childIndex)]!);
+    process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
+    return;
+  }
   const started = Date.now();
   const rows: Row[] = [];
   const roundTimes = new Map<string, number[]>();
@@ -309,62 +411,12 @@ async function main(): Promise<void> {
   };
   // IOLAB_BENCH_ONLY='lines,1 MiB': run only the scenarios whose name contains one of these.
   const only = process.env.IOLAB_BENCH_ONLY?.split(',');
-  for (const scenario of scenarios.filter(
-    (sc) => only === undefined || only.some((o) => sc.name.includes(o)),
-  )) {
-    const bytes = bytesOf(scenario.chunks);
-    for (const [task, , fn] of scenario.tasks) {
-      const frames = await fn(scenario.chunks);
-      if (scenario.expectFrames !== undefined && frames !== scenario.expectFrames) {
-        throw new Error(
-          `${scenario.name} / ${task}: decoded ${frames} frames, expected ${scenario.expectFrames}`,
-        );
-      }
-    }
-    const samples = new Map<string, number[]>(scenario.tasks.map(([task]) => [task, []]));
-    const perRound = new Map<string, number[]>(scenario.tasks.map(([task]) => [task, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      collectGarbage();
-      const bench = new Bench({
-        time: TASK_MS / ROUNDS,
-        warmupTime: round === 0 ? WARMUP_MS : 0,
-        warmupIterations: round === 0 ? 2 : 0,
-        iterations: QUICK ? 1 : (scenario.iterations ?? 3),
-      });
-      const order = scenario.tasks.map((_, i) => scenario.tasks[(i + round) % scenario.tasks.length]!);
-      for (const [task, , fn] of order) bench.add(task, () => fn(scenario.chunks));
-      if (round === 0) await bench.warmup();
-      await bench.run();
-      for (const [task] of order) {
-        const result = bench.getTask(task)!.result!;
-        if (result.error) throw result.error;
-        samples.get(task)!.push(...result.samples);
-        perRound.get(task)!.push(median(result.samples));
-      }
-    }
-    const measured = scenario.tasks.map(([task, role]) => {
-      const ms = samples.get(task)!;
-      const opsPerSec = 1000 / median(ms);
-      roundTimes.set(`${scenario.name}\u0000${task}`, perRound.get(task)!);
-      // Relative margin of error of the mean at 95 % (normal approximation), as tinybench reports it.
-      const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-      const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, ms.length - 1));
-      const rme = ((1.96 * sd) / Math.sqrt(ms.length) / mean) * 100;
-      return { task, role, opsPerSec, rme, samples: ms.length };
-    });
-    const peers = measured.filter((m) => m.role === 'peer').sort((a, b) => b.opsPerSec - a.opsPerSec);
-    for (const m of measured) {
-      rows.push({
-        scenario: scenario.name,
-        task: m.task,
-        role: m.role,
-        bytesPerOp: bytes,
-        opsPerSec: m.opsPerSec,
-        mbPerSec: (m.opsPerSec * bytes) / 1e6,
-        rmePercent: m.rme,
-        samples: m.samples,
-        ratioToFastestPeer: peers[0] ? pairedRatio(scenario.name, m.task, peers[0].task) : null,
-      });
+  for (const [index, scenario] of scenarios.entries()) {
+    if (only !== undefined && !only.some((o) => scenario.name.includes(o))) continue;
+    const result = runScenarioInChild(index);
+    rows.push(...result.rows);
+    for (const [task, times] of Object.entries(result.roundTimes)) {
+      roundTimes.set(`${scenario.name}\u0000${task}`, times);
     }
     process.stderr.write(`  measured: ${scenario.name}\n`);
   }
