@@ -57,7 +57,9 @@ describe('forwarding: integrity under backpressure', () => {
     });
     const { port } = await startBalancer({
       listeners: [{ port: 0, pool: 'p' }],
-      pools: [{ name: 'p', health: { enabled: false }, backends: [{ host: '127.0.0.1', port: backend.port }] }],
+      pools: [
+        { name: 'p', health: { enabled: false }, backends: [{ host: '127.0.0.1', port: backend.port }] },
+      ],
     });
 
     const c = await connectClient(port);

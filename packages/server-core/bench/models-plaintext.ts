@@ -33,6 +33,12 @@ const MODELS: { name: string; args: string[] }[] = [
   { name: 'node-http', args: ['node-http'] },
 ];
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 interface Server {
   port: number;
   child: ChildProcess;
@@ -89,11 +95,20 @@ async function quiesce(server: Server, idleThreads: number): Promise<void> {
   console.error('  (server did not quiesce within 180 s)');
 }
 
+/**
+ * Returns the steady rate: the median of autocannon's per-second counts over the second half of the run.
+ * bio starts a thread per new connection, so at 100 connections the first seconds measure thread
+ * start-up; the run average is printed to stderr alongside.
+ */
 async function cannon(server: Server, idleThreads: number, connections: number, duration: number): Promise<number> {
-  const r = await autocannon({ url: `http://127.0.0.1:${server.port}/plaintext`, connections, duration });
+  const perSecond: number[] = [];
+  const instance = autocannon({ url: `http://127.0.0.1:${server.port}/plaintext`, connections, duration });
+  instance.on('tick', (counter: { counter: number }) => perSecond.push(counter.counter));
+  const r = await instance;
   if (r.errors > 0 || r.non2xx > 0) console.error(`  (errors ${r.errors}, non-2xx ${r.non2xx})`);
+  console.error(`  c=${connections}: run average ${Math.round(r.requests.average)} req/s, per second ${perSecond.join(' ')}`);
   await quiesce(server, idleThreads);
-  return r.requests.average;
+  return median(perSecond.slice(Math.floor(perSecond.length / 2)));
 }
 
 async function idleRss(server: Server, n: number): Promise<number> {
@@ -114,11 +129,6 @@ async function idleRss(server: Server, n: number): Promise<number> {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const fmt = (xs: number[]): string =>
   `${Math.round(median(xs)).toLocaleString('en')} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
 
@@ -126,6 +136,7 @@ const results = new Map<string, { c1: number[]; c100: number[]; rss: number }>()
 const servers = new Map<string, Server>();
 const idleThreads = new Map<string, number>();
 for (const m of MODELS) {
+  console.error(`starting ${m.name}`);
   const s = await serve(m.args);
   servers.set(m.name, s);
   results.set(m.name, { c1: [], c100: [], rss: Number.NaN });
@@ -135,6 +146,7 @@ for (const m of MODELS) {
 try {
   for (const m of MODELS) {
     const s = servers.get(m.name)!;
+    console.error(`warm-up and idle RSS: ${m.name}`);
     await cannon(s, idleThreads.get(m.name)!, 10, 1); // warm-up: JIT, pool threads, cluster workers
     results.get(m.name)!.rss = await idleRss(s, 100);
     await quiesce(s, idleThreads.get(m.name)!);
@@ -145,7 +157,7 @@ try {
       const idle = idleThreads.get(m.name)!;
       const r = results.get(m.name)!;
       r.c1.push(await cannon(s, idle, 1, DURATION));
-      r.c100.push(await cannon(s, idle, 100, DURATION));
+      r.c100.push(await cannon(s, idle, 100, 2 * DURATION));
       console.error(`run ${run} ${m.name}: c=1 ${Math.round(r.c1.at(-1)!)} req/s, c=100 ${Math.round(r.c100.at(-1)!)} req/s`);
     }
   }
@@ -154,7 +166,10 @@ try {
 }
 
 const loop = results.get('loop')!;
-console.log(`\n/plaintext, autocannon ${DURATION} s per run, ${RUNS} runs interleaved; median (min–max) req/s\n`);
+console.log(
+  `\n/plaintext, autocannon keep-alive, c=1 for ${DURATION} s and c=100 for ${2 * DURATION} s per run, ${RUNS} runs interleaved;` +
+    ' steady req/s = median per-second count over the 2nd half of a run; median (min–max) over runs\n',
+);
 console.log('| model | c=1 | ×loop | c=100 | ×loop | RSS, 100 idle conns |');
 console.log('|---|---|---|---|---|---|');
 for (const m of MODELS) {
