@@ -5,6 +5,14 @@
 import { type FramedLoadResult, runFramedLoad } from '@iolab/loadgen';
 import type { LoadJob, LoadJobResult, RepetitionResult, ServerUse } from './load-job.js';
 
+/**
+ * A refusing server (bio past its thread cap) may leave connects hanging in its backlog; a short timeout keeps
+ * such a cell from spending the budget waiting, and they count as connect errors either way.
+ */
+export const FRAMED_CONNECT_TIMEOUT_MS = 2_000;
+/** The framed generator's connects in flight at once (loadgen's MAX_CONCURRENT_CONNECTS). */
+export const FRAMED_CONNECT_BATCH = 256;
+
 type Measure = <T>(durationSec: number, run: () => Promise<T>) => Promise<{ value: T; server: ServerUse }>;
 
 function finite(value: number): number | null {
@@ -45,7 +53,7 @@ export async function runFramedJob(
     protocol: 'echo-lp' as const,
     op: { kind: 'echo' as const, size: spec.payloadBytes },
     connections: spec.connections,
-    connectTimeoutMs: 5_000,
+    connectTimeoutMs: FRAMED_CONNECT_TIMEOUT_MS,
   };
   const reps: RepetitionResult[] = [];
   if (spec.kind === 'framed') {

@@ -5,6 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { FRAMED_CONNECT_BATCH, FRAMED_CONNECT_TIMEOUT_MS } from './framed-load.js';
 import { type LoadJob, type LoadJobResult, RESULT_LINE_PREFIX } from './load-job.js';
 import { withRaisedNoFile } from './raised-limits.js';
 
@@ -26,8 +27,10 @@ export interface LoadRun {
 
 function plannedMs(job: LoadJob): number {
   const steps = job.spec.kind === 'framed-open' ? job.spec.rates.length : job.repetitions;
-  const warmup = job.spec.kind === 'http' ? job.warmupCapSec : job.warmupSec * steps;
-  return (warmup + steps * (job.durationSec + 1)) * 1000;
+  if (job.spec.kind === 'http') return (job.warmupCapSec + steps * (job.durationSec + 1)) * 1000;
+  // Framed: every step reconnects; against a refusing server each batch of connects may wait out its timeout.
+  const connectMs = Math.ceil(job.spec.connections / FRAMED_CONNECT_BATCH) * FRAMED_CONNECT_TIMEOUT_MS;
+  return steps * ((job.warmupSec + job.durationSec + 1) * 1000 + connectMs);
 }
 
 export class LoadWorker {

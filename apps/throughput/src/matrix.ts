@@ -55,6 +55,14 @@ const QUICK_CONNECTIONS: Record<WorkloadId, readonly number[]> = {
   sleep: [],
 };
 
+/**
+ * The framed generator reconnects for every repetition; 10,000 connects three times over take most of a minute
+ * per cell, more than the budget allows for what /plaintext × 10,000 already shows.
+ */
+const FRAMED_BUDGET_CONNECTIONS = 10_000;
+const FRAMED_BUDGET_REASON =
+  'budget: the framed generator reconnects every repetition, so 10,000 connections cost most of a minute per cell; /plaintext covers 10,000';
+
 export interface PlannedCell {
   readonly key: string;
   readonly model: ModelSpec;
@@ -86,6 +94,8 @@ export function planCells(quick: boolean): PlannedCell[] {
         const key = cellKey(model.id, workload.id, connections);
         let skipReason: string | undefined;
         if (workload.protocol !== 'http' && !model.servesFramed) skipReason = 'speaks HTTP only';
+        else if (workload.protocol !== 'http' && connections >= FRAMED_BUDGET_CONNECTIONS)
+          skipReason = FRAMED_BUDGET_REASON;
         else if (connections > model.maxUsefulConnections)
           skipReason = model.capReason ?? 'above the model cap';
         cells.push({

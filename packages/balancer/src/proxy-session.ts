@@ -15,11 +15,12 @@
  *
  * Why `onread` instead of 'data' events (both directions): a CPU profile of HTTP keep-alive traffic put
  * ~15 % of the proxy's time in the Readable layers between read and write plus a fresh 64 KiB slab per
- * read; with `onread` each socket reads into a 16 KiB buffer the session reuses and the callback writes the
- * slice straight on. Measured with `bench/compare.ts` and an interleaved A/B on the shared 2-core box, CPU
- * per proxied request fell ~15–20 % (the per-socket write path — Writable, WriteWrap, the syscall — is what
- * remains, and is the same for every Node proxy). Idle timers stay Node's per-socket ones: a coarse sweep
- * would save the ~3 % spent refreshing them, below what this machine can resolve.
+ * read; with `onread` each socket reads into a buffer the session reuses (2 KiB, 16 KiB once filled) and the callback writes the
+ * slice straight on. In interleaved A/B runs (wrk, 50 keep-alive connections, proxy pinned to one core on the
+ * shared 2-core box) proxy CPU per request fell 14–27 %, to within ~15 % of a bare `onread` proxy with no
+ * logic at all; what remains is Node's per-write path (Writable, WriteWrap, the syscall). Idle timers stay
+ * Node's per-socket ones: running with no idle timer at all measured the same (41.8 vs 41.5 µs/request), so
+ * a coarse sweep would buy nothing measurable.
  */
 
 import { connect, type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
@@ -45,11 +46,41 @@ export interface SessionEnv {
 type Phase = 'header' | 'picking' | 'queued' | 'connecting' | 'forwarding' | 'done';
 
 /**
- * Size of each backend socket's reusable read buffer, one per session, held for the session's life. 16 KiB is
- * HAProxy's `tune.bufsize`: a request or reply of a few KiB fits one read, bulk transfers take more reads of
- * 16 KiB instead of Node's 64 KiB, and 10 000 sessions cost 160 MiB of it rather than 640 MiB.
+ * Largest reusable read buffer per socket, two per session (client side, backend side), held for the
+ * session's life. 16 KiB is HAProxy's `tune.bufsize`: a request or reply of a few KiB fits one read, and
+ * bulk transfers take reads of 16 KiB instead of Node's 64 KiB.
  */
 const READ_BUFFER_BYTES = 16 * 1024;
+/**
+ * A socket's first read buffer; it grows to {@link READ_BUFFER_BYTES} the first time a read fills it. Keeps
+ * a session that only ever moves small messages (or sits idle) at 2 × 2 KiB instead of 2 × 16 KiB: 40 MiB
+ * rather than 320 MiB for 10 000 of them.
+ */
+const READ_BUFFER_FIRST_BYTES = 2 * 1024;
+
+/**
+ * One socket's reusable `onread` buffer. Node asks for the next buffer after every read ({@link next});
+ * {@link used} says whether the bytes just read may still be referenced by a write that did not complete
+ * synchronously (libuv queued it because the kernel send buffer was full, or earlier bytes were queued) —
+ * then that buffer stays with the write and the next read gets a fresh one, so reuse never corrupts bytes
+ * in flight.
+ */
+class ReadBuffer {
+  #buf: Buffer | undefined;
+  #size = READ_BUFFER_FIRST_BYTES;
+
+  next = (): Buffer => {
+    this.#buf ??= Buffer.allocUnsafe(this.#size);
+    return this.#buf;
+  };
+
+  used(n: number, held: boolean): void {
+    if (n === this.#size && this.#size < READ_BUFFER_BYTES) {
+      this.#size = READ_BUFFER_BYTES;
+      this.#buf = undefined;
+    } else if (held) this.#buf = undefined;
+  }
+}
 
 /** Errors that mean "the peer went away", reported as `reset` rather than `error`. */
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
@@ -105,10 +136,8 @@ export class ProxySession implements QueueWaiter {
   #error: string | undefined;
   #bytesIn = 0;
   #bytesOut = 0;
-  /** Reused read buffer of the backend socket; `undefined` while a pending client write holds the last one. */
-  #readBuf: Buffer | undefined;
-  /** Reused read buffer of the client socket; `undefined` while a pending backend write holds the last one. */
-  #clientBuf: Buffer | undefined;
+  #clientReadBuf = new ReadBuffer();
+  #backendReadBuf = new ReadBuffer();
 
   /**
    * `accepted` is the socket the server handed over, ideally still paused (`pauseOnConnect`): its TCP handle
@@ -116,7 +145,7 @@ export class ProxySession implements QueueWaiter {
    */
   constructor(accepted: Socket, env: SessionEnv) {
     const adopted = adoptWithOnread(accepted, {
-      buffer: this.#clientReadBuffer,
+      buffer: this.#clientReadBuf.next,
       callback: this.#onClientRead,
     });
     const client = adopted ?? accepted;
@@ -158,12 +187,6 @@ export class ProxySession implements QueueWaiter {
 
   // --- client side ----------------------------------------------------------------------------------
 
-  /** The client socket's reusable read buffer; see {@link #backendReadBuffer}, same scheme. */
-  #clientReadBuffer = (): Buffer => {
-    this.#clientBuf ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    return this.#clientBuf;
-  };
-
   /** Client → backend copy through `onread`; the mirror of {@link #onBackendRead}. */
   #onClientRead = (n: number, buf: Uint8Array): boolean => {
     const view = (buf as Buffer).subarray(0, n);
@@ -172,12 +195,13 @@ export class ProxySession implements QueueWaiter {
       this.#backend!.bytesIn += n;
       const sock = this.#sock!;
       const ok = sock.write(view);
-      if (sock.writableLength > 0) this.#clientBuf = undefined;
+      this.#clientReadBuf.used(n, sock.writableLength > 0);
       return ok;
     }
     if (this.#phase === 'done') return false;
     // Header parsing and holding keep the bytes beyond this call: copy them out of the reused buffer.
     this.#onClientData(Buffer.from(view));
+    this.#clientReadBuf.used(n, false);
     return true;
   };
 
@@ -378,7 +402,7 @@ export class ProxySession implements QueueWaiter {
       port: b.port,
       allowHalfOpen: true,
       noDelay: true,
-      onread: { buffer: this.#backendReadBuffer, callback: this.#onBackendRead },
+      onread: { buffer: this.#backendReadBuf.next, callback: this.#onBackendRead },
     });
     this.#sock = sock;
     this.#backendClosed = false;
@@ -476,22 +500,10 @@ export class ProxySession implements QueueWaiter {
   }
 
   /**
-   * The backend socket's read buffer (Node calls this once at connect and again after every read). It is
-   * reused read after read; only when the last read's bytes may still be referenced by a write the client
-   * socket has not finished (`#readBuf` cleared in {@link #onBackendRead}) is a fresh one allocated.
-   */
-  #backendReadBuffer = (): Buffer => {
-    this.#readBuf ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    return this.#readBuf;
-  };
-
-  /**
    * Backend → client copy, the reply direction. Why `onread` and not 'data': the bytes land in a buffer this
-   * session reuses, so a read allocates no 64 KiB slab and no ArrayBuffer (only a view), and skips the Readable
-   * push/emit layers; profiling put those at ~15 % of the proxy's CPU. The buffer is reused, so a chunk whose
-   * write did not complete synchronously (the kernel send buffer was full and libuv queued it, or earlier
-   * bytes were still queued) keeps that buffer and the next read gets a new one. Returning `false` stops
-   * reading (backpressure) until the client's 'drain' resumes the socket.
+   * session reuses ({@link ReadBuffer}), so a read allocates no 64 KiB slab and no ArrayBuffer (only a view),
+   * and skips the Readable push/emit layers; profiling put those at ~15 % of the proxy's CPU. Returning
+   * `false` stops reading (backpressure) until the client's 'drain' resumes the socket.
    */
   #onBackendRead = (n: number, buf: Uint8Array): boolean => {
     if (this.#phase !== 'forwarding') return false;
@@ -499,7 +511,7 @@ export class ProxySession implements QueueWaiter {
     this.#backend!.bytesOut += n;
     const client = this.client;
     const ok = client.write((buf as Buffer).subarray(0, n));
-    if (client.writableLength > 0) this.#readBuf = undefined;
+    this.#backendReadBuf.used(n, client.writableLength > 0);
     return ok;
   };
 

@@ -26,7 +26,10 @@ const BIN = fileURLToPath(new URL('../../../apps/cli/bin/iolab.js', import.meta.
 const MODELS: { name: string; args: string[] }[] = [
   { name: 'bio', args: ['bio'] },
   // 100 threads so that 100 keep-alive connections are all served (with fewer, the rest wait in the queue).
-  { name: 'pool connection (100 threads)', args: ['pool', '--mode', 'connection', '--threads', '100', '--queue', '1000'] },
+  {
+    name: 'pool connection (100 threads)',
+    args: ['pool', '--mode', 'connection', '--threads', '100', '--queue', '1000'],
+  },
   { name: 'pool request (4 threads)', args: ['pool', '--mode', 'request', '--threads', '4'] },
   { name: 'loop', args: ['loop'] },
   { name: 'loop --workers 2', args: ['loop', '--workers', '2'] },
@@ -100,13 +103,20 @@ async function quiesce(server: Server, idleThreads: number): Promise<void> {
  * bio starts a thread per new connection, so at 100 connections the first seconds measure thread
  * start-up; the run average is printed to stderr alongside.
  */
-async function cannon(server: Server, idleThreads: number, connections: number, duration: number): Promise<number> {
+async function cannon(
+  server: Server,
+  idleThreads: number,
+  connections: number,
+  duration: number,
+): Promise<number> {
   const perSecond: number[] = [];
   const instance = autocannon({ url: `http://127.0.0.1:${server.port}/plaintext`, connections, duration });
   instance.on('tick', (counter: { counter: number }) => perSecond.push(counter.counter));
   const r = await instance;
   if (r.errors > 0 || r.non2xx > 0) console.error(`  (errors ${r.errors}, non-2xx ${r.non2xx})`);
-  console.error(`  c=${connections}: run average ${Math.round(r.requests.average)} req/s, per second ${perSecond.join(' ')}`);
+  console.error(
+    `  c=${connections}: run average ${Math.round(r.requests.average)} req/s, per second ${perSecond.join(' ')}`,
+  );
   await quiesce(server, idleThreads);
   return median(perSecond.slice(Math.floor(perSecond.length / 2)));
 }
@@ -158,7 +168,9 @@ try {
       const r = results.get(m.name)!;
       r.c1.push(await cannon(s, idle, 1, DURATION));
       r.c100.push(await cannon(s, idle, 100, 2 * DURATION));
-      console.error(`run ${run} ${m.name}: c=1 ${Math.round(r.c1.at(-1)!)} req/s, c=100 ${Math.round(r.c100.at(-1)!)} req/s`);
+      console.error(
+        `run ${run} ${m.name}: c=1 ${Math.round(r.c1.at(-1)!)} req/s, c=100 ${Math.round(r.c100.at(-1)!)} req/s`,
+      );
     }
   }
 } finally {
@@ -180,4 +192,6 @@ for (const m of MODELS) {
 }
 const bio = results.get('bio')!;
 const relay = (1 / median(bio.c1) - 1 / median(loop.c1)) * 1e6;
-console.log(`\nrelay cost at 1 connection (bio vs loop): ${relay.toFixed(0)} µs per request-response (median of each)`);
+console.log(
+  `\nrelay cost at 1 connection (bio vs loop): ${relay.toFixed(0)} µs per request-response (median of each)`,
+);
