@@ -110,7 +110,15 @@ async function cannon(
   duration: number,
 ): Promise<number> {
   const perSecond: number[] = [];
-  const instance = autocannon({ url: `http://127.0.0.1:${server.port}/plaintext`, connections, duration });
+  // Without a callback autocannon returns its instance, which is both a promise and an emitter; the
+  // typings only describe the promise.
+  const instance = autocannon({
+    url: `http://127.0.0.1:${server.port}/plaintext`,
+    connections,
+    duration,
+  }) as Promise<autocannon.Result> & {
+    on(event: 'tick', listener: (counter: { counter: number }) => void): void;
+  };
   instance.on('tick', (counter: { counter: number }) => perSecond.push(counter.counter));
   const r = await instance;
   if (r.errors > 0 || r.non2xx > 0) console.error(`  (errors ${r.errors}, non-2xx ${r.non2xx})`);
