@@ -64,7 +64,20 @@ describe('rotateResults', () => {
 
 describe('compareRuns', () => {
   it('gives per-cell deltas for cells present in both runs', () => {
-    const previous = sampleResults();
+    const base = sampleResults();
+    const previous = sampleResults({
+      sections: [
+        {
+          ...base.sections[0],
+          results: {
+            cells: [
+              { key: 'loop × plaintext × 1', metrics: { requestsPerSec: 1000, p99Ms: 2 } },
+              { key: 'skipped × both', metrics: { requestsPerSec: null, p99Ms: null } },
+            ],
+          },
+        },
+      ],
+    } as never);
     const current = sampleResults({
       startedAt: '2026-11-21T15:00:00.000Z',
       sections: [
@@ -75,6 +88,7 @@ describe('compareRuns', () => {
             cells: [
               { key: 'loop × plaintext × 1', metrics: { requestsPerSec: 1500, p99Ms: 1 } },
               { key: 'bio × plaintext × 1', metrics: { requestsPerSec: 700, p99Ms: 3 } },
+              { key: 'skipped × both', metrics: { requestsPerSec: null, p99Ms: null } },
             ],
           },
         },

@@ -149,9 +149,11 @@ export function compareRuns(previous: BenchResults, current: BenchResults): RunC
       beforeCells.delete(cell.key);
       const metrics: Record<string, MetricDelta> = {};
       for (const name of new Set([...Object.keys(old.metrics), ...Object.keys(cell.metrics)])) {
-        names.add(name);
         metrics[name] = delta(old.metrics[name], cell.metrics[name]);
       }
+      // A cell measured in neither run (skipped both times) has nothing to compare.
+      if (Object.values(metrics).every((d) => d.previous === null && d.current === null)) continue;
+      for (const name of Object.keys(metrics)) names.add(name);
       cells.push({ sectionId: section.id, key: cell.key, metrics });
     }
     onlyInPrevious += beforeCells.size;

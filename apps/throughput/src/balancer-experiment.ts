@@ -1,18 +1,21 @@
 /**
  * The balancer benchmark: HTTP keep-alive requests through `iolab balance` against the same two backends
- * reached directly, through HAProxy `mode tcp` (nbthread 1), nginx `stream` (1 worker) and a naive
+ * reached directly, through HAProxy `mode tcp` (nbthread 1), nginx `stream` (1 process) and a naive
  * `stream.pipeline` proxy — one run, one client, one set of backends, every proxy pinned to the same core.
  *
  *   client (cpu 0) ──► proxy under test (cpu N-1) ──► backend A / backend B (cpu 0)
  *
  * Repetitions are interleaved (rep 1 of every target, then rep 2, …) so slow drift of a shared machine
- * spreads over all targets instead of penalising whichever ran last. Every process started here runs in its
- * own process group and is killed on return, on error and on `options.signal`.
+ * spreads over all targets instead of penalising whichever ran last.
  *
- * The process plumbing (spawn, procfs CPU, autocannon/wrk runners) is local to this file: `@iolab/loadgen`
- * did not export its process helpers when this was written.
+ * Every process — backends, proxies and the load generator — is a child started through `@iolab/loadgen`
+ * (`spawnManaged`, `runWrk`), so none outlives this one: each is stopped on return, on error and on
+ * `options.signal`, and loadgen's registry kills what is left on exit, SIGINT and SIGTERM. That registry
+ * signals one pid, not a process group, so every child here is a single process: nginx runs with
+ * `master_process off` (no worker to orphan), HAProxy with `-db` (foreground, no fork). This process runs
+ * nothing it measures; even autocannon runs in a child of its own, pinned to the client's core.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -26,7 +29,18 @@ import { createRequire } from 'node:module';
 import { createConnection, createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExperimentOptions, ReportSection } from '@iolab/loadgen';
+import { pathToFileURL } from 'node:url';
+import {
+  diffSamples,
+  type ExperimentOptions,
+  findExecutable,
+  type HttpLoadResult,
+  type ManagedProcess,
+  type ReportSection,
+  runWrk,
+  spawnManaged,
+} from '@iolab/loadgen';
+import { sampleTree } from './process-tree.js';
 
 /** Which proxy sits between client and backends. `direct` talks to backend A only (no proxy at all). */
 export type TargetName = 'direct' | 'iolab' | 'haproxy' | 'nginx' | 'naive';
@@ -125,7 +139,7 @@ export type BackendKind = 'nginx' | 'iolab' | 'node';
 
 const BACKEND_DESCRIPTIONS: Record<BackendKind, string> = {
   nginx:
-    'nginx http ×2 (1 worker each, `return 200`, keep-alive; the cheapest backend at hand, so the proxy sets the pace)',
+    'nginx http ×2 (one process each, `return 200`, keep-alive; the cheapest backend at hand, so the proxy sets the pace)',
   iolab: '`iolab serve loop --protocol http` ×2 (GET /plaintext)',
   node: 'node:http ×2 (keep-alive, 1 small text body)',
 };
@@ -173,109 +187,23 @@ server.listen(0, '127.0.0.1', () => {
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly command: string;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
+/**
+ * autocannon's process: loadgen's `runHttpLoad` is in-process, and the client must not share a process (or a
+ * core) with the experiment's bookkeeping, so it runs here, in a node child pinned like the backends. It
+ * prints its result as its one stdout line, which doubles as spawnManaged's ready line.
+ */
+const AUTOCANNON_SCRIPT = `
+const [loadgenUrl, optionsJson] = process.argv.slice(1);
+const { runHttpLoad } = await import(loadgenUrl);
+const result = await runHttpLoad(JSON.parse(optionsJson));
+process.stdout.write('IOLAB_HTTP_LOAD_RESULT ' + JSON.stringify(result) + '\\n', () => process.exit(0));
+`;
+const AUTOCANNON_RESULT = /^IOLAB_HTTP_LOAD_RESULT (.*)$/;
+/** Time on top of a client run for a node start and the autocannon import on a busy shared machine. */
+const CLIENT_SLACK_MS = 30_000;
 
-/** Every process group this module started and has not yet seen exit; killed on process exit as a last resort. */
-const live = new Set<Proc>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const proc of live) killGroup(proc.pid, 'SIGKILL');
-  });
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Output kept per process: enough for an error message, bounded so a chatty process cannot grow memory. */
-const OUTPUT_CAP = 64 * 1024;
-
-function startProcess(file: string, args: readonly string[], commands: string[]): Proc {
-  installExitHook();
-  const command = [file, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
-  if (!commands.includes(command)) commands.push(command);
-  // A process group of its own, so stopping it also stops what it forked (nginx workers, wrk under sh).
-  const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (chunk: Buffer): void => {
-    out += chunk.toString('utf8');
-    if (out.length > OUTPUT_CAP) out = out.slice(out.length - OUTPUT_CAP);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(-1));
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${command}`);
-  const proc: Proc = { child, pid: child.pid, command, output: () => out, exited };
-  live.add(proc);
-  void exited.then(() => live.delete(proc));
-  return proc;
-}
-
-async function stopProcess(proc: Proc): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-    live.delete(proc);
-    return;
-  }
-  killGroup(proc.pid, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(proc.pid, 'SIGKILL'), STOP_GRACE_MS);
-  await proc.exited;
-  clearTimeout(timer);
-  // The leader is gone; anything it forked and left behind goes too.
-  killGroup(proc.pid, 'SIGKILL');
-  live.delete(proc);
-}
-
-/** Waits for a `listening on HOST:PORT` line on stdout and returns the port. */
-function waitForListening(proc: Proc, signal: AbortSignal): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('utf8');
-      const match = /listening on \S+:(\d+)/.exec(seen);
-      if (match?.[1] !== undefined) {
-        cleanup();
-        resolve(Number(match[1]));
-      }
-    };
-    const onExit = (): void => {
-      cleanup();
-      reject(new Error(`${proc.command} exited before listening:\n${proc.output()}`));
-    };
-    const onAbort = (): void => {
-      cleanup();
-      reject(signal.reason ?? new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${proc.command} did not print 'listening on' within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      proc.child.stdout?.off('data', onData);
-      proc.child.off('exit', onExit);
-      signal.removeEventListener('abort', onAbort);
-    };
-    proc.child.stdout?.on('data', onData);
-    proc.child.once('exit', onExit);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** HAProxy and nginx print nothing when ready: announce the start, then `exec` (same pid) and poll the port. */
+const ANNOUNCE_THEN_EXEC = 'echo "starting $$"; exec "$@"';
 
 /** A free loopback port for peers that cannot listen on port 0 and report it (HAProxy, nginx). */
 function freePort(): Promise<number> {
@@ -290,11 +218,15 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, proc: Proc, signal: AbortSignal): Promise<void> {
+async function waitForPort(port: number, proc: ManagedProcess, signal: AbortSignal): Promise<void> {
+  let exited = false;
+  void proc.exited.then(() => {
+    exited = true;
+  });
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
-    if (proc.child.exitCode !== null) throw new Error(`${proc.command} exited:\n${proc.output()}`);
+    if (exited) throw new Error(`${proc.commandLine} exited:\n${proc.stderrTail()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ host: '127.0.0.1', port }, () => {
         socket.destroy();
@@ -303,73 +235,44 @@ async function waitForPort(port: number, proc: Proc, signal: AbortSignal): Promi
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    await sleep(50);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${proc.command} is not accepting on 127.0.0.1:${port} after ${START_TIMEOUT_MS} ms`);
+  throw new Error(`${proc.commandLine} is not accepting on 127.0.0.1:${port} after ${START_TIMEOUT_MS} ms`);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function hasCommand(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
+/** Like loadgen's `findExecutable`, but also where Debian keeps nginx and haproxy when PATH lacks sbin. */
+function findTool(name: string): string | undefined {
+  return (
+    findExecutable(name) ??
+    ['/usr/local/sbin', '/usr/sbin', '/sbin'].map((d) => join(d, name)).find(existsSync)
+  );
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ is 100 on every mainstream Linux build.
 
-/** utime+stime (ms) of a process and everything below it, from procfs; 0 where procfs is unreadable. */
-function treeCpuMs(pid: number): number {
-  let total = 0;
-  const stack = [pid];
-  let guard = 0;
-  while (stack.length > 0 && guard++ < 256) {
-    const current = stack.pop()!;
-    try {
-      const stat = readFileSync(`/proc/${current}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-      for (const task of readdirSync(`/proc/${current}/task`)) {
-        const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
-        if (children !== '') stack.push(...children.split(' ').map(Number));
-      }
-    } catch {
-      // Exited between listing and reading: nothing to add.
-    }
+/**
+ * CPU ms of this process's exited and reaped children (cutime + cstime). Around `runWrk` the difference is
+ * wrk's own CPU — loadgen reports none for wrk, and nothing else started here exits during a run.
+ */
+function reapedChildrenCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is stat field 3; cutime and cstime are fields 16 and 17.
+    const ms = ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+    return Number.isFinite(ms) ? ms : null;
+  } catch {
+    return null;
   }
-  return total;
-}
-
-/** `sh -c 'cmd; echo stat'`: after `wait`, the shell's cutime/cstime hold exactly the client's CPU. */
-function withChildCpu(
-  pin: string[],
-  file: string,
-  args: readonly string[],
-): { file: string; args: string[] } {
-  const script = '"$@"; rc=$?; echo "IOLAB_CHILD_STAT $(cat /proc/$$/stat)" >&2; exit $rc';
-  return { file: '/bin/sh', args: ['-c', script, 'sh', ...pin, file, ...args] };
-}
-
-function parseChildCpuMs(output: string): number | null {
-  const line = /IOLAB_CHILD_STAT (.*)/.exec(output)?.[1];
-  if (line === undefined) return null;
-  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is stat field 3; cutime and cstime are fields 16 and 17.
-  const ms = ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
-  return Number.isFinite(ms) ? ms : null;
 }
 
 interface ClientResult {
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Connection errors (timeouts included) plus non-2xx answers. */
   readonly errors: number;
-  readonly cpuMs: number | null;
-  readonly wallMs: number;
+  readonly cpuPercent: number | null;
 }
 
 interface ClientSpec {
@@ -377,107 +280,79 @@ interface ClientSpec {
   run(url: string, seconds: number, connections: number): Promise<ClientResult>;
 }
 
-function wrkLatencyMs(text: string): number {
-  const match = /([\d.]+)(us|ms|s)/.exec(text);
-  if (!match) return Number.NaN;
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
-}
-
 interface Context {
   readonly signal: AbortSignal;
   readonly commands: string[];
-  readonly clientPin: string[];
+  readonly clientCpu: number | null;
+}
+
+function record(commands: string[], command: string): void {
+  if (!commands.includes(command)) commands.push(command);
+}
+
+function fromLoad(result: HttpLoadResult, cpuPercent: number | null): ClientResult {
+  return {
+    requestsPerSecond: result.requestsPerSec,
+    p50Ms: result.latencyMs.p50,
+    p99Ms: result.latencyMs.p99,
+    errors: result.errors + result.non2xx,
+    cpuPercent,
+  };
 }
 
 function autocannonClient(ctx: Context): ClientSpec {
-  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  const loadgenUrl = pathToFileURL(createRequire(import.meta.url).resolve('@iolab/loadgen')).href;
   return {
     name: 'autocannon',
     async run(url, seconds, connections) {
-      const { file, args } = withChildCpu(ctx.clientPin, process.execPath, [
-        bin,
-        '--json',
-        '--no-progress',
-        '-c',
-        String(connections),
-        '-d',
-        String(seconds),
-        url,
-      ]);
-      const started = performance.now();
-      const proc = startProcess(file, args, ctx.commands);
-      const onAbort = (): void => killGroup(proc.pid, 'SIGKILL');
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      let stdout = '';
-      proc.child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
+      const proc = await spawnManaged({
+        command: process.execPath,
+        args: [
+          '--input-type=module',
+          '-e',
+          AUTOCANNON_SCRIPT,
+          loadgenUrl,
+          JSON.stringify({ url, connections, durationSec: seconds }),
+        ],
+        ...(ctx.clientCpu === null ? {} : { cpu: ctx.clientCpu }),
+        readyPattern: AUTOCANNON_RESULT,
+        readyTimeoutMs: seconds * 1000 + CLIENT_SLACK_MS,
+        signal: ctx.signal,
       });
-      const code = await proc.exited;
-      ctx.signal.removeEventListener('abort', onAbort);
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-      const wallMs = performance.now() - started;
-      const jsonLine = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || jsonLine === undefined)
-        throw new Error(`autocannon failed (${code}):\n${proc.output()}`);
-      const parsed = JSON.parse(jsonLine) as {
-        requests: { average: number };
-        latency: { p50: number; p99: number };
-        errors: number;
-        timeouts: number;
-        non2xx: number;
-      };
-      return {
-        requestsPerSecond: parsed.requests.average,
-        p50Ms: parsed.latency.p50,
-        p99Ms: parsed.latency.p99,
-        errors: parsed.errors + parsed.timeouts + parsed.non2xx,
-        cpuMs: parseChildCpuMs(proc.output()),
-        wallMs,
-      };
+      // The result is in hand; the child exits by itself right after it, this ends it if it has not.
+      await proc.stop('SIGTERM', STOP_GRACE_MS);
+      const result = JSON.parse(proc.readyMatch[1] ?? '') as HttpLoadResult;
+      // `proc.pinned` reads the affinity at ready time, when this child may already be gone.
+      const pin = proc.cpu === undefined ? '' : `, taskset -c ${proc.cpu}`;
+      record(
+        ctx.commands,
+        `${result.commandLine.split('  #')[0]}  # loadgen runHttpLoad in its own node process${pin}`,
+      );
+      return fromLoad(result, result.loadgenCpu?.cpuPercent ?? null);
     },
   };
 }
 
-function wrkClient(ctx: Context, wrk: string): ClientSpec {
+function wrkClient(ctx: Context): ClientSpec {
   return {
     name: 'wrk',
     async run(url, seconds, connections) {
-      const { file, args } = withChildCpu(ctx.clientPin, wrk, [
-        '-t1',
-        `-c${connections}`,
-        `-d${seconds}s`,
-        '--latency',
-        url,
-      ]);
       const started = performance.now();
-      const proc = startProcess(file, args, ctx.commands);
-      const onAbort = (): void => killGroup(proc.pid, 'SIGKILL');
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      const code = await proc.exited;
-      ctx.signal.removeEventListener('abort', onAbort);
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+      const cpuBefore = reapedChildrenCpuMs();
+      const result = await runWrk({
+        url,
+        connections,
+        durationSec: seconds,
+        threads: 1,
+        timeoutSec: 2, // wrk's own default, as before loadgen ran it
+        ...(ctx.clientCpu === null ? {} : { cpu: ctx.clientCpu }),
+        signal: ctx.signal,
+      });
+      const cpuAfter = reapedChildrenCpuMs();
       const wallMs = performance.now() - started;
-      const out = proc.output();
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
-      const p50 = /\n\s+50%\s+(\S+)/.exec(out)?.[1];
-      const p99 = /\n\s+99%\s+(\S+)/.exec(out)?.[1];
-      if (code !== 0 || rps === undefined || p50 === undefined || p99 === undefined) {
-        throw new Error(`wrk failed (${code}):\n${out}`);
-      }
-      const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
-      const errors =
-        (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0) +
-        Number(non2xx ?? 0);
-      return {
-        requestsPerSecond: Number(rps),
-        p50Ms: wrkLatencyMs(p50),
-        p99Ms: wrkLatencyMs(p99),
-        errors,
-        cpuMs: parseChildCpuMs(out),
-        wallMs,
-      };
+      record(ctx.commands, result.commandLine);
+      const cpuMs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+      return fromLoad(result, cpuMs === null ? null : (cpuMs / wallMs) * 100);
     },
   };
 }
@@ -486,7 +361,7 @@ interface RunningTarget {
   readonly name: TargetName;
   readonly port: number;
   /** The proxy process whose CPU is measured; undefined for `direct`. */
-  readonly proc?: Proc;
+  readonly proc?: ManagedProcess;
 }
 
 function haproxyConfig(port: number, backends: readonly number[]): string {
@@ -518,7 +393,8 @@ function nginxConfig(dir: string, port: number, backends: readonly number[]): st
   const module = NGINX_STREAM_MODULES.find((m) => existsSync(m));
   return [
     module ? `load_module ${module};` : '# stream module built in',
-    'worker_processes 1;',
+    // One process: loadgen stops children by pid, and a forked worker would outlive a SIGKILLed master.
+    'master_process off;',
     'daemon off;',
     `pid ${join(dir, 'nginx.pid')};`,
     `error_log ${join(dir, 'nginx-error.log')} warn;`,
@@ -539,7 +415,8 @@ function nginxConfig(dir: string, port: number, backends: readonly number[]): st
 /** An HTTP backend answering every request from memory; `keepalive_requests` high so keep-alive lasts. */
 function nginxBackendConfig(dir: string, port: number, name: string): string {
   return [
-    'worker_processes 1;',
+    // One process: loadgen stops children by pid, and a forked worker would outlive a SIGKILLed master.
+    'master_process off;',
     'daemon off;',
     `pid ${join(dir, 'nginx.pid')};`,
     `error_log ${join(dir, 'error.log')} warn;`,
@@ -621,7 +498,7 @@ export async function runBalancerExperiment(
   const { signal, quick } = options;
   const log = extras.log ?? (() => {});
   const commands: string[] = [];
-  const procs: Proc[] = [];
+  const procs: ManagedProcess[] = [];
   const skipped: { target: string; reason: string }[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'iolab-balancer-bench-'));
   const connections = extras.connections ?? DEFAULT_CONNECTIONS;
@@ -630,32 +507,51 @@ export async function runBalancerExperiment(
   const repetitions = quick ? 3 : 5;
 
   const cpus = availableParallelism();
-  const tasksetPath = hasCommand('taskset');
+  const tasksetPath = findExecutable('taskset');
   const proxyCpu = tasksetPath && cpus > 1 ? cpus - 1 : null;
   const clientCpu = tasksetPath && cpus > 1 ? 0 : null;
-  const pin = (cpu: number | null): string[] =>
-    cpu === null || !tasksetPath ? [] : [tasksetPath, '-c', String(cpu)];
-  const ctx: Context = { signal, commands, clientPin: pin(clientCpu) };
+  const ctx: Context = { signal, commands, clientCpu };
 
-  const spawnPinned = (cpu: number | null, file: string, args: readonly string[]): Proc => {
-    const pinArgs = pin(cpu);
-    const proc =
-      pinArgs.length > 0
-        ? startProcess(pinArgs[0]!, [...pinArgs.slice(1), file, ...args], commands)
-        : startProcess(file, args, commands);
+  /** Starts a child that prints `listening on HOST:PORT` (or `readyPattern`); `signal` stops it too. */
+  const spawnPinned = async (
+    cpu: number | null,
+    command: string,
+    args: readonly string[],
+    readyPattern?: RegExp,
+  ): Promise<ManagedProcess> => {
+    const proc = await spawnManaged({
+      command,
+      args,
+      ...(cpu === null ? {} : { cpu }),
+      ...(readyPattern ? { readyPattern } : {}),
+      readyTimeoutMs: START_TIMEOUT_MS,
+      signal,
+    });
     procs.push(proc);
+    record(commands, proc.commandLine);
     return proc;
   };
-
-  const onAbort = (): void => {
-    for (const proc of procs) killGroup(proc.pid, 'SIGKILL');
+  /** Starts a peer that cannot announce itself (HAProxy, nginx) and waits until `port` accepts. */
+  const spawnOnPort = async (
+    cpu: number | null,
+    command: string,
+    args: readonly string[],
+    port: number,
+  ): Promise<ManagedProcess> => {
+    const proc = await spawnPinned(
+      cpu,
+      '/bin/sh',
+      ['-c', ANNOUNCE_THEN_EXEC, 'sh', command, ...args],
+      /^starting \d+$/,
+    );
+    await waitForPort(port, proc, signal);
+    return proc;
   };
-  signal.addEventListener('abort', onAbort, { once: true });
 
   try {
     // Backends share the client's core so the proxy's core is the proxy's alone.
     const backendPorts: number[] = [];
-    const nginxBin = hasCommand('nginx');
+    const nginxBin = findTool('nginx');
     let backendKind: BackendKind = extras.backend ?? (nginxBin ? 'nginx' : 'iolab');
     if (backendKind === 'nginx' && !nginxBin) {
       skipped.push({ target: 'nginx backends', reason: 'nginx is not installed; using iolab serve loop' });
@@ -669,11 +565,10 @@ export async function runBalancerExperiment(
           mkdirSync(prefix, { recursive: true });
           const cfg = join(prefix, 'nginx.conf');
           writeFileSync(cfg, nginxBackendConfig(prefix, port, name));
-          const proc = spawnPinned(clientCpu, nginxBin!, ['-p', prefix, '-c', cfg]);
-          await waitForPort(port, proc, signal);
+          await spawnOnPort(clientCpu, nginxBin!, ['-p', prefix, '-c', cfg], port);
           backendPorts.push(port);
         } else if (kind === 'iolab') {
-          const proc = spawnPinned(clientCpu, process.execPath, [
+          const proc = await spawnPinned(clientCpu, process.execPath, [
             options.cliPath,
             'serve',
             'loop',
@@ -682,10 +577,10 @@ export async function runBalancerExperiment(
             '--port',
             '0',
           ]);
-          backendPorts.push(await waitForListening(proc, signal));
+          backendPorts.push(proc.port);
         } else {
-          const proc = spawnPinned(clientCpu, process.execPath, ['-e', BACKEND_SCRIPT, name]);
-          backendPorts.push(await waitForListening(proc, signal));
+          const proc = await spawnPinned(clientCpu, process.execPath, ['-e', BACKEND_SCRIPT, name]);
+          backendPorts.push(proc.port);
         }
       }
     };
@@ -710,7 +605,7 @@ export async function runBalancerExperiment(
     if (wanted.has('direct')) targets.push({ name: 'direct', port: backendPorts[0]! });
 
     const startIolab = async (extraNodeArgs: readonly string[]): Promise<RunningTarget> => {
-      const proc = spawnPinned(proxyCpu, process.execPath, [
+      const proc = await spawnPinned(proxyCpu, process.execPath, [
         ...extraNodeArgs,
         options.cliPath,
         'balance',
@@ -722,20 +617,19 @@ export async function runBalancerExperiment(
         '--log-level',
         'warn',
       ]);
-      return { name: 'iolab', port: await waitForListening(proc, signal), proc };
+      return { name: 'iolab', port: proc.port, proc };
     };
     if (wanted.has('iolab')) targets.push(await startIolab([]));
 
     if (wanted.has('haproxy')) {
-      const haproxy = hasCommand('haproxy');
+      const haproxy = findTool('haproxy');
       if (!haproxy) skipped.push({ target: 'haproxy', reason: 'haproxy is not installed' });
       else {
         const port = await freePort();
         const cfg = join(dir, 'haproxy.cfg');
         writeFileSync(cfg, haproxyConfig(port, backendPorts));
-        const proc = spawnPinned(proxyCpu, haproxy, ['-db', '-f', cfg]);
         try {
-          await waitForPort(port, proc, signal);
+          const proc = await spawnOnPort(proxyCpu, haproxy, ['-db', '-f', cfg], port);
           targets.push({ name: 'haproxy', port, proc });
         } catch (err) {
           if (signal.aborted) throw err;
@@ -747,7 +641,7 @@ export async function runBalancerExperiment(
       }
     }
     if (wanted.has('nginx')) {
-      const nginx = hasCommand('nginx');
+      const nginx = findTool('nginx');
       if (!nginx) skipped.push({ target: 'nginx', reason: 'nginx is not installed' });
       else if (!nginxHasStream(nginx)) {
         skipped.push({
@@ -758,9 +652,8 @@ export async function runBalancerExperiment(
         const port = await freePort();
         const cfg = join(dir, 'nginx.conf');
         writeFileSync(cfg, nginxConfig(dir, port, backendPorts));
-        const proc = spawnPinned(proxyCpu, nginx, ['-p', dir, '-c', cfg]);
         try {
-          await waitForPort(port, proc, signal);
+          const proc = await spawnOnPort(proxyCpu, nginx, ['-p', dir, '-c', cfg], port);
           targets.push({ name: 'nginx', port, proc });
         } catch (err) {
           if (signal.aborted) throw err;
@@ -769,17 +662,18 @@ export async function runBalancerExperiment(
       }
     }
     if (wanted.has('naive')) {
-      const proc = spawnPinned(proxyCpu, process.execPath, ['-e', NAIVE_PROXY_SCRIPT, ...backendList]);
-      targets.push({ name: 'naive', port: await waitForListening(proc, signal), proc });
+      const proc = await spawnPinned(proxyCpu, process.execPath, ['-e', NAIVE_PROXY_SCRIPT, ...backendList]);
+      targets.push({ name: 'naive', port: proc.port, proc });
     }
 
     // Quick mode runs one client: wrk when installed (starts at once, needs the least CPU), else autocannon.
-    const wrk = hasCommand('wrk');
+    // runWrk looks wrk up on PATH, so this check must too.
+    const wrk = findExecutable('wrk');
     const clients: ClientSpec[] = [];
     if (!quick || !wrk) clients.push(autocannonClient(ctx));
     else skipped.push({ target: 'autocannon (client)', reason: 'quick mode runs wrk only' });
     if (!wrk) skipped.push({ target: 'wrk (client)', reason: 'wrk is not installed; autocannon only' });
-    else clients.push(wrkClient(ctx, wrk));
+    else clients.push(wrkClient(ctx));
 
     const total = clients.length * targets.length * (repetitions + 1);
     let done = 0;
@@ -803,13 +697,14 @@ export async function runBalancerExperiment(
         for (const target of targets) {
           if (signal.aborted) throw signal.reason ?? new Error('aborted');
           progress(`${client.name} → ${target.name} rep ${rep}/${repetitions}`);
-          const before = target.proc ? treeCpuMs(target.proc.pid) : 0;
+          // The proxy's whole process tree, in case a peer forks after all.
+          const before = target.proc ? sampleTree(target.proc.pid) : undefined;
           const result = await client.run(
             `http://127.0.0.1:${target.port}${REQUEST_PATH}`,
             durationSeconds,
             connections,
           );
-          const after = target.proc ? treeCpuMs(target.proc.pid) : 0;
+          const after = target.proc ? sampleTree(target.proc.pid) : undefined;
           done++;
           const run: RunResult = {
             target: target.name,
@@ -819,8 +714,8 @@ export async function runBalancerExperiment(
             p50Ms: result.p50Ms,
             p99Ms: result.p99Ms,
             errors: result.errors,
-            proxyCpuPercent: target.proc ? ((after - before) / result.wallMs) * 100 : null,
-            clientCpuPercent: result.cpuMs === null ? null : (result.cpuMs / result.wallMs) * 100,
+            proxyCpuPercent: before && after ? diffSamples(before, after).cpuPercent : null,
+            clientCpuPercent: result.cpuPercent,
           };
           runs.push(run);
           log(
@@ -840,7 +735,7 @@ export async function runBalancerExperiment(
         durationSeconds * 2,
         connections,
       );
-      await stopProcess(target.proc!);
+      await target.proc!.stop('SIGTERM', STOP_GRACE_MS);
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       if (file) profile = summariseCpuProfile(join(profDir, file));
       else
@@ -878,8 +773,7 @@ export async function runBalancerExperiment(
       results,
     };
   } finally {
-    signal.removeEventListener('abort', onAbort);
-    await Promise.all(procs.map(stopProcess));
+    await Promise.all(procs.map((proc) => proc.stop('SIGTERM', STOP_GRACE_MS)));
     rmSync(dir, { recursive: true, force: true });
   }
 }

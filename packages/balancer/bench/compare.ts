@@ -24,7 +24,7 @@ const { values } = parseArgs({
 
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
+  process.on(sig, () => {
     process.stderr.write(`\n${sig}: stopping every process started…\n`);
     controller.abort(new Error(sig));
   });

@@ -3,7 +3,7 @@
  * operations layer (logs, metrics, admin API) subscribes to.
  */
 
-import type { BackendConfig, BalancerConfig, ListenerMode } from './config.js';
+import type { BackendConfig, BalancerConfig, ListenerMode, ResolvedBackend } from './config.js';
 import type { BalancerErrorCode } from './errors.js';
 
 /** Where a backend stands. `up`/`down` come from health checks; `draining`/`disabled` from an operator. */
@@ -13,15 +13,9 @@ export type BackendState = 'up' | 'down' | 'draining' | 'disabled';
  * `disabled` = maintenance: no new connections and no health checks; existing finish. */
 export type BackendAdminState = 'enabled' | 'draining' | 'disabled';
 
-export interface BackendStats {
+/** A backend's resolved settings (id, address, weight, backup, maxconn, proxyProtocol), state and counters. */
+export interface BackendStats extends ResolvedBackend {
   pool: string;
-  id: string;
-  host: string;
-  port: number;
-  weight: number;
-  backup: boolean;
-  maxconn: number;
-  proxyProtocol: 'v1' | 'v2' | undefined;
   /** Effective state: `disabled`/`draining` when an operator said so, else health's `up`/`down`. */
   state: BackendState;
   adminState: BackendAdminState;

@@ -129,6 +129,17 @@ export class ByteQueue {
     return written;
   }
 
+  /**
+   * The single copy of a frame that spans chunks: `size` bytes taken from the head of the queue and, past
+   * what the queue holds, from `chunk` starting at `from`. The queue itself is left as it is.
+   */
+  copyFrame(chunk: Uint8Array, from: number, size: number): Uint8Array {
+    const frame = allocFrame(size);
+    const written = this.copyTo(frame, 0, 0, Math.min(size, this.#length));
+    if (size > written) frame.set(chunk.subarray(from, from + size - written), written);
+    return frame;
+  }
+
   /** Drops the first `count` bytes. */
   consume(count: number): void {
     if (count >= this.#length) {

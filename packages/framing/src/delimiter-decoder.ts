@@ -10,7 +10,7 @@
 // earliest position where a delimiter starts (the shortest frame wins); if two delimiters start there,
 // the one listed first wins, and if it might still match once more bytes arrive, we wait for them.
 
-import { allocFrame, asBuffer, ByteQueue } from './byte-queue.js';
+import { asBuffer, ByteQueue } from './byte-queue.js';
 import { FrameTooLongError, TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
@@ -155,11 +155,7 @@ export class DelimiterDecoder implements FrameDecoder {
       } else if (at > max) {
         this.#pending ??= new FrameTooLongError(this.#frameStart, at, max);
       } else {
-        const size = this.#strip ? at : end;
-        const frame = allocFrame(size);
-        const written = queue.copyTo(frame, 0, 0, Math.min(size, buffered));
-        if (size > written) frame.set(buf.subarray(pos, pos + size - written), written);
-        out.push(frame);
+        out.push(queue.copyFrame(buf, pos, this.#strip ? at : end));
       }
       this.#scan = 0;
       if (end <= buffered) {

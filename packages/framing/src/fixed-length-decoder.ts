@@ -1,6 +1,6 @@
 // Cuts a byte stream into frames of one fixed size, as Netty's FixedLengthFrameDecoder.
 
-import { allocFrame, ByteQueue } from './byte-queue.js';
+import { ByteQueue } from './byte-queue.js';
 import { TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
@@ -67,10 +67,7 @@ export class FixedLengthDecoder implements FrameDecoder {
         queue.append(chunk);
         return out;
       }
-      const frame = allocFrame(size);
-      queue.copyTo(frame, 0, 0);
-      frame.set(chunk.subarray(0, need), buffered);
-      out.push(frame);
+      out.push(queue.copyFrame(chunk, 0, size));
       queue.clear();
       pos = need;
     }

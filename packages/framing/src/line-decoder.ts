@@ -2,7 +2,7 @@
 // searched are never searched again, so a 16 MiB line arriving in 16 KiB chunks costs one pass over 16 MiB
 // (split2 re-joins and re-splits the buffered text on every chunk, which is quadratic there).
 
-import { allocFrame, asBuffer, ByteQueue } from './byte-queue.js';
+import { asBuffer, ByteQueue } from './byte-queue.js';
 import { FrameTooLongError, TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
@@ -102,11 +102,7 @@ export class LineDecoder implements FrameDecoder {
       if (length > max) {
         this.#pending ??= new FrameTooLongError(this.#frameStart, length, max);
       } else {
-        const size = this.#strip ? length : buffered + lf + 1;
-        const frame = allocFrame(size);
-        const written = queue.copyTo(frame, 0, 0, Math.min(size, buffered));
-        if (size > written) frame.set(buf.subarray(0, size - written), written);
-        out.push(frame);
+        out.push(queue.copyFrame(buf, 0, this.#strip ? length : buffered + lf + 1));
       }
       queue.clear();
       pos = lf + 1;

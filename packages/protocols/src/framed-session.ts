@@ -14,7 +14,14 @@
 import { type FrameDecoder, FramingError } from '@iolab/framing';
 import { type ResolvedLimits, resolveLimits, type SessionLimits } from './limits.js';
 import { ResponseQueue } from './response-queue.js';
-import type { Operation, OperationResult, ServerSession, SessionOutput, Work } from './session.js';
+import {
+  CLOSED_OUTPUT,
+  type Operation,
+  type OperationResult,
+  type ServerSession,
+  type SessionOutput,
+  type Work,
+} from './session.js';
 
 export type FramedRequest =
   | { readonly kind: 'operation'; readonly op: Operation }
@@ -34,12 +41,6 @@ export interface FramedServerCodec {
   encodeResult(kind: Operation['kind'], result: OperationResult): Uint8Array[];
   encodeError(message: string): Uint8Array[];
 }
-
-const CLOSED_OUTPUT: SessionOutput = Object.freeze({
-  work: Object.freeze([]),
-  send: Object.freeze([]),
-  close: true,
-});
 
 export class FramedServerSession implements ServerSession {
   readonly #codec: FramedServerCodec;
@@ -134,10 +135,7 @@ export class FramedServerSession implements ServerSession {
   complete(id: number, result: OperationResult): SessionOutput {
     const kind = this.#queue.contextOf(id);
     this.#queue.fill(id, this.#codec.encodeResult(kind === 'fixed' ? 'echo' : kind, result));
-    const work: Work[] = [];
-    const send: Uint8Array[] = [];
-    this.#advance(work, send);
-    return { work, send, close: this.#closed };
+    return this.#flush();
   }
 
   peerEnded(): SessionOutput {
@@ -145,6 +143,11 @@ export class FramedServerSession implements ServerSession {
     // Requests already decoded are still answered; a partial frame can no longer complete.
     this.#closeWhenDrained = true;
     this.#readingDone = true;
+    return this.#flush();
+  }
+
+  /** The output of a call that adds no input: what became sendable, and the work that freed slots let in. */
+  #flush(): SessionOutput {
     const work: Work[] = [];
     const send: Uint8Array[] = [];
     this.#advance(work, send);
@@ -187,14 +190,9 @@ export class FramedServerSession implements ServerSession {
 
   /** Alternates sending the ready head of the line and queueing backlog frames until neither progresses. */
   #advance(work: Work[], send: Uint8Array[]): void {
-    for (;;) {
-      if (this.#queue.drain(send)) {
-        this.#closed = true;
-        return;
-      }
-      const before = this.#queue.length;
-      this.#pump(work);
-      if (this.#queue.length === before) break;
+    if (this.#queue.drainAndRefill(send, () => this.#pump(work))) {
+      this.#closed = true;
+      return;
     }
     const backlogEmpty = this.#backlogHead === this.#backlog.length;
     if (this.#closeWhenDrained && this.#queue.length === 0 && backlogEmpty && !this.#finalError) {

@@ -48,7 +48,14 @@ export {
   resolveLimits,
   type SessionLimits,
 } from './limits.js';
-export { blockingSleep, cpuDigest, JSON_BODY, PLAINTEXT_BODY, runOperationSync } from './operations.js';
+export {
+  blockingSleep,
+  cpuDigest,
+  cpuDigestHex,
+  JSON_BODY,
+  PLAINTEXT_BODY,
+  runOperationSync,
+} from './operations.js';
 export { runOperation } from './run-operation-async.js';
 export type {
   Operation,

@@ -35,6 +35,18 @@ export function cpuDigest(rounds: number): Uint8Array {
   return digest === CPU_SEED ? CPU_SEED.slice() : digest;
 }
 
+/**
+ * A `cpu` digest as lowercase hex text, the way the text protocols show it (HTTP's `/cpu`, echo-line's
+ * `OK <hex>`); echo-lp sends the raw bytes:
+ *
+ *   [ 0x0a, 0xff ]  →  "0aff"  (as bytes: 30 61 66 66)
+ */
+export function cpuDigestHex(digest: Uint8Array): Uint8Array {
+  let s = '';
+  for (const b of digest) s += b.toString(16).padStart(2, '0');
+  return encoder.encode(s);
+}
+
 // One private cell nobody ever notifies: Atomics.wait on it can only time out, which is the point.
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 

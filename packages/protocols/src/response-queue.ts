@@ -56,6 +56,20 @@ export class ResponseQueue<C> {
     slot.bytes = bytes;
   }
 
+  /**
+   * Alternates `drain(send)` with `refill()` (which queues more requests) until neither makes progress:
+   * a slot freed by sending may let more requests in, and those may be sendable at once. Returns true
+   * once a `closeAfter` slot went out.
+   */
+  drainAndRefill(send: Uint8Array[], refill: () => void): boolean {
+    for (;;) {
+      if (this.drain(send)) return true;
+      const before = this.#slots.length;
+      refill();
+      if (this.#slots.length === before) return false;
+    }
+  }
+
   /** Moves the ready head of the line into `send`; returns true once a `closeAfter` slot went out. */
   drain(send: Uint8Array[]): boolean {
     while (this.#slots.length > 0) {

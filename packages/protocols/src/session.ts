@@ -42,6 +42,13 @@ export interface SessionOutput {
   readonly close: boolean;
 }
 
+/** What every session returns once it has closed (see the rules below). */
+export const CLOSED_OUTPUT: SessionOutput = Object.freeze({
+  work: Object.freeze([]),
+  send: Object.freeze([]),
+  close: true,
+});
+
 export interface ServerSession {
   receive(chunk: Uint8Array): SessionOutput;
   complete(id: number, result: OperationResult): SessionOutput;

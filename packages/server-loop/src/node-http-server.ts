@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { resolveLimits, route, runOperation } from '@iolab/protocols';
+import { cpuDigestHex, resolveLimits, route, runOperation } from '@iolab/protocols';
 import { type Connection, checkIntegerOption, ServerBase, type ServerOptions } from '@iolab/server-core';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './loop-server.js';
 
@@ -78,7 +78,7 @@ class NodeHttpServer extends ServerBase {
     if (result.ok) {
       // As HttpServerSession renders it: HTTP shows the cpu digest as hex text, framed protocols send raw bytes.
       const cpu = decision.op.kind === 'cpu';
-      const body = cpu ? Buffer.from(Buffer.from(result.body).toString('hex')) : result.body;
+      const body = cpu ? cpuDigestHex(result.body) : result.body;
       res.writeHead(200, {
         'content-type': cpu ? 'text/plain' : result.contentType,
         'content-length': body.length,

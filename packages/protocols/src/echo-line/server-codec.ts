@@ -5,18 +5,13 @@
 import { LineDecoder } from '@iolab/framing';
 import type { FramedRequest, FramedServerCodec } from '../framed-session.js';
 import type { ResolvedLimits } from '../limits.js';
+import { cpuDigestHex } from '../operations.js';
 import type { Operation, OperationResult } from '../session.js';
 import { COMMAND_OVERHEAD_BYTES, CR, LF, SPACE } from './wire-format.js';
 
 const encoder = new TextEncoder();
 const OK = encoder.encode('OK');
 const ERR = encoder.encode('ERR ');
-
-function hex(bytes: Uint8Array): Uint8Array {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return encoder.encode(s);
-}
 
 function asciiEquals(bytes: Uint8Array, word: string): boolean {
   if (bytes.length !== word.length) return false;
@@ -84,7 +79,7 @@ export class EchoLineServerCodec implements FramedServerCodec {
 
   encodeResult(kind: Operation['kind'], result: OperationResult): Uint8Array[] {
     if (!result.ok) return this.encodeError(result.message);
-    if (kind === 'cpu') return [okLine(hex(result.body))];
+    if (kind === 'cpu') return [okLine(cpuDigestHex(result.body))];
     if (kind === 'sleep') return [okLine(new Uint8Array(0))];
     return [okLine(result.body)];
   }

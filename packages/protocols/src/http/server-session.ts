@@ -18,9 +18,16 @@
 import type { HttpProtocolError } from '../errors.js';
 import { InputBuffer } from '../input-buffer.js';
 import { type ResolvedLimits, resolveLimits, type SessionLimits } from '../limits.js';
-import { JSON_BYTES, PLAINTEXT_BYTES } from '../operations.js';
+import { cpuDigestHex, JSON_BYTES, PLAINTEXT_BYTES } from '../operations.js';
 import { ResponseQueue } from '../response-queue.js';
-import type { Operation, OperationResult, ServerSession, SessionOutput, Work } from '../session.js';
+import {
+  CLOSED_OUTPUT,
+  type Operation,
+  type OperationResult,
+  type ServerSession,
+  type SessionOutput,
+  type Work,
+} from '../session.js';
 import { HttpRequestParser } from './request-parser.js';
 import {
   CONTINUE_RESPONSE,
@@ -37,12 +44,6 @@ interface SlotContext {
 }
 
 const FIXED: SlotContext = { kind: 'fixed', connection: undefined, head: false };
-const CLOSED_OUTPUT: SessionOutput = Object.freeze({
-  work: Object.freeze([]),
-  send: Object.freeze([]),
-  close: true,
-});
-const encoder = new TextEncoder();
 
 /**
  * Finished bytes of the two TechEmpower responses, per (route, Connection header, HEAD): they are most
@@ -79,12 +80,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function hex(bytes: Uint8Array): Uint8Array {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return encoder.encode(s);
 }
 
 /** A 503 with `Connection: close`: what a server at capacity writes before closing (see `refusalBytes`). */
@@ -155,7 +150,7 @@ export class HttpServerSession implements ServerSession {
     if (cached) {
       bytes = cached;
     } else if (result.ok) {
-      const body = ctx.kind === 'cpu' ? hex(result.body) : result.body;
+      const body = ctx.kind === 'cpu' ? cpuDigestHex(result.body) : result.body;
       const contentType = ctx.kind === 'cpu' ? 'text/plain' : result.contentType;
       bytes = writeResponse({
         status: 200,
@@ -169,10 +164,7 @@ export class HttpServerSession implements ServerSession {
     }
     if (slot !== -1 && !cached) staticResponses[slot] = bytes;
     this.#queue.fill(id, bytes);
-    const work: Work[] = [];
-    const send: Uint8Array[] = [];
-    this.#advance(work, send);
-    return { work, send, close: this.#closed };
+    return this.#flush();
   }
 
   peerEnded(): SessionOutput {
@@ -180,6 +172,11 @@ export class HttpServerSession implements ServerSession {
     // Complete requests still buffered (paused at the pipeline cap) are answered; a half-received one is
     // dropped, as the peer can no longer finish it.
     this.#peerEnded = true;
+    return this.#flush();
+  }
+
+  /** The output of a call that adds no input: what became sendable, and the work that freed slots let in. */
+  #flush(): SessionOutput {
     const work: Work[] = [];
     const send: Uint8Array[] = [];
     this.#advance(work, send);
@@ -245,14 +242,9 @@ export class HttpServerSession implements ServerSession {
    * a freed slot may unpause parsing, and newly parsed 404s may be sendable at once.
    */
   #advance(work: Work[], send: Uint8Array[]): void {
-    for (;;) {
-      if (this.#queue.drain(send)) {
-        this.#closed = true;
-        return;
-      }
-      const before = this.#queue.length;
-      this.#pump(work, send);
-      if (this.#queue.length === before) break;
+    if (this.#queue.drainAndRefill(send, () => this.#pump(work, send))) {
+      this.#closed = true;
+      return;
     }
     if (this.#peerEnded && this.#queue.length === 0 && (this.#readingDone || this.#needMore))
       this.#closed = true;
