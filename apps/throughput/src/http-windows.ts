@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { build, type Histogram } from 'hdr-histogram-js';
 
 /** Warm-up ends once no connection got its first answer for this long (the rest are queued, not slow). */
-const FIRST_ANSWER_QUIET_MS = 500;
+const FIRST_ANSWER_QUIET_MS = 2_000;
 /** Largest latency tracked, µs (a minute); longer ones are clamped. */
 const MAX_TRACKED_US = 60_000_000;
 /** A generator at this share of its core has no headroom left (loadgen's threshold). */

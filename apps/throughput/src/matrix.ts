@@ -37,9 +37,9 @@ export interface Timing {
   readonly repetitions: number;
 }
 
-export const FULL_TIMING: Timing = { warmupSec: 1, warmupCapSec: 8, durationSec: 2, repetitions: 3 };
+export const FULL_TIMING: Timing = { warmupSec: 1, warmupCapSec: 15, durationSec: 2, repetitions: 3 };
 /** Quick keeps two repetitions so there is still a median and a spread. */
-export const QUICK_TIMING: Timing = { warmupSec: 0.5, warmupCapSec: 4, durationSec: 1, repetitions: 2 };
+export const QUICK_TIMING: Timing = { warmupSec: 0.5, warmupCapSec: 8, durationSec: 1, repetitions: 2 };
 
 /** Connection counts per workload: CPU-bound work at 1,000+ connections only measures queueing. */
 const FULL_CONNECTIONS: Record<WorkloadId, readonly number[]> = {
