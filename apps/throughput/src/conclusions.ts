@@ -7,6 +7,11 @@ import type { WorkloadId } from './matrix.js';
 import type { ModelId } from './models.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
 
+/** "1 connection", "1,000 connections". */
+function connectionCount(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'connection' : 'connections'}`;
+}
+
 /** wrk beating autocannon by this much means autocannon, not the server, was the ceiling. */
 const WRK_CEILING_RATIO = 1.2;
 
@@ -74,7 +79,7 @@ function winners(results: ThroughputResults): string[] {
         ? `, ${fmtRatio(r1 / rl)} the slowest (${last.model}, ${fmtRate(rl)} req/s)`
         : '';
     out.push(
-      `${first.workloadLabel} at ${conns.toLocaleString('en-US')} connections: **${first.model}** wins with ${fmtRate(r1)} req/s — ` +
+      `${first.workloadLabel} at ${connectionCount(conns)}: **${first.model}** wins with ${fmtRate(r1)} req/s — ` +
         `${r2 > 0 ? fmtRatio(r1 / r2) : '∞'} the runner-up (${second.model}, ${fmtRate(r2)} req/s)${tail}; p99 ${fmtMs(first.metrics.p99Ms)} ms vs ${fmtMs(second.metrics.p99Ms)} ms.`,
     );
   }
@@ -101,12 +106,10 @@ function bioRanOut(results: ThroughputResults): string[] {
       failing.status === 'ok' && failing.summary
         ? `${fmtRate(failing.metrics.requestsPerSec ?? 0)} req/s (best ${fmtRate(best)}), ${failing.summary.refusals.toLocaleString('en-US')} refusals and ${failing.summary.errors.toLocaleString('en-US')} errors/timeouts over the counted windows, ${failing.summary.serverThreads ?? '?'} threads, ${fmtMs(failing.summary.serverRssMiB)} MiB RSS${failing.summary.serverAliveAtEnd ? ', process still up' : ''}`
         : `${failing.status}: ${failing.reason ?? ''}`.slice(0, 200);
-    out.push(
-      `bio ran out at ${failing.connections.toLocaleString('en-US')} connections on /plaintext: ${what}.`,
-    );
+    out.push(`bio ran out at ${connectionCount(failing.connections)} on /plaintext: ${what}.`);
   } else if (held) {
     out.push(
-      `bio did not run out within this run: it held ${held.connections.toLocaleString('en-US')} connections without refusals.`,
+      `bio did not run out within this run: it held ${connectionCount(held.connections)} without refusals.`,
     );
   }
   if (held?.summary) {
@@ -116,7 +119,7 @@ function bioRanOut(results: ThroughputResults): string[] {
         ? held.summary.serverRssMiB / loop.summary.serverRssMiB
         : null;
     out.push(
-      `At ${held.connections.toLocaleString('en-US')} connections bio ran ${held.summary.serverThreads ?? '?'} threads in ${fmtMs(held.summary.serverRssMiB)} MiB RSS` +
+      `At ${connectionCount(held.connections)} bio ran ${held.summary.serverThreads ?? '?'} threads in ${fmtMs(held.summary.serverRssMiB)} MiB RSS` +
         (loop?.summary && rssRatio !== null
           ? ` — ${fmtRatio(rssRatio)} the memory of loop (${loop.summary.serverThreads ?? '?'} threads, ${fmtMs(loop.summary.serverRssMiB)} MiB).`
           : '.'),
@@ -149,7 +152,7 @@ function sleepAndCpu(results: ThroughputResults): string[] {
     const bio = cellOf(results, 'bio', 'sleep', conns);
     if (usable(loop) && usable(pool) && conns > 1) {
       out.push(
-        `/sleep at ${conns.toLocaleString('en-US')} connections: loop (timer) ${fmtRate(loop.metrics.requestsPerSec)} req/s vs pool in connection mode ${fmtRate(pool.metrics.requestsPerSec)} req/s ` +
+        `/sleep at ${connectionCount(conns)}: loop (timer) ${fmtRate(loop.metrics.requestsPerSec)} req/s vs pool in connection mode ${fmtRate(pool.metrics.requestsPerSec)} req/s ` +
           `(${fmtRatio(loop.metrics.requestsPerSec / Math.max(pool.metrics.requestsPerSec, 1e-9))})` +
           (usable(bio) ? `, bio ${fmtRate(bio.metrics.requestsPerSec)} req/s` : '') +
           ': a blocking wait holds a thread, and a capped pool runs out of them.',
@@ -171,7 +174,7 @@ function sleepAndCpu(results: ThroughputResults): string[] {
       if (usable(poolReq))
         parts.push(`pool-request ${fmtRatio(poolReq.metrics.requestsPerSec / loop.metrics.requestsPerSec)}`);
       out.push(
-        `CPU-bound /cpu at ${conns.toLocaleString('en-US')} connections, against one event loop (${fmtRate(loop.metrics.requestsPerSec)} req/s, p99 ${fmtMs(loop.metrics.p99Ms)} ms): ${parts.join(', ')}` +
+        `CPU-bound /cpu at ${connectionCount(conns)}, against one event loop (${fmtRate(loop.metrics.requestsPerSec)} req/s, p99 ${fmtMs(loop.metrics.p99Ms)} ms): ${parts.join(', ')}` +
           ` — one loop runs one hash at a time; more cores or threads only help if the server may use them (here the single-core models are pinned to one core).`,
       );
       break;

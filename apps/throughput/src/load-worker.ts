@@ -17,8 +17,13 @@ import {
 } from './load-job.js';
 import { sampleTree } from './process-tree.js';
 
-/** Per-request timeout: a request unanswered this long counts as a timeout (a stalled or queued server). */
-const HTTP_TIMEOUT_SEC = 5;
+/**
+ * Per-request timeout: a request unanswered this long counts as a timeout (a stalled or queued server). It is
+ * long because a timeout makes autocannon reconnect, and for a thread-per-connection server every reconnect
+ * is one more thread to start: with a short timeout, 100 bio threads booting on one pinned core (~60 ms each)
+ * turn into endless reconnect churn and the cell measures the generator's impatience, not the server.
+ */
+const HTTP_TIMEOUT_SEC = 20;
 
 /** A job is a few hundred bytes; a longer line is not from the experiment. */
 const MAX_JOB_LINE_BYTES = 1024 * 1024;
