@@ -19,6 +19,9 @@ export class Backend implements BackendView {
   total = 0;
   failures = 0;
   consecutiveFailures = 0;
+  /** Connections whose backend sent no first byte within `timeouts.firstByte`. */
+  firstByteTimeouts = 0;
+  consecutiveFirstByteTimeouts = 0;
   bytesIn = 0;
   bytesOut = 0;
   directed = 0;
@@ -81,6 +84,8 @@ export class Backend implements BackendView {
       total: this.total,
       failures: this.failures,
       consecutiveFailures: this.consecutiveFailures,
+      firstByteTimeouts: this.firstByteTimeouts,
+      consecutiveFirstByteTimeouts: this.consecutiveFirstByteTimeouts,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       directed: this.directed,
@@ -100,6 +105,7 @@ export function applyCheckResult(b: Backend, ok: boolean, rise: number, fall: nu
     if (!b.healthy && b.okStreak >= rise) {
       b.healthy = true;
       b.consecutiveFailures = 0;
+      b.consecutiveFirstByteTimeouts = 0;
       return true;
     }
   } else {

@@ -28,6 +28,10 @@ export interface BackendStats extends ResolvedBackend {
   failures: number;
   /** Consecutive failed connects of real traffic (passive health). */
   consecutiveFailures: number;
+  /** Connections the backend accepted but sent no first byte to within `timeouts.firstByte`. */
+  firstByteTimeouts: number;
+  /** The same, consecutive (passive health; reset by a first byte or by coming back up). */
+  consecutiveFirstByteTimeouts: number;
   /** Bytes client → backend. */
   bytesIn: number;
   /** Bytes backend → client. */
@@ -93,7 +97,10 @@ export interface BackendStateEvent {
   backend: string;
   from: BackendState;
   to: BackendState;
-  /** `check` (active), `passive` (connect failures of real traffic), `admin`, `added`, `removed`. */
+  /**
+   * `check` (active), `passive` (consecutive connect failures or first-byte timeouts of real traffic),
+   * `admin`, `added`, `removed`.
+   */
   cause: 'check' | 'passive' | 'admin' | 'added' | 'removed';
   detail?: string;
 }
@@ -104,10 +111,14 @@ export interface ConnectErrorEvent {
   backend: string;
   clientAddress: string;
   attempt: number;
-  code: 'IOLAB_BALANCER_CONNECT_FAILED' | 'IOLAB_BALANCER_CONNECT_TIMEOUT';
+  /** `FIRST_BYTE_TIMEOUT`: connected, but no reply byte within `timeouts.firstByte`. */
+  code:
+    | 'IOLAB_BALANCER_CONNECT_FAILED'
+    | 'IOLAB_BALANCER_CONNECT_TIMEOUT'
+    | 'IOLAB_BALANCER_FIRST_BYTE_TIMEOUT';
   /** Socket error code, e.g. `ECONNREFUSED`. */
   error: string | undefined;
-  /** True when another attempt follows. */
+  /** True when another attempt follows (for a first-byte timeout: the held bytes are replayed). */
   willRetry: boolean;
 }
 

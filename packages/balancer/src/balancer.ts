@@ -9,16 +9,18 @@ import type { BackendStats, Balancer, BalancerEvents, BalancerStats, StartResult
 import {
   type BackendConfig,
   type BalancerConfig,
+  checkWeight,
   DEFAULT_CLOSE_DEADLINE,
+  formatHostPort,
   type ResolvedConfig,
   type ResolvedListener,
   resolveBackend,
   resolveConfig,
 } from './config.js';
 import {
-  BalancerConfigError,
   BalancerStateError,
   DuplicateBackendError,
+  ListenFailedError,
   UnknownBackendError,
   UnknownPoolError,
 } from './errors.js';
@@ -33,6 +35,8 @@ class BalancerImpl extends EventEmitter implements Balancer {
   #sessions = new Set<ProxySession>();
   #state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
+  /** Pools of a config being applied by `update()`, visible to its freshly bound listeners only. */
+  #staged: Map<string, Pool> | undefined;
 
   constructor(config: BalancerConfig) {
     super();
@@ -66,7 +70,7 @@ class BalancerImpl extends EventEmitter implements Balancer {
 
   #newListener(l: ResolvedListener): Listener {
     return new Listener(l, {
-      pool: (name) => this.#pools.get(name)!,
+      pool: (name) => (this.#pools.get(name) ?? this.#staged?.get(name))!,
       maxHeldBytes: () => this.#config.maxHeldBytes,
       emit: this.#emit,
       sessions: this.#sessions,
@@ -92,7 +96,7 @@ class BalancerImpl extends EventEmitter implements Balancer {
       for (const l of this.#config.listeners) {
         const listener = this.#newListener(l);
         this.#listeners.set(l.name, listener);
-        await listener.listen();
+        await this.#bind(listener);
       }
     } catch (err) {
       for (const l of this.#listeners.values()) l.close();
@@ -138,48 +142,91 @@ class BalancerImpl extends EventEmitter implements Balancer {
     };
   }
 
+  /**
+   * Transactional, like HAProxy's and nginx's reloads: everything that can fail (validation, building new
+   * pools, binding every new or moved listener) happens first, while the old config keeps serving; only
+   * then are old listeners closed and pools reconfigured. A failure closes what was bound for the new
+   * config and rethrows, leaving the running config exactly as it was.
+   *
+   * Listeners are matched by name at the same address, then by address alone (a rename, or two listeners
+   * swapping names, keeps the bound socket instead of failing with EADDRINUSE against ourselves).
+   */
   async update(config: BalancerConfig): Promise<StartResult> {
     if (this.#state === 'closing' || this.#state === 'closed') {
       throw new BalancerStateError('IOLAB_BALANCER_CLOSED', 'update() after close()');
     }
     const next = resolveConfig(config); // throws before anything changes
     const running = this.#state === 'running';
-    // Pools first, so listeners never point at a pool that does not exist.
-    const keepPools = new Set(next.pools.map((p) => p.name));
+    // 1. New pools, built but not yet visible (a new listener bound below may already accept: it finds
+    //    its pool through #staged).
+    const staged = new Map<string, Pool>();
+    for (const p of next.pools) if (!this.#pools.has(p.name)) staged.set(p.name, this.#newPool(p));
+    // 2. Listeners: keep the ones whose address is unchanged, bind the rest, all before closing anything.
+    const kept = new Map<string, Listener>(); // new name → existing listener
+    const bound = new Map<string, Listener>(); // new name → newly bound listener
+    if (running) {
+      const claimed = new Set<Listener>();
+      // Port 0 asks for "any port": one bound from port 0 stays; a listener bound from port 0 also matches a
+      // config that now names the port it got (pinning it across restarts).
+      const sameAddress = (l: Listener, lc: ResolvedListener): boolean =>
+        l.config.host === lc.host &&
+        (l.config.port === lc.port || (lc.port === 0 && l.config.port === 0) || l.address?.port === lc.port);
+      for (const lc of next.listeners) {
+        const byName = this.#listeners.get(lc.name);
+        if (byName !== undefined && sameAddress(byName, lc)) {
+          kept.set(lc.name, byName);
+          claimed.add(byName);
+        }
+      }
+      for (const lc of next.listeners) {
+        if (kept.has(lc.name) || lc.port === 0) continue;
+        for (const l of this.#listeners.values()) {
+          if (!claimed.has(l) && sameAddress(l, lc)) {
+            kept.set(lc.name, l);
+            claimed.add(l);
+            break;
+          }
+        }
+      }
+      this.#staged = staged;
+      try {
+        for (const lc of next.listeners) {
+          if (kept.has(lc.name)) continue;
+          const listener = this.#newListener(lc);
+          bound.set(lc.name, listener);
+          await this.#bind(listener);
+        }
+      } catch (err) {
+        for (const l of bound.values()) l.close();
+        throw err;
+      } finally {
+        this.#staged = undefined;
+      }
+    }
+    // 3. Commit: nothing below can fail.
     for (const p of next.pools) {
       const existing = this.#pools.get(p.name);
       if (existing !== undefined) existing.reconfigure(p);
       else {
-        const pool = this.#newPool(p);
+        const pool = staged.get(p.name)!;
         this.#pools.set(p.name, pool);
         if (running) pool.startChecks();
       }
     }
     this.#config = next;
     if (running) {
-      const keepListeners = new Set(next.listeners.map((l) => l.name));
-      for (const [name, l] of [...this.#listeners]) {
-        if (!keepListeners.has(name)) {
-          this.#listeners.delete(name);
-          l.close();
-        }
-      }
+      const survivors = new Set(kept.values());
+      const old = [...this.#listeners.values()];
+      this.#listeners.clear();
       for (const lc of next.listeners) {
-        const existing = this.#listeners.get(lc.name);
-        const sameAddress =
-          existing !== undefined &&
-          existing.config.host === lc.host &&
-          (existing.config.port === lc.port || (lc.port === 0 && existing.config.port === 0));
-        if (existing !== undefined && sameAddress) {
-          existing.config = lc; // new pool/mode/timeouts apply to new connections
-          continue;
-        }
-        if (existing !== undefined) existing.close();
-        const listener = this.#newListener(lc);
-        this.#listeners.set(lc.name, listener);
-        await listener.listen();
+        const k = kept.get(lc.name);
+        if (k !== undefined) k.config = lc; // new pool/timeouts apply to new connections
+        this.#listeners.set(lc.name, k ?? bound.get(lc.name)!);
       }
+      // Established connections are not touched: closing a listener only stops accepting.
+      for (const l of old) if (!survivors.has(l)) l.close();
     }
+    const keepPools = new Set(next.pools.map((p) => p.name));
     for (const [name, p] of [...this.#pools]) {
       if (!keepPools.has(name)) {
         // Live sessions keep their own reference to the pool and finish there.
@@ -188,6 +235,19 @@ class BalancerImpl extends EventEmitter implements Balancer {
       }
     }
     return this.#addresses();
+  }
+
+  /** Binds, reporting which listener and address failed (the reload error an operator reads). */
+  async #bind(listener: Listener): Promise<void> {
+    try {
+      await listener.listen();
+    } catch (err) {
+      throw new ListenFailedError(
+        listener.config.name,
+        formatHostPort(listener.config.host, listener.config.port),
+        err,
+      );
+    }
   }
 
   #pool(name: string): Pool {
@@ -249,8 +309,7 @@ class BalancerImpl extends EventEmitter implements Balancer {
 
   setWeight(pool: string, backendId: string, weight: number): void {
     const [p, b] = this.#backend(pool, backendId);
-    if (!Number.isInteger(weight) || weight < 0)
-      throw new BalancerConfigError('weight', `must be an integer >= 0, got ${weight}`);
+    checkWeight(weight, 'weight');
     b.config = { ...b.config, weight };
     p.config = { ...p.config, backends: p.config.backends.map((x) => (x.id === backendId ? b.config : x)) };
     if (p.queue.length > 0) p.dispatchQueue();

@@ -20,7 +20,7 @@ import type {
   PoolConfig,
   TimeoutsConfig,
 } from './config.js';
-import { POLICY_NAMES, resolveConfig } from './config.js';
+import { MAX_WEIGHT, POLICY_NAMES, resolveConfig } from './config.js';
 import { BalancerConfigError } from './errors.js';
 
 /** A config file larger than this is a mistake (a log, a binary), not a balancer config. */
@@ -98,6 +98,7 @@ const timeoutsSchema = {
     clientFin: nonNegInt,
     queue: nonNegInt,
     proxyHeader: nonNegInt,
+    firstByte: nonNegInt,
   },
 } as const;
 
@@ -140,6 +141,7 @@ export const BALANCER_CONFIG_SCHEMA = {
           policy: { enum: [...POLICY_NAMES] },
           retries: nonNegInt,
           maxQueue: nonNegInt,
+          retryOnFirstByteTimeout: { type: 'boolean' },
           backends: {
             type: 'array',
             items: {
@@ -150,7 +152,7 @@ export const BALANCER_CONFIG_SCHEMA = {
                 id: name,
                 host,
                 port: port(1),
-                weight: nonNegInt,
+                weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT },
                 backup: { type: 'boolean' },
                 maxconn: nonNegInt,
                 proxyProtocol: { enum: ['v1', 'v2'] },
@@ -165,6 +167,8 @@ export const BALANCER_CONFIG_SCHEMA = {
               interval: posInt,
               rise: posInt,
               fall: posInt,
+              connectFailureLimit: nonNegInt,
+              firstByteTimeoutLimit: nonNegInt,
               timeout: posInt,
               send: { type: 'string', maxLength: 4096 },
               expect: { type: 'string', minLength: 1, maxLength: 4096 },

@@ -13,6 +13,7 @@
  * `config-schema.ts` mirrors these types for files.
  */
 
+import { isIP } from 'node:net';
 import { BalancerConfigError } from './errors.js';
 import type { Policy } from './policy.js';
 
@@ -36,7 +37,10 @@ export interface BackendConfig {
   id?: string;
   host: string;
   port: number;
-  /** Relative share for `weighted`, `least-conn` (conns/weight) and `p2c`. 0 = never picked. */
+  /**
+   * Relative share for `weighted`, `least-conn` (conns/weight), `p2c` and `source-hash`: an integer
+   * 0..{@link MAX_WEIGHT}. 0 = never picked.
+   */
   weight?: number;
   /** Serves only while every primary (non-backup) backend of the pool is down. */
   backup?: boolean;
@@ -58,6 +62,16 @@ export interface HealthConfig {
   fall?: number;
   /** One check (connect + send + expect) must finish within this many ms. */
   timeout?: number;
+  /**
+   * Passive health: this many consecutive failed connects of real traffic mark the backend down at once
+   * (HAProxy `observe layer4` + `error-limit` + `on-error mark-down`). 0 = off. Default: `fall`.
+   */
+  connectFailureLimit?: number;
+  /**
+   * Passive health: this many consecutive first-byte timeouts (see `timeouts.firstByte`) of real traffic
+   * mark the backend down at once. 0 = off.
+   */
+  firstByteTimeoutLimit?: number;
   /** Bytes to write after connecting (a string is sent as UTF-8). */
   send?: string | Uint8Array;
   /** The reply must contain this string, or match this pattern (read as latin1), within `timeout`. */
@@ -76,6 +90,14 @@ export interface TimeoutsConfig {
   queue?: number;
   /** An accepting listener waits this long for a complete PROXY header. */
   proxyHeader?: number;
+  /**
+   * First-byte timeout (`--first-byte-timeout`): once the client has sent bytes, the backend must send its
+   * first byte within this long, or the connection counts as a backend failure (passive health) and is
+   * closed — or retried on another backend when the pool sets `retryOnFirstByteTimeout`. Catches a backend
+   * that is frozen (SIGSTOP, a stuck event loop): the kernel still completes its handshakes, so connects
+   * succeed and only replies stop. Only the first reply byte is watched; 0 = off.
+   */
+  firstByte?: number;
 }
 
 /** Either a built-in policy's name or your own function. */
@@ -91,6 +113,15 @@ export interface PoolConfig {
   retries?: number;
   /** Connections that may wait for a `maxconn` slot in this pool; beyond it they are closed. */
   maxQueue?: number;
+  /**
+   * After a first-byte timeout, replay the client bytes the balancer still holds (at most `maxHeldBytes`,
+   * kept until the backend's first byte) to another backend, counted against `retries`.
+   *
+   * Off by default, and safe ONLY for idempotent protocols: the frozen backend may already have acted on
+   * the bytes (a payment, a non-idempotent write) and may still do so when it thaws, so the request then
+   * runs twice. Fine for GET-style HTTP, DNS over TCP, read-only queries; wrong for anything else.
+   */
+  retryOnFirstByteTimeout?: boolean;
 }
 
 /** `proxy` forwards bytes; `director` answers `host:port\n` of the chosen backend and closes. */
@@ -129,6 +160,12 @@ export interface BalancerConfig {
 export const DEFAULT_POLICY: PolicyName = 'round-robin';
 /** Equal shares unless told otherwise (HAProxy and nginx both default to 1). */
 export const DEFAULT_WEIGHT = 1;
+/**
+ * Largest weight: HAProxy's cap (`weight` 0..256). A bound keeps every policy's state small and finite —
+ * source-hash rings grow with total weight, smooth weighted round robin sums weights — and 256 levels are
+ * more resolution than any real capacity ratio needs.
+ */
+export const MAX_WEIGHT = 256;
 /** Unlimited, like HAProxy `maxconn 0` on a server: the queue only exists when you ask for a limit. */
 export const DEFAULT_MAXCONN = 0;
 /** Checks on unless disabled: a balancer that keeps sending to a dead backend is the failure we exist for. */
@@ -143,6 +180,17 @@ export const DEFAULT_HEALTH_FALL = 3;
 export const DEFAULT_HEALTH_TIMEOUT = DEFAULT_HEALTH_INTERVAL;
 /** Cap on bytes read from a health-check reply while looking for `expect`; banners/status lines are short. */
 export const DEFAULT_MAX_HEALTH_REPLY_BYTES = 16 * 1024;
+/**
+ * Consecutive first-byte timeouts that mark a backend down: with `fall`'s default, 3 clients in a row must
+ * see a silent backend — one slow reply is not enough, a frozen backend is noticed within milliseconds at
+ * any real request rate.
+ */
+export const DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT = 3;
+/**
+ * Off by default: what a "slow first byte" is depends on the protocol (a long-poll or a server-speaks-
+ * first protocol may wait for minutes). HAProxy's `timeout server` is likewise unset unless configured.
+ */
+export const DEFAULT_FIRST_BYTE_TIMEOUT = 0;
 /** HAProxy's `retries` default. */
 export const DEFAULT_RETRIES = 3;
 /** Bounded queue: past it a client is refused at once instead of piling up memory and fds. */
@@ -187,6 +235,8 @@ export interface ResolvedHealth {
   rise: number;
   fall: number;
   timeout: number;
+  connectFailureLimit: number;
+  firstByteTimeoutLimit: number;
   send: Uint8Array | undefined;
   expect: string | RegExp | undefined;
 }
@@ -197,6 +247,7 @@ export interface ResolvedTimeouts {
   clientFin: number;
   queue: number;
   proxyHeader: number;
+  firstByte: number;
 }
 
 export interface ResolvedPool {
@@ -206,6 +257,7 @@ export interface ResolvedPool {
   health: ResolvedHealth;
   retries: number;
   maxQueue: number;
+  retryOnFirstByteTimeout: boolean;
 }
 
 export interface ResolvedListener {
@@ -242,6 +294,14 @@ function posInt(v: unknown, field: string, dflt: number): number {
   return n;
 }
 
+/** The one weight check, shared by config resolution, `setWeight` and (through them) the admin API. */
+export function checkWeight(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_WEIGHT) {
+    fail(field, `must be an integer 0..${MAX_WEIGHT} (HAProxy's range), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
 function port(v: unknown, field: string, allowZero: boolean): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
     fail(field, `must be a port number ${allowZero ? '0' : '1'}..65535, got ${v}`);
@@ -249,9 +309,30 @@ function port(v: unknown, field: string, allowZero: boolean): number {
   return v;
 }
 
+function bool(v: unknown, field: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') fail(field, 'must be a boolean');
+  return v;
+}
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, ≤ 63 each, ≤ 253 in all. */
+const HOSTNAME_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * An IP literal or an RFC 1123 host name, nothing else: a host ends up in connect(2) calls, logs and the
+ * director's `host:port\n` answers, so control characters or spaces (`"127.0.0.1\r\nX"`) must never get in.
+ */
+export function isValidHost(v: string): boolean {
+  return isIP(v) !== 0 || HOSTNAME_RE.test(v);
+}
+
 function host(v: unknown, field: string, dflt?: string): string {
   if (v === undefined && dflt !== undefined) return dflt;
   if (typeof v !== 'string' || v.length === 0) fail(field, `must be a non-empty host name or address`);
+  if (!isValidHost(v)) {
+    fail(field, `must be an IP address or an RFC 1123 host name, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
@@ -274,7 +355,7 @@ export function resolveBackend(b: BackendConfig, field: string): ResolvedBackend
     id,
     host: h,
     port: p,
-    weight: nonNegInt(b.weight, `${field}.weight`, DEFAULT_WEIGHT),
+    weight: b.weight === undefined ? DEFAULT_WEIGHT : checkWeight(b.weight, `${field}.weight`),
     backup: b.backup ?? false,
     maxconn: nonNegInt(b.maxconn, `${field}.maxconn`, DEFAULT_MAXCONN),
     proxyProtocol: b.proxyProtocol,
@@ -284,11 +365,18 @@ export function resolveBackend(b: BackendConfig, field: string): ResolvedBackend
 function resolveHealth(h: HealthConfig | undefined, field: string): ResolvedHealth {
   const c = h ?? {};
   const interval = posInt(c.interval, `${field}.interval`, DEFAULT_HEALTH_INTERVAL);
+  const fall = posInt(c.fall, `${field}.fall`, DEFAULT_HEALTH_FALL);
   return {
     enabled: c.enabled ?? DEFAULT_HEALTH_ENABLED,
     interval,
     rise: posInt(c.rise, `${field}.rise`, DEFAULT_HEALTH_RISE),
-    fall: posInt(c.fall, `${field}.fall`, DEFAULT_HEALTH_FALL),
+    fall,
+    connectFailureLimit: nonNegInt(c.connectFailureLimit, `${field}.connectFailureLimit`, fall),
+    firstByteTimeoutLimit: nonNegInt(
+      c.firstByteTimeoutLimit,
+      `${field}.firstByteTimeoutLimit`,
+      DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT,
+    ),
     // Like HAProxy, an unset check timeout follows the interval.
     timeout: posInt(c.timeout, `${field}.timeout`, interval),
     send: typeof c.send === 'string' ? Buffer.from(c.send, 'utf8') : c.send,
@@ -308,6 +396,7 @@ function resolveTimeouts(
     clientFin: nonNegInt(c.clientFin, `${field}.clientFin`, base.clientFin),
     queue: nonNegInt(c.queue, `${field}.queue`, base.queue),
     proxyHeader: nonNegInt(c.proxyHeader, `${field}.proxyHeader`, base.proxyHeader),
+    firstByte: nonNegInt(c.firstByte, `${field}.firstByte`, base.firstByte),
   };
 }
 
@@ -317,6 +406,7 @@ export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = Object.freeze({
   clientFin: DEFAULT_CLIENT_FIN_TIMEOUT,
   queue: DEFAULT_QUEUE_TIMEOUT,
   proxyHeader: DEFAULT_PROXY_HEADER_TIMEOUT,
+  firstByte: DEFAULT_FIRST_BYTE_TIMEOUT,
 });
 
 /**
@@ -355,6 +445,7 @@ export function resolveConfig(config: BalancerConfig): ResolvedConfig {
       health: resolveHealth(p.health, `${f}.health`),
       retries: nonNegInt(p.retries, `${f}.retries`, DEFAULT_RETRIES),
       maxQueue: nonNegInt(p.maxQueue, `${f}.maxQueue`, DEFAULT_MAX_QUEUE),
+      retryOnFirstByteTimeout: bool(p.retryOnFirstByteTimeout, `${f}.retryOnFirstByteTimeout`),
     };
   });
   const poolNames = new Set<string>();

@@ -8,6 +8,8 @@ export type BalancerErrorCode =
   | 'IOLAB_BALANCER_NO_BACKEND'
   | 'IOLAB_BALANCER_CONNECT_FAILED'
   | 'IOLAB_BALANCER_CONNECT_TIMEOUT'
+  | 'IOLAB_BALANCER_FIRST_BYTE_TIMEOUT'
+  | 'IOLAB_BALANCER_LISTEN_FAILED'
   | 'IOLAB_BALANCER_QUEUE_TIMEOUT'
   | 'IOLAB_BALANCER_QUEUE_FULL'
   | 'IOLAB_BALANCER_IDLE_TIMEOUT'
@@ -67,6 +69,39 @@ export class ConnectTimeoutError extends BalancerError {
     super('IOLAB_BALANCER_CONNECT_TIMEOUT', `connect to backend ${backend} timed out after ${timeoutMs} ms`);
     this.backend = backend;
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The backend accepted the connection but sent no byte within `timeouts.firstByte` while the client waited. */
+export class FirstByteTimeoutError extends BalancerError {
+  readonly backend: string;
+  readonly timeoutMs: number;
+  constructor(backend: string, timeoutMs: number) {
+    super(
+      'IOLAB_BALANCER_FIRST_BYTE_TIMEOUT',
+      `backend ${backend} sent no first byte within ${timeoutMs} ms`,
+    );
+    this.backend = backend;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A listener could not bind (start, or a reload that moved it); `address` is what it tried. */
+export class ListenFailedError extends BalancerError {
+  readonly listener: string;
+  readonly address: string;
+  constructor(listener: string, address: string, cause: unknown) {
+    const why =
+      (cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause));
+    super(
+      'IOLAB_BALANCER_LISTEN_FAILED',
+      `listener ${JSON.stringify(listener)} cannot bind ${address}: ${why}`,
+      {
+        cause,
+      },
+    );
+    this.listener = listener;
+    this.address = address;
   }
 }
 

@@ -130,27 +130,54 @@ export class Pool {
     if (b.usable && this.queue.length > 0) this.dispatchQueue();
   }
 
-  /** Passive health: a real connection could not connect. */
+  /**
+   * Passive health (HAProxy `observe layer4` + `error-limit` + `on-error mark-down`, Envoy's consecutive
+   * gateway failures): a real connection could not connect. `connectFailureLimit` in a row marks the backend
+   * down at once, without waiting for active checks to fail `fall` times.
+   */
   connectFailed(b: Backend, detail: string): void {
     b.failures += 1;
     b.consecutiveFailures += 1;
-    const h = this.config.health;
-    // Only with active checks on: without them nothing would ever bring the backend back.
-    if (h.enabled && b.healthy && b.consecutiveFailures >= h.fall) {
-      this.setState(
-        b,
-        () => {
-          b.healthy = false;
-          b.okStreak = 0;
-        },
-        'passive',
-        () => `${b.consecutiveFailures} consecutive connect failures, last: ${detail}`,
-      );
-    }
+    const limit = this.config.health.connectFailureLimit;
+    this.#passiveDown(b, limit > 0 && b.consecutiveFailures >= limit, () => {
+      return `${b.consecutiveFailures} consecutive connect failures, last: ${detail}`;
+    });
   }
 
   connectSucceeded(b: Backend): void {
     b.consecutiveFailures = 0;
+  }
+
+  /** Passive health: connected, but the backend sent no byte within `timeouts.firstByte`. */
+  firstByteTimedOut(b: Backend, timeoutMs: number): void {
+    b.firstByteTimeouts += 1;
+    b.consecutiveFirstByteTimeouts += 1;
+    const limit = this.config.health.firstByteTimeoutLimit;
+    this.#passiveDown(
+      b,
+      limit > 0 && b.consecutiveFirstByteTimeouts >= limit,
+      () => `${b.consecutiveFirstByteTimeouts} consecutive first-byte timeouts (${timeoutMs} ms)`,
+    );
+  }
+
+  /** The backend answered a real connection: the first-byte streak is broken. */
+  firstByteReceived(b: Backend): void {
+    b.consecutiveFirstByteTimeouts = 0;
+  }
+
+  #passiveDown(b: Backend, over: boolean, detail: () => string): void {
+    // Only with active checks on: without them nothing would ever bring the backend back.
+    if (!over || !this.config.health.enabled || !b.healthy) return;
+    this.setState(
+      b,
+      () => {
+        b.healthy = false;
+        // Coming back takes `rise` good checks from here, as after an active mark-down.
+        b.okStreak = 0;
+      },
+      'passive',
+      detail,
+    );
   }
 
   addBackend(config: ResolvedBackend): Backend {

@@ -138,6 +138,15 @@ export class ProxySession implements QueueWaiter {
   #bytesOut = 0;
   #clientReadBuf = new ReadBuffer();
   #backendReadBuf = new ReadBuffer();
+  /** Connected, and the backend has sent nothing yet (what `timeouts.firstByte` watches). */
+  #awaitingFirstByte = false;
+  #fbTimer: NodeJS.Timeout | undefined;
+  /**
+   * Copies of the client bytes sent to this backend before its first byte, kept only with the pool's
+   * `retryOnFirstByteTimeout` and only up to `maxHeldBytes` (past that, no replay: `undefined`).
+   */
+  #replay: Buffer[] | undefined;
+  #replayBytes = 0;
 
   /**
    * `accepted` is the socket the server handed over, ideally still paused (`pauseOnConnect`): its TCP handle
@@ -193,6 +202,7 @@ export class ProxySession implements QueueWaiter {
     if (this.#phase === 'forwarding') {
       this.#bytesIn += n;
       this.#backend!.bytesIn += n;
+      if (this.#awaitingFirstByte) this.#sentBeforeFirstByte(view);
       const sock = this.#sock!;
       const ok = sock.write(view);
       this.#clientReadBuf.used(n, sock.writableLength > 0);
@@ -209,6 +219,7 @@ export class ProxySession implements QueueWaiter {
     if (this.#phase === 'forwarding') {
       this.#bytesIn += chunk.length;
       this.#backend!.bytesIn += chunk.length;
+      if (this.#awaitingFirstByte) this.#sentBeforeFirstByte(chunk);
       if (!this.#sock!.write(chunk)) this.client.pause();
       return;
     }
@@ -469,14 +480,21 @@ export class ProxySession implements QueueWaiter {
     this.#error = undefined;
     // With onread, 'end' is only emitted by a flowing stream; resume() makes it flow (no 'data' listener).
     sock.resume();
-    sock.on('drain', () => this.client.resume());
+    // Guards: after a first-byte-timeout replay this socket is abandoned, and its late events are not ours.
+    sock.on('drain', () => {
+      if (this.#sock === sock) this.client.resume();
+    });
     sock.on('end', () => {
+      if (this.#sock !== sock) return;
+      this.#gotFirstByte(b); // a FIN is an answer too: the backend is alive
       this.#backendEnded = true;
       this.#closedBy ??= 'backend';
       if (!this.client.destroyed) this.client.end();
       this.#halfClosed();
     });
-    sock.on('close', () => this.#onBackendClose());
+    sock.on('close', () => {
+      if (this.#sock === sock) this.#onBackendClose();
+    });
 
     sock.cork();
     const pp = b.config.proxyProtocol;
@@ -489,6 +507,14 @@ export class ProxySession implements QueueWaiter {
     for (const chunk of this.#held) flushed = sock.write(chunk);
     this.#bytesIn += this.#heldBytes;
     b.bytesIn += this.#heldBytes;
+    this.#awaitingFirstByte = true;
+    const pool = this.#env.pool;
+    if (pool.config.retryOnFirstByteTimeout) {
+      // Held chunks are already copies (see #onClientRead), so the replay list can take them as they are.
+      this.#replay = this.#held;
+      this.#replayBytes = this.#heldBytes;
+    }
+    if (this.#heldBytes > 0) this.#armFirstByteTimer(b, sock);
     this.#held = [];
     this.#heldBytes = 0;
     if (this.#clientEnded) sock.end();
@@ -507,6 +533,7 @@ export class ProxySession implements QueueWaiter {
    */
   #onBackendRead = (n: number, buf: Uint8Array): boolean => {
     if (this.#phase !== 'forwarding') return false;
+    if (this.#awaitingFirstByte) this.#gotFirstByte(this.#backend!);
     this.#bytesOut += n;
     this.#backend!.bytesOut += n;
     const client = this.client;
@@ -530,6 +557,84 @@ export class ProxySession implements QueueWaiter {
     this.#maybeDone();
   }
 
+  // --- first-byte timeout (passive health) -----------------------------------------------------------
+
+  /**
+   * The client sent bytes while the backend has said nothing yet: the client now waits for an answer, so the
+   * first-byte clock starts (once; it measures the first reply only). Keeps a copy for a replay when enabled.
+   */
+  #sentBeforeFirstByte(bytes: Buffer): void {
+    if (this.#fbTimer === undefined) this.#armFirstByteTimer(this.#backend!, this.#sock!);
+    if (this.#replay === undefined) return;
+    this.#replayBytes += bytes.length;
+    if (this.#replayBytes > this.#env.maxHeldBytes) {
+      // More than we are willing to hold: this connection can no longer be replayed safely.
+      this.#replay = undefined;
+      return;
+    }
+    this.#replay.push(Buffer.from(bytes)); // `bytes` may be the reused read buffer
+  }
+
+  #armFirstByteTimer(b: Backend, sock: Socket): void {
+    const t = this.#env.listener.timeouts.firstByte;
+    if (t <= 0 || this.#fbTimer !== undefined) return;
+    this.#fbTimer = setTimeout(() => this.#onFirstByteTimeout(b, sock, t), t);
+  }
+
+  #gotFirstByte(b: Backend): void {
+    this.#awaitingFirstByte = false;
+    clearTimeout(this.#fbTimer);
+    this.#fbTimer = undefined;
+    this.#replay = undefined;
+    this.#replayBytes = 0;
+    this.#env.pool.firstByteReceived(b);
+  }
+
+  /**
+   * The backend accepted the connection and stayed silent while the client waited (a frozen process: the
+   * kernel still completes handshakes). Counts against passive health, then either replays the held client
+   * bytes to another backend (opt-in, idempotent protocols only) or closes the client.
+   */
+  #onFirstByteTimeout(b: Backend, sock: Socket, timeoutMs: number): void {
+    this.#fbTimer = undefined;
+    if (this.#sock !== sock || this.#phase !== 'forwarding' || !this.#awaitingFirstByte) return;
+    this.#awaitingFirstByte = false;
+    const pool = this.#env.pool;
+    pool.firstByteTimedOut(b, timeoutMs);
+    const replay = this.#replay;
+    const willRetry = replay !== undefined && this.#attempts <= pool.config.retries;
+    this.#env.emit('connect-error', {
+      listener: this.#env.listener.name,
+      pool: pool.name,
+      backend: b.id,
+      clientAddress: this.#clientAddress,
+      attempt: this.#attempts,
+      code: 'IOLAB_BALANCER_FIRST_BYTE_TIMEOUT',
+      error: `no first byte within ${timeoutMs} ms`,
+      willRetry,
+    });
+    this.#lastConnectCode = 'IOLAB_BALANCER_FIRST_BYTE_TIMEOUT';
+    this.#error = `no first byte within ${timeoutMs} ms from ${b.id}`;
+    if (!willRetry) {
+      this.#fail('IOLAB_BALANCER_FIRST_BYTE_TIMEOUT');
+      return;
+    }
+    // Abandon this backend socket (its handlers check `#sock`) and go back to picking with the replay held.
+    this.#sock = undefined;
+    this.#backendClosed = true;
+    sock.destroy();
+    this.#slot = undefined;
+    this.#backend = undefined;
+    this.#replay = undefined;
+    this.#held = replay;
+    this.#heldBytes = this.#replayBytes;
+    this.#bytesIn -= this.#replayBytes; // counted again when the replay is flushed
+    this.#replayBytes = 0;
+    pool.release(b);
+    this.#phase = 'picking';
+    this.#pick();
+  }
+
   // --- teardown ---------------------------------------------------------------------------------------
 
   /** Propagate a reset as a reset (RST) so the peer sees the same thing the balancer saw. */
@@ -550,6 +655,8 @@ export class ProxySession implements QueueWaiter {
     if (this.#phase === 'queued') this.#dequeue('dequeued');
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#fbTimer);
+    this.#fbTimer = undefined;
     const sock = this.#sock;
     if (sock !== undefined && !sock.destroyed) sock.destroy();
     if (this.#phase !== 'forwarding') {
@@ -572,7 +679,9 @@ export class ProxySession implements QueueWaiter {
   #finish(): void {
     this.#phase = 'done';
     clearTimeout(this.#timer);
+    clearTimeout(this.#fbTimer);
     this.#held = [];
+    this.#replay = undefined;
     const slot = this.#slot;
     this.#slot = undefined;
     if (slot !== undefined) this.#env.pool.release(slot);

@@ -7,6 +7,13 @@ export const DEFAULT_SOURCE_HASH_POINTS = 100;
  * than `c ×` its fair share of active connections. 1.25 is HAProxy's default `hash-balance-factor 125`.
  */
 export const DEFAULT_SOURCE_HASH_LOAD_FACTOR = 1.25;
+/**
+ * Most points on one ring, whatever the weights and backend count (Envoy caps its ring too:
+ * `maximum_ring_size`). Past it, points per weight are scaled down so the ring keeps the weight ratios.
+ * 16 Ki points spread 100 backends within a few % of their share; building one (hash, sort of a
+ * Float64Array) takes a few ms, which is what a connection that meets a new backend set may wait.
+ */
+export const MAX_SOURCE_HASH_RING_POINTS = 16 * 1024;
 /** Rings kept for distinct backend sets; sets change only on health/admin events, so a few suffice. */
 const MAX_CACHED_RINGS = 8;
 
@@ -37,14 +44,38 @@ function hash32(s: string): number {
 }
 
 function buildRing(backends: readonly BackendView[], pointsPerWeight: number): Ring {
-  const entries: { point: number; owner: BackendView }[] = [];
-  for (const b of backends) {
-    const n = Math.max(1, Math.round(b.weight * pointsPerWeight));
+  let totalWeight = 0;
+  for (const b of backends) totalWeight += weightOf(b);
+  // Scale so that the sum stays under the cap; each backend keeps at least one point.
+  const wanted = totalWeight * pointsPerWeight;
+  const per =
+    wanted > MAX_SOURCE_HASH_RING_POINTS ? MAX_SOURCE_HASH_RING_POINTS / totalWeight : pointsPerWeight;
+  const counts = backends.map((b) => Math.max(1, Math.floor(weightOf(b) * per)));
+  let size = 0;
+  for (const n of counts) size += n;
+  // point × 2^16 + owner index packs into one double exactly (2^48 < 2^53): one numeric typed-array sort,
+  // no object per point. Backends beyond 65 536 cannot occur with any sane config; they share index bits.
+  const packed = new Float64Array(size);
+  let k = 0;
+  backends.forEach((b, idx) => {
     // Points hang off the backend's id, so a backend keeps its arcs when others come and go.
-    for (let i = 0; i < n; i++) entries.push({ point: hash32(`${b.id}#${i}`), owner: b });
+    for (let i = 0; i < counts[idx]!; i++) packed[k++] = hash32(`${b.id}#${i}`) * 65536 + (idx & 0xffff);
+  });
+  packed.sort();
+  const points = new Uint32Array(size);
+  const owners = new Array<BackendView>(size);
+  for (let i = 0; i < size; i++) {
+    const v = packed[i]!;
+    points[i] = Math.floor(v / 65536);
+    owners[i] = backends[v % 65536]!;
   }
-  entries.sort((x, y) => x.point - y.point);
-  return { points: Uint32Array.from(entries, (e) => e.point), owners: entries.map((e) => e.owner) };
+  return { points, owners };
+}
+
+/** A weight usable in ring arithmetic: policies may be handed views they did not build (custom callers). */
+function weightOf(b: BackendView): number {
+  const w = b.weight;
+  return Number.isFinite(w) && w > 0 ? Math.min(w, 1 << 16) : 1;
 }
 
 /** First ring index whose point is >= h (wrapping to 0). */
@@ -79,7 +110,7 @@ export function sourceHash(options: SourceHashOptions = {}): Policy {
     for (const b of backends) {
       key += `${b.id}\0${b.weight}\0`;
       totalActive += b.active;
-      totalWeight += b.weight;
+      totalWeight += weightOf(b);
     }
     let ring = rings.get(key);
     if (ring === undefined) {
@@ -97,7 +128,7 @@ export function sourceHash(options: SourceHashOptions = {}): Policy {
       if (seen.has(owner.id)) continue;
       seen.add(owner.id);
       const b = live.get(owner.id)!;
-      const capacity = Math.ceil((loadFactor * (totalActive + 1) * b.weight) / totalWeight);
+      const capacity = Math.ceil((loadFactor * (totalActive + 1) * weightOf(b)) / totalWeight);
       if (b.active + 1 <= capacity) return b;
     }
     // Every backend is at capacity (possible only with loadFactor close to 1): fall back to the home one.

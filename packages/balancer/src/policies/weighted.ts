@@ -7,6 +7,11 @@ import type { BackendView, Policy } from '../policy.js';
  *
  * `current` is kept per backend id, so backends that are temporarily not offered (down, at maxconn)
  * keep their place, and state for ids not seen for a long time is dropped to keep the map bounded.
+ *
+ * State stays finite: with weights capped at `MAX_WEIGHT` every `current` stays within ±(sum of weights).
+ * A custom caller could still offer absurd weights (a `BackendView` of its own), so a value that leaves
+ * that band, or is not finite, resets the rotation instead of poisoning every later pick (1e308 + 1e308 is
+ * Infinity, and Infinity − Infinity is NaN).
  */
 export function weighted(): Policy {
   const current = new Map<string, number>();
@@ -16,7 +21,8 @@ export function weighted(): Policy {
     let best: BackendView | undefined;
     let bestCurrent = Number.NEGATIVE_INFINITY;
     for (const b of backends) {
-      const c = (current.get(b.id) ?? 0) + b.weight;
+      let c = (current.get(b.id) ?? 0) + b.weight;
+      if (!Number.isFinite(c)) c = Number.isFinite(b.weight) ? b.weight : 1;
       current.set(b.id, c);
       total += b.weight;
       if (c > bestCurrent) {
@@ -25,7 +31,12 @@ export function weighted(): Policy {
       }
     }
     if (best === undefined) return undefined;
-    current.set(best.id, bestCurrent - total);
+    const next = bestCurrent - total;
+    if (!Number.isFinite(next) || !Number.isFinite(total) || Math.abs(next) > total * 2) {
+      current.clear();
+      return best;
+    }
+    current.set(best.id, next);
     // Removed backends would otherwise stay in the map forever.
     if (++picks % 4096 === 0 && current.size > backends.length * 2) {
       const live = new Set(backends.map((b) => b.id));
