@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBalancer } from './balancer.js';
 import { MAX_WEIGHT } from './config.js';
-import { ConfigFileError, parseBackendJson, parseBalancerConfig } from './config-schema.js';
+import { ConfigFileError, parseBackendJson, parseBalancerConfig } from './ops/config-schema.js';
 import { BalancerConfigError } from './errors.js';
 import { sourceHash } from './policies/source-hash.js';
 import { weighted } from './policies/weighted.js';
