@@ -15,6 +15,9 @@ const dir = mkdtempSync(join(tmpdir(), 'iolab-balance-workers-'));
 afterEach(cleanup);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const TOKEN = 'workers-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
 function config(backends: { id: string; port: number }[]): string {
   return JSON.stringify({
     listeners: [{ name: 'main', port: 0, pool: 'default' }],
@@ -26,7 +29,7 @@ function config(backends: { id: string; port: number }[]): string {
       },
     ],
     workers: 2,
-    admin: { port: 0 },
+    admin: { port: 0, token: TOKEN },
   });
 }
 
@@ -67,14 +70,14 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
     // Node's cluster hands connections out round-robin: both workers served.
     expect(workerPids, proc.stderr().slice(-2000)).toHaveLength(2);
 
-    const stats = (await (await fetch(`${admin}/backends`)).json()) as {
+    const stats = (await (await fetch(`${admin}/backends`, { headers: auth })).json()) as {
       pools: { backends: { id: string; total: number; stateByWorker: string[] }[] }[];
     };
     const backends = stats.pools[0]!.backends;
     expect(backends.reduce((s, x) => s + x.total, 0)).toBe(n);
     expect(backends[0]!.stateByWorker).toEqual(['up', 'up']);
 
-    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    const metrics = await (await fetch(`${admin}/metrics`, { headers: auth })).text();
     const total = [...metrics.matchAll(/^iolab_balancer_backend_connections_total\{[^}]*\} (\d+)$/gm)].reduce(
       (s, m) => s + Number(m[1]),
       0,
@@ -82,11 +85,16 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
     expect(total).toBe(n);
 
     // Drain reaches every worker: nothing new goes to a.
-    expect((await fetch(`${admin}/pools/default/backends/a/drain`, { method: 'POST' })).status).toBe(200);
+    expect(
+      (await fetch(`${admin}/pools/default/backends/a/drain`, { method: 'POST', headers: auth })).status,
+    ).toBe(200);
     const after = countBy(await Promise.all(Array.from({ length: 8 }, () => whoServes(port))));
     expect(after).toEqual({ B: 8 });
     // An operation that fails in the workers fails in the API too.
-    const missing = await fetch(`${admin}/pools/default/backends/zzz/drain`, { method: 'POST' });
+    const missing = await fetch(`${admin}/pools/default/backends/zzz/drain`, {
+      method: 'POST',
+      headers: auth,
+    });
     expect(missing.status).toBe(404);
 
     // SIGHUP: the primary validates the file and every worker applies it.

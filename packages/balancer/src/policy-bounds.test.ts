@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBalancer } from './balancer.js';
 import { MAX_WEIGHT } from './config.js';
-import { ConfigFileError, parseBackendJson, parseBalancerConfig } from './ops/config-schema.js';
 import { BalancerConfigError } from './errors.js';
+import { ConfigFileError, parseBackendJson, parseBalancerConfig } from './ops/config-schema.js';
 import { sourceHash } from './policies/source-hash.js';
 import { weighted } from './policies/weighted.js';
 import type { BackendView, PickContext } from './policy.js';

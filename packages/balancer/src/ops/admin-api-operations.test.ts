@@ -33,6 +33,7 @@ async function setup() {
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(base + path, {
       method,
+      ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' } }),
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();

@@ -22,11 +22,29 @@
  *
  * The API talks to a {@link BalancerControl}, not to a balancer, so the same server fronts one process or
  * a cluster primary that fans operations out to its workers.
+ *
+ * Who may use it — only the operator, not any web page open on the operator's machine:
+ *
+ * | check (in this order)                                      | else                                   |
+ * |------------------------------------------------------------|----------------------------------------|
+ * | path is well-formed (valid percent-encoding)               | 400 `IOLAB_ADMIN_BAD_PATH`              |
+ * | `Host` is the admin's own address or a loopback name (TCP) | 403 `IOLAB_ADMIN_BAD_HOST` (DNS rebinding) |
+ * | no `Origin`, or `Origin` is the admin's own origin         | 403 `IOLAB_ADMIN_BAD_ORIGIN` (CSRF)     |
+ * | `Authorization: Bearer <token>` matches (when a token is set) | 401 `IOLAB_ADMIN_UNAUTHORIZED`       |
+ * | mutating methods carry `Content-Type: application/json`    | 415 `IOLAB_ADMIN_CONTENT_TYPE`          |
+ *
+ * The content-type rule closes what a browser sends cross-origin without a CORS preflight (a "simple"
+ * `text/plain` or form POST); the Origin and Host rules close DNS rebinding and same-machine pages; the
+ * token closes everything else that can reach the port. A Unix-socket listener (`--admin unix:/path`) is
+ * guarded by the socket file's permissions (0600, HAProxy's runtime API model); a token, when one is set,
+ * is checked there too. The API refuses to listen on a non-loopback address without a token.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { chmodSync, lstatSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import type { BackendStats, Balancer, BalancerStats } from '../balancer-api.js';
-import type { BackendConfig } from '../config.js';
+import { type BackendConfig, checkWeight, formatHostPort, resolveBackend } from '../config.js';
 import { BalancerError } from '../errors.js';
 import { parseBackendJson } from './config-schema.js';
 import type { BalancerMetrics } from './metrics.js';
@@ -69,9 +87,41 @@ export function localControl(
 
 export interface AdminServer {
   readonly server: Server;
+  /** TCP host, or `unix:` + path for a Unix-socket listener. */
   readonly host: string;
+  /** TCP port; 0 for a Unix socket. */
   readonly port: number;
+  /** `HOST:PORT` or `unix:/path`, as printed in `admin on …`. */
+  readonly address: string;
   close(): Promise<void>;
+}
+
+/** Where the admin API listens: TCP `{host, port}` or a Unix socket `{path}`. */
+export type AdminListen = { host: string; port: number } | { path: string };
+
+export interface AdminServerOptions {
+  /** Required on every request as `Authorization: Bearer <token>`; required for a non-loopback host. */
+  token?: string | undefined;
+  onError?: (err: unknown) => void;
+}
+
+/** Shortest token accepted: 128 bits as base64url is 22 characters; 16 keeps guessable words out. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** Loopback names a `Host` header may carry besides the admin's own address. */
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '::ffff:127.0.0.1';
+}
+
+/** Host header → [name, port]; undefined when it is not `name[:port]`. */
+function splitHostHeader(h: string): [string, number | undefined] | undefined {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(h);
+  if (!m) return undefined;
+  return [m[1]!.toLowerCase(), m[2] === undefined ? undefined : Number(m[2])];
 }
 
 class HttpError extends Error {
@@ -94,7 +144,9 @@ function statusOf(err: unknown): { status: number; code: string; message: string
           ? 409
           : err.code === 'IOLAB_BALANCER_CONFIG_INVALID'
             ? 400
-            : 500;
+            : err.code === 'IOLAB_BALANCER_LISTEN_FAILED'
+              ? 409 // a reload whose listener cannot bind: the old config keeps serving
+              : 500;
     return { status, code: err.code, message: err.message };
   }
   // Errors relayed from cluster workers arrive as plain objects carrying the worker's code.
@@ -144,16 +196,121 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    // Nothing here is for a browser to cache or to frame.
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(text);
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(400, 'IOLAB_ADMIN_BAD_PATH', `malformed percent-encoding in ${JSON.stringify(s)}`);
+  }
+}
+
+/** The access checks of the table at the top of this file, for one request. */
+class Guard {
+  #tokenDigest: Buffer | undefined;
+  /** Allowed `Host` names (lower case, IPv6 bracketed) and the port they must name; undefined for Unix. */
+  #hosts: Set<string> | undefined;
+  #port = 0;
+
+  constructor(token: string | undefined) {
+    this.#tokenDigest = token === undefined ? undefined : digest(token);
+  }
+
+  /** Called once bound: the admin's own address joins the loopback names. */
+  bound(listen: AdminListen, port: number): void {
+    if ('path' in listen) return;
+    this.#port = port;
+    this.#hosts = new Set(LOOPBACK_NAMES);
+    const own = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    this.#hosts.add(own.toLowerCase());
+  }
+
+  check(req: IncomingMessage): void {
+    const method = req.method ?? 'GET';
+    if (this.#hosts !== undefined) {
+      const parsed = splitHostHeader(req.headers.host ?? '');
+      if (
+        parsed === undefined ||
+        !this.#hosts.has(parsed[0]) ||
+        (parsed[1] !== undefined && parsed[1] !== this.#port)
+      ) {
+        throw new HttpError(
+          403,
+          'IOLAB_ADMIN_BAD_HOST',
+          `Host ${JSON.stringify(req.headers.host ?? '')} is not this admin API's address or a loopback name`,
+        );
+      }
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.#ownOrigin(origin)) {
+      throw new HttpError(
+        403,
+        'IOLAB_ADMIN_BAD_ORIGIN',
+        `cross-origin request from ${JSON.stringify(origin)}`,
+      );
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') {
+      throw new HttpError(403, 'IOLAB_ADMIN_BAD_ORIGIN', 'cross-site request (Sec-Fetch-Site)');
+    }
+    if (this.#tokenDigest !== undefined) {
+      const m = /^Bearer ([\x21-\x7e]+)$/.exec(req.headers.authorization ?? '');
+      if (!m || !timingSafeEqual(digest(m[1]!), this.#tokenDigest)) {
+        throw new HttpError(401, 'IOLAB_ADMIN_UNAUTHORIZED', 'missing or wrong Authorization: Bearer token');
+      }
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json') {
+        throw new HttpError(
+          415,
+          'IOLAB_ADMIN_CONTENT_TYPE',
+          `${method} needs Content-Type: application/json (got ${JSON.stringify(req.headers['content-type'] ?? '')})`,
+        );
+      }
+    }
+  }
+
+  #ownOrigin(origin: string): boolean {
+    if (this.#hosts === undefined) return false; // a Unix socket has no web origin at all
+    const m = /^http:\/\/(.+)$/.exec(origin);
+    const parsed = m ? splitHostHeader(m[1]!) : undefined;
+    return parsed !== undefined && this.#hosts.has(parsed[0]) && parsed[1] === this.#port;
+  }
+}
+
+function digest(s: string): Buffer {
+  // Equal-length digests make timingSafeEqual applicable whatever the token's length.
+  return createHash('sha256').update(s, 'utf8').digest();
 }
 
 const BACKEND_ROUTE = /^\/pools\/([^/]+)\/backends(?:\/([^/]+)(?:\/(drain|enable|disable|weight|remove))?)?$/;
 
-async function route(control: BalancerControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://admin');
+async function route(
+  control: BalancerControl,
+  guard: Guard,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://admin');
+  } catch {
+    throw new HttpError(400, 'IOLAB_ADMIN_BAD_PATH', `malformed request target ${JSON.stringify(req.url)}`);
+  }
   const method = req.method ?? 'GET';
   const path = url.pathname.replace(/\/+$/, '') || '/';
+  // Every segment must decode before anything else runs: a bad one is the client's error (400), not ours.
+  for (const seg of path.split('/')) decodeSegment(seg);
+  guard.check(req);
 
   if (path === '/metrics') {
     if (method !== 'GET') throw new HttpError(405, 'IOLAB_ADMIN_METHOD', 'use GET');
@@ -176,8 +333,8 @@ async function route(control: BalancerControl, req: IncomingMessage, res: Server
   }
   const match = BACKEND_ROUTE.exec(path);
   if (!match) throw new HttpError(404, 'IOLAB_ADMIN_NOT_FOUND', `no route ${method} ${path}`);
-  const pool = decodeURIComponent(match[1]!);
-  const id = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
+  const pool = decodeSegment(match[1]!);
+  const id = match[2] === undefined ? undefined : decodeSegment(match[2]);
   const action = match[3];
 
   if (id === undefined) {
@@ -190,6 +347,8 @@ async function route(control: BalancerControl, req: IncomingMessage, res: Server
     }
     if (method !== 'POST') throw new HttpError(405, 'IOLAB_ADMIN_METHOD', 'use GET or POST');
     const backend = parseBackendJson(await readJson(req));
+    // The data plane's own checks (host is an IP or RFC 1123 name, weight cap …) before any worker sees it.
+    resolveBackend(backend, 'backend');
     return send(res, 201, await control.addBackend(pool, backend));
   }
   if (action === undefined) {
@@ -220,14 +379,8 @@ async function route(control: BalancerControl, req: IncomingMessage, res: Server
       break;
     case 'weight': {
       const body = (await readJson(req)) as { weight?: unknown } | undefined;
-      const weight = body?.weight;
-      if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0) {
-        throw new HttpError(
-          400,
-          'IOLAB_BALANCER_CONFIG_INVALID',
-          `/weight: must be an integer >= 0 (got ${JSON.stringify(weight)})`,
-        );
-      }
+      // The same check as the config file's (schema maximum = MAX_WEIGHT): throws a 400 naming the cap.
+      const weight = checkWeight(body?.weight, 'weight');
       await control.setWeight(pool, id, weight);
       break;
     }
@@ -235,17 +388,36 @@ async function route(control: BalancerControl, req: IncomingMessage, res: Server
   return send(res, 200, { ok: true });
 }
 
-/** Starts the admin API. `port` 0 picks a free port (see `.port`). */
+/**
+ * Starts the admin API on TCP (`port` 0 picks a free port, see `.port`) or on a Unix socket (created 0600;
+ * a stale socket file at the path is replaced). Rejects a non-loopback TCP host without a token.
+ */
 export function startAdminServer(
   control: BalancerControl,
-  options: { host: string; port: number; onError?: (err: unknown) => void },
+  options: AdminListen & AdminServerOptions,
 ): Promise<AdminServer> {
+  const token = options.token;
+  if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    return Promise.reject(new Error(`the admin token must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`));
+  }
+  const listen: AdminListen =
+    'path' in options ? { path: options.path } : { host: options.host, port: options.port };
+  if (!('path' in listen) && token === undefined && !isLoopbackHost(listen.host)) {
+    return Promise.reject(
+      new Error(
+        `refusing to serve the admin API on non-loopback ${listen.host} without a token (--admin-token or IOLAB_ADMIN_TOKEN)`,
+      ),
+    );
+  }
+  const guard = new Guard(token);
   const server = createServer((req, res) => {
-    route(control, req, res).catch((err: unknown) => {
+    route(control, guard, req, res).catch((err: unknown) => {
       const { status, code, message } = statusOf(err);
       if (status >= 500) options.onError?.(err);
-      if (!res.headersSent) send(res, status, { error: { code, message } });
-      else res.destroy();
+      if (!res.headersSent) {
+        if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="iolab-balancer admin"');
+        send(res, status, { error: { code, message } });
+      } else res.destroy();
     });
   });
   // Admin clients are few and short-lived; a stuck one must not hold a socket forever.
@@ -253,19 +425,45 @@ export function startAdminServer(
   server.headersTimeout = 10_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    const onListening = () => {
       server.off('error', reject);
-      const address = server.address() as AddressInfo;
+      const path = 'path' in listen ? listen.path : undefined;
+      if (path !== undefined) {
+        try {
+          // listen() creates the socket with the umask's mode; tighten it before anyone can connect.
+          chmodSync(path, 0o600);
+        } catch (err) {
+          server.close();
+          reject(err);
+          return;
+        }
+      }
+      const port = path === undefined ? (server.address() as AddressInfo).port : 0;
+      guard.bound(listen, port);
+      const host = path === undefined ? (listen as { host: string }).host : `unix:${path}`;
       resolve({
         server,
-        host: options.host,
-        port: address.port,
+        host,
+        port,
+        address: path === undefined ? formatHostPort(host, port) : host,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeAllConnections();
           }),
       });
-    });
+    };
+    if ('path' in listen) {
+      // A socket file left by a crashed run would make listen() fail with EADDRINUSE.
+      // Only a socket is removed: a typo naming a regular file must fail, not delete the file.
+      if (lstatSync(listen.path, { throwIfNoEntry: false })?.isSocket()) rmSync(listen.path);
+      // Created under a umask that leaves it owner-only from the first moment, then chmod'ed to be sure.
+      const old = process.umask(0o177);
+      try {
+        server.listen(listen.path, onListening);
+      } finally {
+        process.umask(old);
+      }
+    } else server.listen(listen.port, listen.host, onListening);
   });
 }

@@ -4,9 +4,13 @@
  * first pool. Logs go to stderr; stdout carries only the `listening on HOST:PORT` lines scripts wait for.
  */
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { POLICY_NAMES } from '../config.js';
-import { type AdminServer, startAdminServer } from './admin-api.js';
+import { type AdminServer, isLoopbackHost, startAdminServer } from './admin-api.js';
 import { type RunningBalancer, runClusterWorker, startCluster, startLocal } from './cluster.js';
 import {
   type BalancerFileConfig,
@@ -46,6 +50,13 @@ policy and health:
   --health-send TEXT        send this after connecting in a check
   --health-expect TEXT      the check's reply must contain this
   --no-health               no active checks
+  --connect-failure-limit N consecutive failed connects of real traffic that mark a backend down at once
+                            (passive health; default: --fall; 0 = off)
+  --first-byte-timeout-limit N
+                            consecutive first-byte timeouts that mark a backend down at once (default 3)
+  --retry-on-first-byte-timeout
+                            replay the client's bytes on another backend after a first-byte timeout.
+                            ONLY for idempotent protocols: the silent backend may still act on them
   --retries N               connect attempts on other backends before giving up (default 3)
   --max-queue N             connections waiting for a maxconn slot (default 1024)
 
@@ -54,11 +65,19 @@ timeouts (ms, 0 = none):
   --idle-timeout MS         no traffic either way (default 600000)
   --client-fin-timeout MS   after one side half-closed (default 30000)
   --queue-timeout MS        waiting for a maxconn slot (default 5000)
+  --first-byte-timeout MS   once the client has sent bytes, the backend's first reply byte must come
+                            within MS, else the connection fails and counts against the backend's passive
+                            health: catches frozen backends whose kernel still accepts (default 0 = off)
 
 operations:
   --config FILE             JSON config file (see the @iolab/balancer README); SIGHUP reloads it
   --check                   validate the config, print "config ok" and exit (1 if invalid)
   --admin HOST:PORT         admin HTTP API + /metrics (PORT alone = 127.0.0.1:PORT); prints "admin on HOST:PORT"
+  --admin unix:/PATH        the admin API on a Unix socket, mode 0600 (guarded by file permissions)
+  --admin-token TOKEN       every admin request needs "Authorization: Bearer TOKEN" (16+ characters).
+                            Also IOLAB_ADMIN_TOKEN (preferred: argv is visible in ps) or admin.token in the
+                            config. With none, a token is generated, written to an owner-only file and
+                            "admin token in PATH" printed. A non-loopback --admin requires one of them.
   --workers N               N worker processes sharing the listening socket (node:cluster); the primary
                             serves the admin API and sums the workers' counters and metrics
   --log-level LEVEL         ${LOG_LEVELS.join(' | ')} (default ${DEFAULT_LOG_LEVEL})
@@ -165,6 +184,11 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   'client-fin-timeout': { type: 'string' },
   'queue-timeout': { type: 'string' },
+  'first-byte-timeout': { type: 'string' },
+  'connect-failure-limit': { type: 'string' },
+  'first-byte-timeout-limit': { type: 'string' },
+  'retry-on-first-byte-timeout': { type: 'boolean' },
+  'admin-token': { type: 'string' },
   config: { type: 'string' },
   check: { type: 'boolean' },
   admin: { type: 'string' },
@@ -223,6 +247,9 @@ function mergeFlags(base: unknown, flags: Flags): Json {
   if (flags['health-send'] !== undefined) health.send = flags['health-send'];
   if (flags['health-expect'] !== undefined) health.expect = flags['health-expect'];
   if (flags['no-health']) health.enabled = false;
+  setInt(health, 'connectFailureLimit', 'connect-failure-limit');
+  setInt(health, 'firstByteTimeoutLimit', 'first-byte-timeout-limit');
+  if (flags['retry-on-first-byte-timeout']) pool.retryOnFirstByteTimeout = true;
   if (Object.keys(health).length > 0) pool.health = health;
   setInt(pool, 'retries', 'retries');
   setInt(pool, 'maxQueue', 'max-queue');
@@ -232,9 +259,22 @@ function mergeFlags(base: unknown, flags: Flags): Json {
   setInt(timeouts, 'idle', 'idle-timeout');
   setInt(timeouts, 'clientFin', 'client-fin-timeout');
   setInt(timeouts, 'queue', 'queue-timeout');
+  setInt(timeouts, 'firstByte', 'first-byte-timeout');
   if (Object.keys(timeouts).length > 0) raw.timeouts = timeouts;
 
-  if (flags.admin !== undefined) raw.admin = parseHostPort('--admin', flags.admin, '127.0.0.1');
+  if (flags.admin !== undefined) {
+    const token = (raw.admin as Json | undefined)?.token;
+    raw.admin = flags.admin.startsWith('unix:')
+      ? { path: flags.admin.slice('unix:'.length) }
+      : parseHostPort('--admin', flags.admin, '127.0.0.1');
+    if (token !== undefined) (raw.admin as Json).token = token;
+  }
+  // The flag, then the environment, then the file: the most explicit source wins.
+  const token = flags['admin-token'] ?? process.env.IOLAB_ADMIN_TOKEN;
+  if (token !== undefined && token !== '') {
+    if (raw.admin === undefined) throw new UsageError('--admin-token / IOLAB_ADMIN_TOKEN needs --admin');
+    (raw.admin as Json).token = token;
+  }
   const workers = parseIntFlag('--workers', flags.workers);
   if (workers !== undefined) raw.workers = workers;
   if (flags['log-level'] !== undefined) {
@@ -276,6 +316,25 @@ async function buildConfig(flags: Flags): Promise<{ raw: Json; config: BalancerF
     }
     throw err;
   }
+}
+
+interface GeneratedToken {
+  token: string;
+  path: string;
+  remove(): void;
+}
+
+/**
+ * 256 random bits, in a file only this user can read (a 0700 directory of its own under $XDG_RUNTIME_DIR,
+ * else the temp dir, and the file itself 0600), removed on a clean stop.
+ */
+function generateAdminToken(): GeneratedToken {
+  const token = randomBytes(32).toString('base64url');
+  const dir = mkdtempSync(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'iolab-balancer-'));
+  chmodSync(dir, 0o700);
+  const path = join(dir, 'admin-token');
+  writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return { token, path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function fmtAddress(host: string, port: number): string {
@@ -373,17 +432,28 @@ export async function runBalance(args: string[]): Promise<void> {
   const stopSighup = reloader.onSighup();
   process.off('SIGHUP', earlyHup);
 
+  let tokenFile: GeneratedToken | undefined;
   if (current.admin) {
     try {
+      let token = current.admin.token;
+      // Over TCP, a token always guards the API; a Unix socket is guarded by its file mode alone unless
+      // a token was given. A non-loopback address needs an operator-chosen token (startAdminServer refuses).
+      if (token === undefined && 'port' in current.admin && isLoopbackHost(current.admin.host)) {
+        tokenFile = generateAdminToken();
+        token = tokenFile.token;
+      }
       admin = await startAdminServer(
         configPath === undefined ? running.control : { ...running.control, reload: () => reloader.reload() },
         {
           ...current.admin,
+          token,
           onError: (err) => logger.error({ event: 'admin-error', err: String(err) }, 'admin API error'),
         },
       );
     } catch (err) {
       logger.fatal({ event: 'admin-failed', err: String(err) }, 'could not start the admin API');
+      process.stderr.write(`iolab balance: admin API: ${err instanceof Error ? err.message : String(err)}\n`);
+      tokenFile?.remove();
       await running.close(0);
       await flushLogs(logger);
       process.exit(1);
@@ -396,12 +466,13 @@ export async function runBalance(args: string[]): Promise<void> {
   for (const a of running.addresses) {
     if (a.mode === 'director') process.stdout.write(`director on ${fmtAddress(a.host, a.port)}\n`);
   }
-  if (admin) process.stdout.write(`admin on ${fmtAddress(admin.host, admin.port)}\n`);
+  if (admin) process.stdout.write(`admin on ${admin.address}\n`);
+  if (tokenFile) process.stdout.write(`admin token in ${tokenFile.path}\n`);
   logger.info(
     {
       event: 'started',
       addresses: running.addresses,
-      admin: admin ? fmtAddress(admin.host, admin.port) : null,
+      admin: admin ? admin.address : null,
       workers: current.workers,
     },
     'balancer started',
@@ -421,6 +492,7 @@ export async function runBalance(args: string[]): Promise<void> {
       let code = 0;
       try {
         await admin?.close();
+        tokenFile?.remove();
         await running.close(drainTimeout);
         logger.info({ event: 'stopped' }, 'stopped');
       } catch (err) {

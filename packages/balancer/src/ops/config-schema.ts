@@ -28,11 +28,12 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 /** Problems listed in one error message; past this the list is cut with a count. */
 export const MAX_REPORTED_ISSUES = 20;
 
-/** Where the admin HTTP API listens. */
-export interface AdminConfig {
-  host: string;
-  port: number;
-}
+/**
+ * Where the admin HTTP API listens (TCP, or a Unix socket guarded by its 0600 mode) and the bearer token it
+ * requires. Without a token in the file, `--admin-token`, or `IOLAB_ADMIN_TOKEN`, the command generates one
+ * and writes it to an owner-only file.
+ */
+export type AdminConfig = ({ host: string; port: number } | { path: string }) & { token?: string };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -183,8 +184,14 @@ export const BALANCER_CONFIG_SCHEMA = {
     admin: {
       type: 'object',
       additionalProperties: false,
-      required: ['port'],
-      properties: { host, port: port(0) },
+      properties: {
+        host,
+        port: port(0),
+        // sun_path holds 108 bytes including the NUL.
+        path: { type: 'string', minLength: 1, maxLength: 107 },
+        // Visible ASCII only (it travels in an HTTP header); 16+ characters (MIN_ADMIN_TOKEN_LENGTH).
+        token: { type: 'string', minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' },
+      },
     },
     workers: { type: 'integer', minimum: 1, maximum: MAX_WORKERS },
     log: {
@@ -208,7 +215,7 @@ interface FileJson {
   })[];
   timeouts?: TimeoutsConfig;
   maxHeldBytes?: number;
-  admin?: { host?: string; port: number };
+  admin?: { host?: string; port?: number; path?: string; token?: string };
   workers?: number;
   log?: { level?: LogLevel };
 }
@@ -317,10 +324,24 @@ export function parseBalancerConfig(json: unknown, file?: string): BalancerFileC
   checkSemantics(balancer, file);
   return {
     balancer,
-    admin: raw.admin ? { host: raw.admin.host ?? DEFAULT_ADMIN_HOST, port: raw.admin.port } : undefined,
+    admin: raw.admin ? adminOf(raw.admin, file) : undefined,
     workers: raw.workers ?? DEFAULT_WORKERS,
     logLevel: raw.log?.level ?? DEFAULT_LOG_LEVEL,
   };
+}
+
+/** TCP (`port`, optional `host`) or a Unix socket (`path`), never both; checked here, as ajv's strict mode
+ * rejects `required` of properties a subschema does not define. */
+function adminOf(a: NonNullable<FileJson['admin']>, file: string | undefined): AdminConfig {
+  if (a.path !== undefined && (a.port !== undefined || a.host !== undefined)) {
+    throw new ConfigFileError([{ pointer: '/admin', message: 'has both path and host/port; use one' }], file);
+  }
+  if (a.path === undefined && a.port === undefined) {
+    throw new ConfigFileError([{ pointer: '/admin/port', message: 'is required (or path)' }], file);
+  }
+  const where =
+    a.path !== undefined ? { path: a.path } : { host: a.host ?? DEFAULT_ADMIN_HOST, port: a.port ?? 0 };
+  return a.token === undefined ? where : { ...where, token: a.token };
 }
 
 /** Runs the data plane's own checks and reports them in the file's pointer form. */
