@@ -90,14 +90,34 @@ type FromWorker =
 const IPC_TIMEOUT_MS = 10_000;
 /** Starting includes binding and, for the first worker, creating the shared handle. */
 const WORKER_START_TIMEOUT_MS = 15_000;
+/** First respawn delay after a worker dies: long enough not to spin on a crash loop, short for a one-off. */
+export const RESPAWN_BASE_DELAY_MS = 100;
+/** Respawn delays double per quick death up to this (nginx's master respawns at once; we back off). */
+export const RESPAWN_MAX_DELAY_MS = 10_000;
+/** A worker that lived this long had a one-off death: its slot's backoff starts over. */
+const RESPAWN_STABLE_MS = 10_000;
+/**
+ * Admin operations remembered for workers started later (respawns), replayed after their `start`. A
+ * reload keeps only the drain/enable/disable entries (the new config supersedes weights and backends;
+ * admin states survive reloads in the data plane too). Bounded: past it the oldest are forgotten.
+ */
+const MAX_JOURNAL_ENTRIES = 1024;
 
 function isMessage(m: unknown): m is FromWorker {
   return typeof m === 'object' && m !== null && 'iolab' in m;
 }
 
+/** A request to a worker that died before answering: the fan-out answers from the live ones instead. */
+class WorkerGoneError extends Error {}
+
 /**
  * Forks `workers` processes (re-running this process's entry script, which must call
  * {@link runClusterWorker} when `cluster.isWorker`) and starts the balancer in each.
+ *
+ * Supervision (nginx's master): a worker that dies is logged (`worker-exit`) and respawned into its slot
+ * after a backoff (`worker-respawn`: 100 ms doubling to 10 s while it keeps dying young), with the current
+ * config and the admin operations made since. Requests only go to live, started workers; one that dies
+ * mid-request drops out of that answer rather than failing it.
  */
 export async function startCluster(options: {
   workers: number;
@@ -106,91 +126,180 @@ export async function startCluster(options: {
   logger: Logger;
 }): Promise<RunningBalancer> {
   const { logger } = options;
-  const workers: Worker[] = [];
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  /** Live and started: the only workers requests go to. */
+  const live = new Set<Worker>();
+  /** Every forked worker not yet exited (for close). */
+  const forked = new Set<Worker>();
+  const pending = new Map<
+    number,
+    { worker: Worker; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  >();
   let nextRid = 1;
   let closing = false;
+  let currentRaw = options.raw;
+  let logLevel = options.config.logLevel;
+  let journal: Op[] = [];
+  const respawnTimers = new Set<NodeJS.Timeout>();
 
   const request = (worker: Worker, op: Op): Promise<unknown> =>
     new Promise((resolve, reject) => {
+      if (!worker.isConnected()) {
+        reject(new WorkerGoneError(`worker ${worker.id} is gone`));
+        return;
+      }
       const rid = nextRid++;
       const timer = setTimeout(() => {
         pending.delete(rid);
         reject(new Error(`worker ${worker.id} did not answer ${op.op} within ${IPC_TIMEOUT_MS} ms`));
       }, IPC_TIMEOUT_MS);
+      const settle = () => {
+        clearTimeout(timer);
+        pending.delete(rid);
+      };
       pending.set(rid, {
+        worker,
         resolve: (v) => {
-          clearTimeout(timer);
+          settle();
           resolve(v);
         },
         reject: (e) => {
-          clearTimeout(timer);
+          settle();
           reject(e);
         },
       });
       const message: ToWorker = { iolab: 'req', rid, ...op };
-      worker.send(message);
+      // The callback reports a channel that closed under us (ERR_IPC_CHANNEL_CLOSED) instead of throwing.
+      worker.send(message, (err: Error | null) => {
+        if (err) pending.get(rid)?.reject(new WorkerGoneError(`worker ${worker.id}: ${err.message}`));
+      });
     });
-  const all = (op: Op): Promise<unknown[]> => Promise.all(workers.map((w) => request(w, op)));
 
-  const starts = Array.from({ length: options.workers }, () => {
+  /** Fan out to every live worker; workers that die meanwhile are left out. Fails if none answers. */
+  const all = async (op: Op): Promise<unknown[]> => {
+    const targets = [...live];
+    const settled = await Promise.allSettled(targets.map((w) => request(w, op)));
+    const values: unknown[] = [];
+    for (const r of settled) {
+      if (r.status === 'fulfilled') values.push(r.value);
+      else if (!(r.reason instanceof WorkerGoneError)) throw r.reason;
+    }
+    if (values.length === 0) {
+      throw {
+        status: 503,
+        code: 'IOLAB_BALANCER_NO_WORKER',
+        message: 'no live worker to answer (respawning)',
+      };
+    }
+    return values;
+  };
+
+  const remember = (op: Op): void => {
+    journal.push(op);
+    if (journal.length > MAX_JOURNAL_ENTRIES) journal.splice(0, journal.length - MAX_JOURNAL_ENTRIES);
+  };
+  const mutate = async (op: Op): Promise<unknown[]> => {
+    const values = await all(op);
+    remember(op);
+    return values;
+  };
+
+  /** Forks one worker and resolves with its addresses once started; `slot` is for logs and backoff. */
+  const spawn = (slot: number): Promise<StartResult['addresses']> => {
     const worker = cluster.fork();
-    workers.push(worker);
+    forked.add(worker);
+    // Without a listener, an 'error' from a dead channel would be thrown in the primary.
+    worker.on('error', (err) =>
+      logger.warn({ event: 'worker-ipc-error', worker: worker.id, err: err.message }),
+    );
+    const bornAt = Date.now();
     return new Promise<StartResult['addresses']>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`)),
-        WORKER_START_TIMEOUT_MS,
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`));
+        worker.kill('SIGKILL');
+      }, WORKER_START_TIMEOUT_MS);
       worker.on('message', (m: unknown) => {
         if (!isMessage(m)) return;
         if (m.iolab === 'ready') {
           // Only now: IPC messages sent before the worker has a 'message' listener are dropped.
-          const start: ToWorker = { iolab: 'start', raw: options.raw, logLevel: options.config.logLevel };
-          worker.send(start);
+          const start: ToWorker = { iolab: 'start', raw: currentRaw, logLevel };
+          if (worker.isConnected()) worker.send(start, () => {});
         } else if (m.iolab === 'started') {
           clearTimeout(timer);
+          live.add(worker);
+          const replay = journal.slice();
+          void (async () => {
+            for (const op of replay) await request(worker, op).catch(() => {}); // e.g. a backend gone since
+          })();
           resolve(m.addresses);
         } else if (m.iolab === 'start-failed') {
           clearTimeout(timer);
           reject(new Error(`worker ${worker.id}: ${m.error}`));
+          worker.kill('SIGKILL');
         } else if (m.iolab === 'res') {
           const waiter = pending.get(m.rid);
-          pending.delete(m.rid);
           if (m.ok) waiter?.resolve(m.value);
           else waiter?.reject(m.error);
         }
       });
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
+        live.delete(worker);
+        forked.delete(worker);
+        for (const w of [...pending.values()]) {
+          if (w.worker === worker) w.reject(new WorkerGoneError(`worker ${worker.id} exited`));
+        }
         reject(new Error(`worker ${worker.id} exited (${signal ?? code}) before starting`));
-        if (!closing)
-          logger.error({ event: 'worker-exit', worker: worker.id, code, signal }, 'worker exited');
+        if (closing) return;
+        logger.error({ event: 'worker-exit', worker: worker.id, slot, code, signal }, 'worker exited');
+        const lived = Date.now() - bornAt;
+        const quick = lived < RESPAWN_STABLE_MS;
+        backoff[slot] = quick
+          ? Math.min(RESPAWN_MAX_DELAY_MS, (backoff[slot] ?? 0) * 2 || RESPAWN_BASE_DELAY_MS)
+          : RESPAWN_BASE_DELAY_MS;
+        const delayMs = backoff[slot]!;
+        logger.warn(
+          { event: 'worker-respawn', slot, delayMs, liveWorkers: live.size },
+          `respawning worker in ${delayMs} ms`,
+        );
+        const t = setTimeout(() => {
+          respawnTimers.delete(t);
+          if (closing) return;
+          spawn(slot).then(
+            () => logger.info({ event: 'worker-respawned', slot, liveWorkers: live.size }, 'worker back'),
+            // Its own exit handler has already scheduled the next attempt.
+            (err: unknown) => logger.error({ event: 'worker-respawn-failed', slot, err: String(err) }),
+          );
+        }, delayMs);
+        respawnTimers.add(t);
       });
     });
-  });
+  };
+  const backoff: number[] = [];
 
   let addresses: StartResult['addresses'];
   try {
-    const all = await Promise.all(starts);
-    addresses = all[0] ?? [];
+    const started = await Promise.all(Array.from({ length: options.workers }, (_, slot) => spawn(slot)));
+    addresses = started[0] ?? [];
   } catch (err) {
     closing = true;
-    for (const w of workers) w.kill('SIGKILL');
+    for (const t of respawnTimers) clearTimeout(t);
+    for (const w of forked) w.kill('SIGKILL');
     throw err;
   }
   const aggregator = new AggregatorRegistry();
 
   const control: BalancerControl = {
     async stats() {
-      return mergeStats((await all({ op: 'stats' })) as BalancerStats[]);
+      const merged = mergeStats((await all({ op: 'stats' })) as BalancerStats[]);
+      return { ...merged, workers: { configured: options.workers, live: live.size } } as BalancerStats;
     },
-    drain: async (pool, id) => void (await all({ op: 'drain', pool, id })),
-    enable: async (pool, id) => void (await all({ op: 'enable', pool, id })),
-    disable: async (pool, id) => void (await all({ op: 'disable', pool, id })),
-    removeBackend: async (pool, id) => void (await all({ op: 'remove', pool, id })),
-    setWeight: async (pool, id, weight) => void (await all({ op: 'weight', pool, id, weight })),
+    drain: async (pool, id) => void (await mutate({ op: 'drain', pool, id })),
+    enable: async (pool, id) => void (await mutate({ op: 'enable', pool, id })),
+    disable: async (pool, id) => void (await mutate({ op: 'disable', pool, id })),
+    removeBackend: async (pool, id) => void (await mutate({ op: 'remove', pool, id })),
+    setWeight: async (pool, id, weight) => void (await mutate({ op: 'weight', pool, id, weight })),
     async addBackend(pool, backend) {
-      const results = (await all({ op: 'add', pool, backend })) as BackendStats[];
+      const results = (await mutate({ op: 'add', pool, backend })) as BackendStats[];
       return results[0]!;
     },
     async metrics() {
@@ -201,16 +310,21 @@ export async function startCluster(options: {
   return {
     addresses,
     control,
-    async update(_config, raw) {
+    async update(config, raw) {
       await all({ op: 'update', raw });
+      currentRaw = raw;
+      logLevel = config.logLevel;
+      journal = journal.filter((op) => op.op === 'drain' || op.op === 'enable' || op.op === 'disable');
     },
     async close(deadlineMs) {
       closing = true;
+      for (const t of respawnTimers) clearTimeout(t);
+      const workers = [...forked];
       const exits = workers.map(
         (w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))),
       );
       await Promise.allSettled(workers.map((w) => request(w, { op: 'close', deadlineMs })));
-      for (const w of workers) if (!w.isDead()) w.disconnect();
+      for (const w of workers) if (!w.isDead() && w.isConnected()) w.disconnect();
       await Promise.all(exits);
     },
   };
