@@ -110,6 +110,17 @@ function isMessage(m: unknown): m is FromWorker {
 /** A request to a worker that died before answering: the fan-out answers from the live ones instead. */
 class WorkerGoneError extends Error {}
 
+/** A worker's error, relayed: keeps its stable code and HTTP status (the admin API maps it by those). */
+class RelayedError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(e: { status: number; code: string; message: string }) {
+    super(e.message);
+    this.code = e.code;
+    this.status = e.status;
+  }
+}
+
 /**
  * Forks `workers` processes (re-running this process's entry script, which must call
  * {@link runClusterWorker} when `cluster.isWorker`) and starts the balancer in each.
@@ -238,7 +249,7 @@ export async function startCluster(options: {
         } else if (m.iolab === 'res') {
           const waiter = pending.get(m.rid);
           if (m.ok) waiter?.resolve(m.value);
-          else waiter?.reject(m.error);
+          else waiter?.reject(new RelayedError(m.error));
         }
       });
       worker.once('exit', (code, signal) => {
