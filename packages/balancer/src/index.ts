@@ -38,6 +38,8 @@ export {
   DEFAULT_CLIENT_FIN_TIMEOUT,
   DEFAULT_CLOSE_DEADLINE,
   DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_FIRST_BYTE_TIMEOUT,
+  DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT,
   DEFAULT_HEALTH_ENABLED,
   DEFAULT_HEALTH_FALL,
   DEFAULT_HEALTH_INTERVAL,
@@ -56,6 +58,8 @@ export {
   DEFAULT_TIMEOUTS,
   DEFAULT_WEIGHT,
   formatHostPort,
+  isValidHost,
+  MAX_WEIGHT,
   POLICY_NAMES,
   resolveConfig,
 } from './config.js';
@@ -66,6 +70,7 @@ export { roundRobin } from './policies/round-robin.js';
 export {
   DEFAULT_SOURCE_HASH_LOAD_FACTOR,
   DEFAULT_SOURCE_HASH_POINTS,
+  MAX_SOURCE_HASH_RING_POINTS,
   type SourceHashOptions,
   sourceHash,
 } from './policies/source-hash.js';

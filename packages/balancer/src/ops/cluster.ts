@@ -372,6 +372,11 @@ function mergeStats(perWorker: BalancerStats[]): BalancerStats {
         into.total += b.total;
         into.failures += b.failures;
         into.consecutiveFailures = Math.max(into.consecutiveFailures, b.consecutiveFailures);
+        into.firstByteTimeouts += b.firstByteTimeouts;
+        into.consecutiveFirstByteTimeouts = Math.max(
+          into.consecutiveFirstByteTimeouts,
+          b.consecutiveFirstByteTimeouts,
+        );
         into.bytesIn += b.bytesIn;
         into.bytesOut += b.bytesOut;
         into.directed += b.directed;

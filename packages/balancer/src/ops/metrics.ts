@@ -58,6 +58,12 @@ export function createBalancerMetrics(
     labelNames: backendLabels,
     registers: [registry],
   });
+  const firstByteTimeouts = new Counter({
+    name: 'iolab_balancer_backend_first_byte_timeouts_total',
+    help: 'Connections a backend accepted but sent no first byte to within timeouts.firstByte (passive health)',
+    labelNames: backendLabels,
+    registers: [registry],
+  });
   const bytes = new Counter({
     name: 'iolab_balancer_backend_bytes_total',
     help: 'Bytes forwarded; direction="in" is client to backend, "out" backend to client',
@@ -111,7 +117,8 @@ export function createBalancerMetrics(
 
   const refresh = (): void => {
     const stats = balancer.stats();
-    for (const m of [active, total, connectErrors, bytes, up, state, weight, queued]) m.reset();
+    for (const m of [active, total, connectErrors, firstByteTimeouts, bytes, up, state, weight, queued])
+      m.reset();
     for (const pool of stats.pools) {
       queued.set({ pool: pool.name }, pool.queued);
       for (const b of pool.backends) {
@@ -119,6 +126,7 @@ export function createBalancerMetrics(
         active.set(labels, b.active);
         total.inc(labels, b.total);
         connectErrors.inc(labels, b.failures);
+        firstByteTimeouts.inc(labels, b.firstByteTimeouts);
         bytes.inc({ ...labels, direction: 'in' }, b.bytesIn);
         bytes.inc({ ...labels, direction: 'out' }, b.bytesOut);
         up.set(labels, b.healthy ? 1 : 0);
