@@ -220,6 +220,11 @@ class Guard {
   /** Allowed `Host` names (lower case, IPv6 bracketed) and the port they must name; undefined for Unix. */
   #hosts: Set<string> | undefined;
   #port = 0;
+  /**
+   * Bound to 0.0.0.0 / `::`: "own address" is any local address, so any IP-literal Host is accepted. That
+   * keeps DNS rebinding out all the same: rebinding needs a host *name* the attacker controls.
+   */
+  #wildcard = false;
 
   constructor(token: string | undefined) {
     this.#tokenDigest = token === undefined ? undefined : digest(token);
@@ -232,6 +237,7 @@ class Guard {
     this.#hosts = new Set(LOOPBACK_NAMES);
     const own = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     this.#hosts.add(own.toLowerCase());
+    this.#wildcard = listen.host === '0.0.0.0' || listen.host === '::';
   }
 
   check(req: IncomingMessage): void {
@@ -240,7 +246,7 @@ class Guard {
       const parsed = splitHostHeader(req.headers.host ?? '');
       if (
         parsed === undefined ||
-        !this.#hosts.has(parsed[0]) ||
+        !this.#hostAllowed(parsed[0]) ||
         (parsed[1] !== undefined && parsed[1] !== this.#port)
       ) {
         throw new HttpError(
@@ -283,7 +289,12 @@ class Guard {
     if (this.#hosts === undefined) return false; // a Unix socket has no web origin at all
     const m = /^http:\/\/(.+)$/.exec(origin);
     const parsed = m ? splitHostHeader(m[1]!) : undefined;
-    return parsed !== undefined && this.#hosts.has(parsed[0]) && parsed[1] === this.#port;
+    return parsed !== undefined && this.#hostAllowed(parsed[0]) && parsed[1] === this.#port;
+  }
+
+  #hostAllowed(name: string): boolean {
+    if (this.#hosts?.has(name)) return true;
+    return this.#wildcard && isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0;
   }
 }
 
