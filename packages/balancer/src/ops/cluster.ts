@@ -322,8 +322,13 @@ export async function startCluster(options: {
     addresses,
     control,
     async update(config, raw) {
+      const targets = new Set(live);
       await all({ op: 'update', raw });
       currentRaw = raw;
+      // A worker respawned during the fan-out started with the previous config: bring it up to date.
+      for (const w of [...live]) {
+        if (!targets.has(w)) await request(w, { op: 'update', raw }).catch(() => {});
+      }
       logLevel = config.logLevel;
       journal = journal.filter((op) => op.op === 'drain' || op.op === 'enable' || op.op === 'disable');
     },
