@@ -44,7 +44,8 @@ pool:
 loop, node-http, pool --mode request:
   --idle-timeout MS    close keep-alive connections idle this long; 0 = never (default ${DEFAULT_IDLE_TIMEOUT_MS})
 loop:
-  --workers N          run N event loops under node:cluster on one socket (default 1)
+  --workers N          run N event loops under node:cluster on one socket (default 1); a worker
+                       that dies is respawned with a backoff and a line on stderr
 
 stdout carries exactly one line, "listening on HOST:PORT"; logs and stats go to stderr.
 `;
