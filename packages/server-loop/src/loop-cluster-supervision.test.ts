@@ -36,7 +36,9 @@ describe('loop cluster supervision', () => {
       servers.push(server);
       const url = `http://127.0.0.1:${server.address.port}/plaintext`;
       const workers = () =>
-        Object.values(cluster.workers ?? {}).filter((w): w is NonNullable<typeof w> => w !== undefined && !w.isDead());
+        Object.values(cluster.workers ?? {}).filter(
+          (w): w is NonNullable<typeof w> => w !== undefined && !w.isDead(),
+        );
       expect(workers()).toHaveLength(2);
       const victim = workers()[0]!;
       const victimPid = victim.process.pid;
