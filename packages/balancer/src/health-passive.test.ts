@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendStateEvent, ConnectErrorEvent } from './balancer-api.js';
-import { cleanup, sleep, startBalancer, waitFor } from './test-support.js';
+import { cleanup, sleep, startBackend, startBalancer, waitFor, whoServes } from './test-support.js';
 
 const children: ChildProcess[] = [];
 afterEach(async () => {
@@ -171,4 +171,37 @@ describe('passive health: first-byte timeouts', () => {
     expect(replays.length).toBeGreaterThan(0);
     expect(replays.every((e) => e.willRetry && e.backend === 'a')).toBe(true);
   }, 30_000);
+
+  it('connectFailureLimit: 1 marks a refusing backend down at its first failed connect, before any active check', async () => {
+    const a = await startBackend('a');
+    const b = await startBackend('b');
+    const { lb, port } = await startBalancer({
+      listeners: [{ port: 0, pool: 'p' }],
+      pools: [
+        {
+          name: 'p',
+          // Active checks far apart: only live traffic can notice within this test.
+          health: { interval: 60_000, connectFailureLimit: 1 },
+          backends: [
+            { id: 'a', host: '127.0.0.1', port: a.port },
+            { id: 'b', host: '127.0.0.1', port: b.port },
+          ],
+        },
+      ],
+    });
+    const states: BackendStateEvent[] = [];
+    lb.on('backend-state', (e) => states.push(e));
+    await b.kill();
+    const served = [await whoServes(port), await whoServes(port), await whoServes(port)];
+    expect(served).toEqual(['a', 'a', 'a']); // the one that hit b was retried on a
+    expect(states).toEqual([
+      expect.objectContaining({
+        backend: 'b',
+        to: 'down',
+        cause: 'passive',
+        detail: expect.stringMatching(/^1 consecutive connect failures/),
+      }),
+    ]);
+    expect(lb.stats().pools[0]!.backends.find((x) => x.id === 'b')!.failures).toBe(1);
+  });
 });
