@@ -4,6 +4,10 @@ const USAGE = `usage: iolab <command> [options]
 commands:
   serve <bio|pool|loop|node-http>   run a server model (iolab serve --help)
   balance                           run the layer-4 balancer (iolab balance --help)
+
+options:
+  -h, --help                        this help
+  -v, --version                     print the version
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -16,7 +20,17 @@ switch (command) {
   case 'balance': {
     // One implementation, two entry points: `iolab balance` here and the `iolab-balancer` bin of @iolab/balancer.
     const { runBalance } = await import('@iolab/balancer/ops');
-    await runBalance(rest);
+    await runBalance(rest, 'iolab balance');
+    break;
+  }
+  case '-v':
+  case '--version': {
+    const { readFileSync } = await import('node:fs');
+    // dist/main.js and src/main.ts both sit one level below the package root.
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    process.stdout.write(`iolab ${pkg.version}\n`);
     break;
   }
   case undefined:

@@ -14,6 +14,7 @@
  */
 
 import { isIP } from 'node:net';
+import { type Duration, parseDuration } from './duration.js';
 import { BalancerConfigError } from './errors.js';
 import type { Policy } from './policy.js';
 
@@ -54,14 +55,14 @@ export interface BackendConfig {
 export interface HealthConfig {
   /** Run active checks at all. Passive marking also needs them (nothing else could bring a backend back). */
   enabled?: boolean;
-  /** Time between two checks of one backend, ms. */
-  interval?: number;
+  /** Time between two checks of one backend (ms, or a duration such as `"2s"`). */
+  interval?: Duration;
   /** Consecutive good checks that bring a down backend back up. */
   rise?: number;
   /** Consecutive bad checks (or connect failures of real traffic) that take a backend down. */
   fall?: number;
-  /** One check (connect + send + expect) must finish within this many ms. */
-  timeout?: number;
+  /** One check (connect + send + expect) must finish within this (ms, or a duration such as `"1s"`). */
+  timeout?: Duration;
   /**
    * Passive health: this many consecutive failed connects of real traffic mark the backend down at once
    * (HAProxy `observe layer4` + `error-limit` + `on-error mark-down`). 0 = off. Default: `fall`.
@@ -78,18 +79,18 @@ export interface HealthConfig {
   expect?: string | RegExp;
 }
 
-/** Timeouts in ms; 0 disables one. */
+/** Timeouts: milliseconds or a duration string (`"5s"`, `"2m"`); 0 disables one. */
 export interface TimeoutsConfig {
   /** Establishing the TCP connection to one backend; on expiry the next backend is tried. */
-  connect?: number;
+  connect?: Duration;
   /** No byte in either direction for this long closes both sides. */
-  idle?: number;
+  idle?: Duration;
   /** Once one side has sent FIN, the other must finish within this much inactivity. */
-  clientFin?: number;
+  clientFin?: Duration;
   /** A connection waiting for a free `maxconn` slot gives up after this long. */
-  queue?: number;
+  queue?: Duration;
   /** An accepting listener waits this long for a complete PROXY header. */
-  proxyHeader?: number;
+  proxyHeader?: Duration;
   /**
    * First-byte timeout (`--first-byte-timeout`): once the client has sent bytes, the backend must send its
    * first byte within this long, or the connection counts as a backend failure (passive health) and is
@@ -97,7 +98,7 @@ export interface TimeoutsConfig {
    * that is frozen (SIGSTOP, a stuck event loop): the kernel still completes its handshakes, so connects
    * succeed and only replies stop. Only the first reply byte is watched; 0 = off.
    */
-  firstByte?: number;
+  firstByte?: Duration;
 }
 
 /** Either a built-in policy's name or your own function. */
@@ -302,6 +303,14 @@ export function checkWeight(v: unknown, field: string): number {
   return v;
 }
 
+function duration(v: unknown, field: string, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  const d = parseDuration(v as Duration);
+  if ('reason' in d) fail(field, d.reason);
+  if (d.ms < min) fail(field, `must be at least ${min} ms, got ${JSON.stringify(v)}`);
+  return d.ms;
+}
+
 function port(v: unknown, field: string, allowZero: boolean): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
     fail(field, `must be a port number ${allowZero ? '0' : '1'}..65535, got ${v}`);
@@ -336,6 +345,15 @@ function host(v: unknown, field: string, dflt?: string): string {
   return v;
 }
 
+/**
+ * `*` means every IPv4 address, as in HAProxy (`bind *:80`) and nginx (`listen *:80`); `0.0.0.0` and `::`
+ * (`[::]:80`, every IPv6 address and, on Linux by default, IPv4 too) need no translation.
+ */
+export const ANY_ADDRESS_HOST = '*';
+function listenHost(h: string): string {
+  return h === ANY_ADDRESS_HOST ? '0.0.0.0' : h;
+}
+
 /** `host:port`, with brackets around IPv6 addresses so the port stays unambiguous. */
 export function formatHostPort(h: string, p: number): string {
   return h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`;
@@ -364,7 +382,7 @@ export function resolveBackend(b: BackendConfig, field: string): ResolvedBackend
 
 function resolveHealth(h: HealthConfig | undefined, field: string): ResolvedHealth {
   const c = h ?? {};
-  const interval = posInt(c.interval, `${field}.interval`, DEFAULT_HEALTH_INTERVAL);
+  const interval = duration(c.interval, `${field}.interval`, DEFAULT_HEALTH_INTERVAL, 1);
   const fall = posInt(c.fall, `${field}.fall`, DEFAULT_HEALTH_FALL);
   return {
     enabled: c.enabled ?? DEFAULT_HEALTH_ENABLED,
@@ -378,7 +396,7 @@ function resolveHealth(h: HealthConfig | undefined, field: string): ResolvedHeal
       DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT,
     ),
     // Like HAProxy, an unset check timeout follows the interval.
-    timeout: posInt(c.timeout, `${field}.timeout`, interval),
+    timeout: duration(c.timeout, `${field}.timeout`, interval, 1),
     send: typeof c.send === 'string' ? Buffer.from(c.send, 'utf8') : c.send,
     expect: c.expect,
   };
@@ -391,12 +409,12 @@ function resolveTimeouts(
 ): ResolvedTimeouts {
   const c = t ?? {};
   return {
-    connect: nonNegInt(c.connect, `${field}.connect`, base.connect),
-    idle: nonNegInt(c.idle, `${field}.idle`, base.idle),
-    clientFin: nonNegInt(c.clientFin, `${field}.clientFin`, base.clientFin),
-    queue: nonNegInt(c.queue, `${field}.queue`, base.queue),
-    proxyHeader: nonNegInt(c.proxyHeader, `${field}.proxyHeader`, base.proxyHeader),
-    firstByte: nonNegInt(c.firstByte, `${field}.firstByte`, base.firstByte),
+    connect: duration(c.connect, `${field}.connect`, base.connect),
+    idle: duration(c.idle, `${field}.idle`, base.idle),
+    clientFin: duration(c.clientFin, `${field}.clientFin`, base.clientFin),
+    queue: duration(c.queue, `${field}.queue`, base.queue),
+    proxyHeader: duration(c.proxyHeader, `${field}.proxyHeader`, base.proxyHeader),
+    firstByte: duration(c.firstByte, `${field}.firstByte`, base.firstByte),
   };
 }
 
@@ -456,7 +474,8 @@ export function resolveConfig(config: BalancerConfig): ResolvedConfig {
   const listeners = config.listeners.map((l, i): ResolvedListener => {
     const f = `listeners[${i}]`;
     if (l === null || typeof l !== 'object') fail(f, 'must be an object');
-    const h = host(l.host, `${f}.host`, DEFAULT_LISTEN_HOST);
+    // `*` is translated first: the host check below is for addresses and names only.
+    const h = host(l.host === undefined ? undefined : listenHost(l.host), `${f}.host`, DEFAULT_LISTEN_HOST);
     const p = port(l.port, `${f}.port`, true);
     if (!poolNames.has(l.pool)) fail(`${f}.pool`, `names no pool: ${JSON.stringify(l.pool)}`);
     const mode = l.mode ?? 'proxy';

@@ -85,7 +85,11 @@ function load(port: number, rate: number) {
   };
 }
 
-const FIRST_BYTE_TIMEOUT = 500;
+/**
+ * 1 s: long against timer lag on a loaded 2-core CI machine running the whole suite in parallel (the bound
+ * asserted is 2 × this), short enough that the test stays a few seconds.
+ */
+const FIRST_BYTE_TIMEOUT = 1000;
 
 async function frozenBackendRun(retryOnFirstByteTimeout: boolean) {
   const a = await startProcessBackend('a');
@@ -122,7 +126,7 @@ async function frozenBackendRun(retryOnFirstByteTimeout: boolean) {
   await sleep(1000);
   a.child.kill('SIGSTOP');
   const frozenAt = Date.now();
-  await sleep(3000);
+  await sleep(2 * FIRST_BYTE_TIMEOUT + 2000);
   const outcomes = await traffic.stop();
   const down = states.find((e) => e.backend === 'a' && e.to === 'down');
   return { lb, a, states, errors, outcomes, frozenAt, down };
@@ -147,8 +151,8 @@ describe('passive health: first-byte timeouts', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((o) => o.detail === 'closed empty' || o.detail === 'ECONNRESET')).toBe(true);
     // …and nothing started after 2 × firstByteTimeout failed.
-    expect(failedAfter).toEqual([]);
-    expect(outcomes.length).toBeGreaterThan(600);
+    expect(failedAfter.map((o) => ({ ...o, startedAt: o.startedAt - frozenAt }))).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(800);
     const stats = lb.stats().pools[0]!.backends.find((x) => x.id === 'a')!;
     expect(stats.firstByteTimeouts).toBeGreaterThanOrEqual(3);
 

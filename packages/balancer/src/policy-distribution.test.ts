@@ -18,7 +18,7 @@ import {
 
 afterEach(cleanup);
 
-async function pool(n: number, policy: PolicyOption, weights?: number[]) {
+async function pool(n: number, policy: PolicyOption | undefined, weights?: number[]) {
   const backends: TestBackend[] = [];
   for (let i = 0; i < n; i++) backends.push(await startBackend(`b${i}`));
   const { lb, port } = await startBalancer({
@@ -26,7 +26,7 @@ async function pool(n: number, policy: PolicyOption, weights?: number[]) {
     pools: [
       {
         name: 'p',
-        policy,
+        ...(policy === undefined ? {} : { policy }),
         health: { enabled: false },
         backends: backends.map((b, i) => ({ host: '127.0.0.1', port: b.port, weight: weights?.[i] ?? 1 })),
       },
@@ -41,6 +41,16 @@ describe('policy distribution through real sockets', () => {
     const seen: string[] = [];
     for (let i = 0; i < 9; i++) seen.push(await whoServes(port));
     expect(seen).toEqual(['b0', 'b1', 'b2', 'b0', 'b1', 'b2', 'b0', 'b1', 'b2']);
+  });
+
+  it('the default policy honours weights: weight=3 against weight=1 splits 400 connections 3:1', async () => {
+    const { port } = await pool(2, undefined, [3, 1]);
+    const seen: string[] = [];
+    for (let i = 0; i < 400; i++) seen.push(await whoServes(port));
+    expect(countBy(seen)).toEqual({ b0: 300, b1: 100 });
+    // Smooth: the light backend's turns are spread out, never three heavy picks then one light in a burst
+    // of more than three.
+    expect(seen.slice(0, 8)).toEqual(['b0', 'b0', 'b1', 'b0', 'b0', 'b0', 'b1', 'b0']);
   });
 
   it('weighted follows the weights, smoothly interleaved like nginx', async () => {

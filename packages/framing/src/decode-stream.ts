@@ -23,12 +23,15 @@ export interface DecodeStreamOptions {
  *   .on('data', (frame: Uint8Array) => handle(frame));
  * ```
  */
-export function decodeStream(decoder: FrameDecoder, options: DecodeStreamOptions = {}): Transform {
+export function decodeStream<F = Uint8Array>(
+  decoder: FrameDecoder<F>,
+  options: DecodeStreamOptions = {},
+): Transform {
   return new Transform({
     readableObjectMode: true,
     readableHighWaterMark: options.highWaterMark ?? 16,
     transform(chunk: Buffer, _encoding, callback) {
-      let frames: Uint8Array[];
+      let frames: F[];
       try {
         frames = decoder.push(chunk);
       } catch (error) {
@@ -40,12 +43,14 @@ export function decodeStream(decoder: FrameDecoder, options: DecodeStreamOptions
       callback();
     },
     flush(callback) {
+      let last: F[] | void;
       try {
-        decoder.end();
+        last = decoder.end();
       } catch (error) {
         callback(error as Error);
         return;
       }
+      if (last) for (const frame of last) this.push(frame);
       callback();
     },
   });

@@ -10,16 +10,17 @@ export type FramingErrorCode = 'IOLAB_FRAME_TOO_LONG' | 'IOLAB_FRAME_CORRUPT' | 
  * `push()` throws instead of returning frames, but the frames that push completed are not lost: they are
  * in {@link FramingError.frames}, in stream order, and should be delivered before the error is handled.
  */
-export abstract class FramingError extends Error {
+export abstract class FramingError<F = Uint8Array> extends Error {
   abstract readonly code: FramingErrorCode;
   /** Stream byte offset (counted from the first byte ever pushed) where the offending frame starts. */
   readonly offset: number;
   /**
    * Frames completed by the same `push()` call, in stream order. For {@link FrameTooLongError}: all of
    * them, including frames after the discarded one (decoding went on past it). For
-   * {@link CorruptFrameError}: the frames before the corrupt one.
+   * {@link CorruptFrameError}: the frames before the corrupt one. Of the decoder's frame type: strings for a
+   * `LineDecoder` with an `encoding`.
    */
-  frames: Uint8Array[] = [];
+  frames: F[] = [];
 
   constructor(message: string, offset: number) {
     super(message);
@@ -38,7 +39,7 @@ export abstract class FramingError extends Error {
  * Netty does. With `failFast` the error is raised as soon as the length is known; otherwise once the whole
  * oversize frame has gone by.
  */
-export class FrameTooLongError extends FramingError {
+export class FrameTooLongError<F = Uint8Array> extends FramingError<F> {
   readonly code = 'IOLAB_FRAME_TOO_LONG' as const;
   /**
    * Length of the frame as far as it is known: the exact length when a length field announced it or a
@@ -64,12 +65,12 @@ export class FrameTooLongError extends FramingError {
  * Fatal: the decoder no longer knows where the next frame starts, so it is poisoned — every later `push()`
  * or `end()` throws this same error. Close the connection.
  */
-export class CorruptFrameError extends FramingError {
+export class CorruptFrameError<F = Uint8Array> extends FramingError<F> {
   readonly code = 'IOLAB_FRAME_CORRUPT' as const;
 }
 
 /** The stream ended (`end()`) in the middle of a frame. The buffered bytes are dropped. */
-export class TruncatedFrameError extends FramingError {
+export class TruncatedFrameError<F = Uint8Array> extends FramingError<F> {
   readonly code = 'IOLAB_FRAME_TRUNCATED' as const;
   /** How many bytes of the unfinished frame had arrived. */
   readonly receivedBytes: number;

@@ -20,19 +20,20 @@ export const DEFAULT_MAX_FRAME_LENGTH = 8 * 1024 * 1024;
  * references to pushed chunks until their frame is complete. Do not modify a chunk after pushing it; copy
  * a frame (`frame.slice()`) if you keep it longer than its chunk's owner allows.
  */
-export interface FrameDecoder {
+export interface FrameDecoder<F = Uint8Array> {
   /**
    * Feed the next bytes of the stream. Returns every frame completed by them, in stream order — possibly
    * none. Throws a {@link FramingError} on bad input; frames completed before the bad input are on the
    * error's `frames`.
    */
-  push(chunk: Uint8Array): Uint8Array[];
+  push(chunk: Uint8Array): F[];
   /**
    * The stream ended. Throws {@link TruncatedFrameError} if part of a frame is still buffered (rather than
-   * silently dropping it, as Netty and most Node peers do). Afterwards the decoder is empty and may be
-   * reused for a new stream, with offsets counted from 0 again.
+   * silently dropping it, as Netty and most Node peers do), unless the decoder was told to hand that tail
+   * over as a last frame (`LineDecoder`'s `emitTrailing`), which it then returns. Afterwards the decoder
+   * is empty and may be reused for a new stream, with offsets counted from 0 again.
    */
-  end(): void;
+  end(): F[] | void;
 }
 
 /** What every encoder in this package implements. */

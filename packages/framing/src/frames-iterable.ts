@@ -10,19 +10,20 @@ import type { FrameDecoder } from './frame-decoder.js';
  * source that ends inside a frame throws `TruncatedFrameError`. Leaving the loop early (`break`) ends
  * the iteration of the source, which destroys a Node stream.
  */
-export async function* frames(
+export async function* frames<F = Uint8Array>(
   source: AsyncIterable<Uint8Array>,
-  decoder: FrameDecoder,
-): AsyncGenerator<Uint8Array, void, undefined> {
+  decoder: FrameDecoder<F>,
+): AsyncGenerator<F, void, undefined> {
   for await (const chunk of source) {
-    let decoded: Uint8Array[];
+    let decoded: F[];
     try {
       decoded = decoder.push(chunk);
     } catch (error) {
-      if (error instanceof FramingError) yield* error.frames;
+      if (error instanceof FramingError) yield* error.frames as F[];
       throw error;
     }
     yield* decoded;
   }
-  decoder.end();
+  const last = decoder.end();
+  if (last) yield* last;
 }

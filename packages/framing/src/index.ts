@@ -22,11 +22,16 @@ export { FixedLengthDecoder, type FixedLengthDecoderOptions } from './fixed-leng
 export { DEFAULT_MAX_FRAME_LENGTH, type FrameDecoder, type FrameEncoder } from './frame-decoder.js';
 export { frames } from './frames-iterable.js';
 export {
+  type LengthFieldCodec,
+  type LengthFieldCodecOptions,
+  lengthFieldCodec,
+} from './length-field-codec.js';
+export {
   type ByteOrder,
   LengthFieldDecoder,
   type LengthFieldDecoderOptions,
   type LengthFieldLength,
 } from './length-field-decoder.js';
 export { LengthFieldEncoder, type LengthFieldEncoderOptions } from './length-field-encoder.js';
-export { LineDecoder, type LineDecoderOptions } from './line-decoder.js';
+export { LineDecoder, type LineDecoderOptions, type LineEncoding, type LineOf } from './line-decoder.js';
 export { decoderTransformStream, encoderTransformStream } from './web-transform-stream.js';

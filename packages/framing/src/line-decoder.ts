@@ -3,14 +3,14 @@
 // (split2 re-joins and re-splits the buffered text on every chunk, which is quadratic there).
 
 import { asBuffer, ByteQueue } from './byte-queue.js';
-import { FrameTooLongError, TruncatedFrameError } from './errors.js';
+import { FrameTooLongError, type FramingError, TruncatedFrameError } from './errors.js';
 import { checkMaxFrameLength, type FrameDecoder } from './frame-decoder.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 
 /** Options of {@link LineDecoder}. */
-export interface LineDecoderOptions {
+export interface LineDecoderOptions<E extends LineEncoding | undefined = LineEncoding | undefined> {
   /** Longest accepted line, not counting its `\n` or `\r\n`. Default {@link DEFAULT_MAX_FRAME_LENGTH}. */
   maxFrameLength?: number;
   /** Drop the `\n` / `\r\n` from the frames. Default `true`. */
@@ -20,7 +20,26 @@ export interface LineDecoderOptions {
    * once its end has gone by. Either way the line is discarded without being buffered.
    */
   failFast?: boolean;
+  /**
+   * Yield each line as a string decoded with this encoding instead of bytes. A line is always whole, so a
+   * multi-byte UTF-8 character is never cut between chunks. Only encodings where byte 0x0A is always a
+   * line feed (not UTF-16). Default: none, lines are `Uint8Array` views.
+   */
+  encoding?: E;
+  /**
+   * At `end()`, hand over an unterminated last line (`"a\nb"` gives `a` then `b`) instead of raising
+   * {@link TruncatedFrameError}, as split2 does. Default `false`: a stream cut inside a line is an error,
+   * because for a line protocol that usually means a lost peer, not a finished message.
+   */
+  emitTrailing?: boolean;
 }
+
+/** Encodings a {@link LineDecoder} can decode lines with. */
+export type LineEncoding = 'utf8' | 'utf-8' | 'latin1' | 'ascii';
+const LINE_ENCODINGS: readonly string[] = ['utf8', 'utf-8', 'latin1', 'ascii'];
+
+/** What a {@link LineDecoder} yields: strings with an `encoding`, bytes without. */
+export type LineOf<E extends LineEncoding | undefined> = E extends LineEncoding ? string : Uint8Array;
 
 /**
  * Decodes lines ended by `\n` or `\r\n`.
@@ -35,10 +54,12 @@ export interface LineDecoderOptions {
  * A lone `\r` is data, not a line end. Frames within one chunk are views of it; a line spanning chunks is
  * copied once. An over-long line raises {@link FrameTooLongError} and is skipped up to its line end.
  */
-export class LineDecoder implements FrameDecoder {
+export class LineDecoder<E extends LineEncoding | undefined = undefined> implements FrameDecoder<LineOf<E>> {
   readonly #max: number;
   readonly #strip: boolean;
   readonly #failFast: boolean;
+  readonly #encoding: LineEncoding | undefined;
+  readonly #emitTrailing: boolean;
   // Bytes of the current line; they never contain \n (they were searched when they arrived).
   readonly #queue = new ByteQueue();
   #frameStart = 0;
@@ -49,10 +70,17 @@ export class LineDecoder implements FrameDecoder {
   #lastWasCR = false;
   #pending: FrameTooLongError | undefined;
 
-  constructor(options: LineDecoderOptions = {}) {
+  constructor(options: LineDecoderOptions<E> = {}) {
     this.#max = checkMaxFrameLength(options.maxFrameLength);
     this.#strip = options.stripDelimiter ?? true;
     this.#failFast = options.failFast ?? true;
+    if (options.encoding !== undefined && !LINE_ENCODINGS.includes(options.encoding)) {
+      throw new RangeError(
+        `encoding must be one of ${LINE_ENCODINGS.join(', ')}, got ${String(options.encoding)}`,
+      );
+    }
+    this.#encoding = options.encoding;
+    this.#emitTrailing = options.emitTrailing ?? false;
   }
 
   /**
@@ -64,7 +92,19 @@ export class LineDecoder implements FrameDecoder {
   }
 
   /** Feeds the next bytes; returns the lines they complete. See {@link FrameDecoder.push}. */
-  push(chunk: Uint8Array): Uint8Array[] {
+  push(chunk: Uint8Array): LineOf<E>[] {
+    return this.#decode(this.#push(chunk));
+  }
+
+  // Strings only at the edge, so the byte path (the default) stays free of per-line checks.
+  #decode(lines: Uint8Array[]): LineOf<E>[] {
+    const enc = this.#encoding;
+    // Without an encoding LineOf<E> is Uint8Array; TypeScript cannot follow that through the conditional.
+    if (enc === undefined) return lines as LineOf<E>[];
+    return lines.map((l) => asBuffer(l).toString(enc)) as LineOf<E>[];
+  }
+
+  #push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     if (chunk.length === 0) return out;
     const buf = asBuffer(chunk);
@@ -130,16 +170,23 @@ export class LineDecoder implements FrameDecoder {
     return this.#finish(out);
   }
 
-  /** The stream ended. See {@link FrameDecoder.end}. */
-  end(): void {
+  /**
+   * The stream ended. See {@link FrameDecoder.end}. With `emitTrailing`, returns the unterminated last
+   * line (if any) instead of throwing; a too-long last line is still an error.
+   */
+  end(): LineOf<E>[] {
     const buffered = this.#queue.length;
     const discarding = this.#discarding;
     const start = discarding ? this.#discardStart : this.#frameStart;
     const received = discarding ? this.#discarded : buffered;
+    const tail =
+      this.#emitTrailing && buffered > 0 ? this.#queue.copyFrame(new Uint8Array(0), 0, buffered) : undefined;
     this.#queue.clear();
     this.#discarding = false;
     this.#received = 0;
+    if (tail !== undefined) return this.#decode([tail]);
     if (buffered > 0 || discarding) throw new TruncatedFrameError(start, received);
+    return [];
   }
 
   // The line so far is dropped now; only its length is remembered.
@@ -157,7 +204,8 @@ export class LineDecoder implements FrameDecoder {
     const error = this.#pending;
     if (error === undefined) return out;
     this.#pending = undefined;
-    error.frames = out;
+    // The error carries the frames in the decoder's own type (strings with an encoding).
+    (error as FramingError<unknown>).frames = this.#decode(out);
     throw error;
   }
 }

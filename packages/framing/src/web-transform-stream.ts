@@ -12,20 +12,23 @@ import type { FrameDecoder, FrameEncoder } from './frame-decoder.js';
  * const lines = body.pipeThrough(decoderTransformStream(new LineDecoder()));
  * ```
  */
-export function decoderTransformStream(decoder: FrameDecoder): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream<Uint8Array, Uint8Array>({
+export function decoderTransformStream<F = Uint8Array>(
+  decoder: FrameDecoder<F>,
+): TransformStream<Uint8Array, F> {
+  return new TransformStream<Uint8Array, F>({
     transform(chunk, controller) {
-      let decoded: Uint8Array[];
+      let decoded: F[];
       try {
         decoded = decoder.push(chunk);
       } catch (error) {
-        if (error instanceof FramingError) for (const frame of error.frames) controller.enqueue(frame);
+        if (error instanceof FramingError) for (const frame of error.frames) controller.enqueue(frame as F);
         throw error;
       }
       for (let i = 0; i < decoded.length; i++) controller.enqueue(decoded[i]!);
     },
-    flush() {
-      decoder.end();
+    flush(controller) {
+      const last = decoder.end();
+      if (last) for (const frame of last) controller.enqueue(frame);
     },
   });
 }

@@ -39,7 +39,9 @@ describe('balance command: safety flags', () => {
     expect(config.admin).toEqual({ path: '/tmp/iolab-admin.sock', token });
     const tcp = await resolveBalanceArgs([...base, '--admin', '9100', '--admin-token', token]);
     expect(tcp.config.admin).toEqual({ host: '127.0.0.1', port: 9100, token });
-    await expect(resolveBalanceArgs([...base, '--admin-token', token])).rejects.toThrow(/needs --admin/);
+    await expect(resolveBalanceArgs([...base, '--admin-token', token])).rejects.toThrow(
+      /--admin-token needs --admin/,
+    );
     await expect(resolveBalanceArgs([...base, '--admin', '9100', '--admin-token', 'short'])).rejects.toThrow(
       /\/admin\/token/,
     );

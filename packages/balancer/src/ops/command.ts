@@ -5,13 +5,15 @@
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { POLICY_NAMES } from '../config.js';
+import { parseDuration } from '../duration.js';
 import { type AdminServer, isLoopbackHost, startAdminServer } from './admin-api.js';
 import { type RunningBalancer, runClusterWorker, startCluster, startLocal } from './cluster.js';
+import { checkAddresses, effectiveConfig } from './config-check.js';
 import {
   type BalancerFileConfig,
   ConfigFileError,
@@ -22,29 +24,34 @@ import {
 } from './config-schema.js';
 import { createBalancerLogger, type Logger } from './logging.js';
 import { createReloader } from './reload.js';
+import { logRemovedBackends } from './reload-runtime-backends.js';
 
-const HELP = `usage: iolab balance --listen HOST:PORT --backend HOST:PORT[,OPTS] [--backend ...] [options]
-       iolab balance --config FILE [options]
+const help = (
+  prog: string,
+): string => `usage: ${prog} --listen HOST:PORT --backend HOST:PORT[,OPTS] [--backend ...] [options]
+       ${prog} --config FILE [options]
 
 A layer-4 (TCP) load balancer: each client connection is forwarded to one backend, bytes copied both ways.
 Prints "listening on HOST:PORT" on stdout once accepting (the real port when PORT is 0). Logs are JSON
 lines (pino) on stderr: one per connection end, one per backend state change.
 
 listeners and backends:
-  --listen HOST:PORT        accept clients here (repeatable; PORT 0 = any free port). Default host 127.0.0.1
+  --listen HOST:PORT        accept clients here (repeatable; PORT 0 = any free port). Default host 127.0.0.1;
+                            *:PORT or 0.0.0.0:PORT = every IPv4 address, [::]:PORT = every address
   --director HOST:PORT      director mode: answer each client with the chosen backend's "host:port\\n"
                             and close, so it connects to the backend directly (repeatable)
   --backend HOST:PORT[,weight=W][,backup][,proxy=v1|v2][,maxconn=N][,id=NAME]
-                            a backend (repeatable). weight: share for weighted/least-conn/p2c (default 1;
-                            0 = never picked); backup: used only when every other backend is down;
+                            a backend (repeatable). weight: relative share under every policy but
+                            source-hash (default 1; 0 = never picked); backup: used only when every other backend is down;
                             proxy: send a PROXY protocol v1/v2 header first; maxconn: connection limit
                             (more wait in a queue); id: name in the admin API (default HOST:PORT)
   --accept-proxy            expect a PROXY v1/v2 header from clients (e.g. behind another balancer)
 
 policy and health:
-  --policy NAME             ${POLICY_NAMES.join(' | ')} (default round-robin)
-  --health-interval MS      active TCP check interval (default 2000)
-  --health-timeout MS       one check's timeout (default: the interval)
+  --policy NAME             ${POLICY_NAMES.join(' | ')} (default round-robin:
+                            smooth weighted round robin, as nginx; weighted is the same policy)
+  --health-interval TIME    active TCP check interval (default 2s)
+  --health-timeout TIME     one check's timeout (default: the interval)
   --rise N                  good checks to bring a backend back up (default 2)
   --fall N                  bad checks (or failed connects) to take it down (default 3)
   --health-send TEXT        send this after connecting in a check
@@ -60,18 +67,21 @@ policy and health:
   --retries N               connect attempts on other backends before giving up (default 3)
   --max-queue N             connections waiting for a maxconn slot (default 1024)
 
-timeouts (ms, 0 = none):
-  --connect-timeout MS      backend connect (default 5000)
-  --idle-timeout MS         no traffic either way (default 600000)
-  --client-fin-timeout MS   after one side half-closed (default 30000)
-  --queue-timeout MS        waiting for a maxconn slot (default 5000)
-  --first-byte-timeout MS   once the client has sent bytes, the backend's first reply byte must come
-                            within MS, else the connection fails and counts against the backend's passive
-                            health: catches frozen backends whose kernel still accepts (default 0 = off)
+timeouts (TIME: 250ms, 5s, 2m, 1h, 1m30s; a bare number is ms; 0 = none):
+  --connect-timeout TIME    backend connect (default 5s)
+  --idle-timeout TIME       no traffic either way (default 10m)
+  --client-fin-timeout TIME after one side half-closed (default 30s)
+  --queue-timeout TIME      waiting for a maxconn slot (default 5s)
+  --first-byte-timeout TIME once the client has sent bytes, the backend's first reply byte must come
+                            within TIME, else the connection fails and counts against the backend's
+                            passive health: catches frozen backends whose kernel still accepts (default 0 = off)
 
 operations:
-  --config FILE             JSON config file (see the @iolab/balancer README); SIGHUP reloads it
-  --check                   validate the config, print "config ok" and exit (1 if invalid)
+  --config FILE             config file: YAML if it ends in .yaml/.yml, else JSON (schema: schema/
+                            balancer-config.schema.json in @iolab/balancer); SIGHUP reloads it
+  --check                   validate the config as start would (including that listen addresses
+                            resolve), print "config ok" and exit (1 if invalid)
+  --print                   with --check: print the effective config (file + flags + defaults) as JSON
   --admin HOST:PORT         admin HTTP API + /metrics (PORT alone = 127.0.0.1:PORT); prints "admin on HOST:PORT"
   --admin unix:/PATH        the admin API on a Unix socket, mode 0600 (guarded by file permissions)
   --admin-token TOKEN       every admin request needs "Authorization: Bearer TOKEN" (16+ characters).
@@ -81,13 +91,16 @@ operations:
   --workers N               N worker processes sharing the listening socket (node:cluster); the primary
                             serves the admin API and sums the workers' counters and metrics
   --log-level LEVEL         ${LOG_LEVELS.join(' | ')} (default ${DEFAULT_LOG_LEVEL})
-  --drain-timeout MS        on SIGTERM/SIGINT, how long established connections may finish (default 30000)
+  --drain-timeout TIME      on SIGTERM/SIGINT, how long established connections may finish (default 30s)
   -h, --help                this help
+  -v, --version             print the version
 
 signals:
   SIGTERM, SIGINT           stop accepting, drain established connections, exit 0 (a second signal: now)
   SIGHUP                    reload --config FILE (flags re-applied); a bad file is logged, the old config
-                            keeps running; established connections are never dropped
+                            keeps running; established connections are never dropped. Backends added
+                            through the admin API and not in the file are removed, one log line each
+                            (event backend-removed-by-reload): the file is the source of truth
 
 exit codes: 0 ok, 1 runtime or config file error, 2 bad usage
 `;
@@ -131,6 +144,14 @@ function parseIntFlag(flag: string, value: string | undefined): number | undefin
   if (!/^\d+$/.test(value))
     throw new UsageError(`${flag}: expected a non-negative integer, got ${JSON.stringify(value)}`);
   return Number(value);
+}
+
+/** A TIME flag: `250ms`, `5s`, `2m`, `1m30s`, or bare milliseconds. Kept as written for --print. */
+function parseDurationFlag(flag: string, value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  const d = parseDuration(/^[0-9]+$/.test(value) ? Number(value) : value);
+  if ('reason' in d) throw new UsageError(`${flag}: ${d.reason}`);
+  return /^[0-9]+$/.test(value) ? d.ms : value;
 }
 
 function parseBackendFlag(value: string): Record<string, unknown> {
@@ -191,11 +212,13 @@ const OPTIONS = {
   'admin-token': { type: 'string' },
   config: { type: 'string' },
   check: { type: 'boolean' },
+  print: { type: 'boolean' },
   admin: { type: 'string' },
   workers: { type: 'string' },
   'log-level': { type: 'string' },
   'drain-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 type Flags = ReturnType<
@@ -240,8 +263,12 @@ function mergeFlags(base: unknown, flags: Flags): Json {
     const v = parseIntFlag(`--${flag}`, flags[flag] as string | undefined);
     if (v !== undefined) target[key] = v;
   };
-  setInt(health, 'interval', 'health-interval');
-  setInt(health, 'timeout', 'health-timeout');
+  const setDuration = (target: Json, key: string, flag: keyof Flags): void => {
+    const v = parseDurationFlag(`--${flag}`, flags[flag] as string | undefined);
+    if (v !== undefined) target[key] = v;
+  };
+  setDuration(health, 'interval', 'health-interval');
+  setDuration(health, 'timeout', 'health-timeout');
   setInt(health, 'rise', 'rise');
   setInt(health, 'fall', 'fall');
   if (flags['health-send'] !== undefined) health.send = flags['health-send'];
@@ -255,11 +282,11 @@ function mergeFlags(base: unknown, flags: Flags): Json {
   setInt(pool, 'maxQueue', 'max-queue');
 
   const timeouts: Json = { ...((raw.timeouts as Json | undefined) ?? {}) };
-  setInt(timeouts, 'connect', 'connect-timeout');
-  setInt(timeouts, 'idle', 'idle-timeout');
-  setInt(timeouts, 'clientFin', 'client-fin-timeout');
-  setInt(timeouts, 'queue', 'queue-timeout');
-  setInt(timeouts, 'firstByte', 'first-byte-timeout');
+  setDuration(timeouts, 'connect', 'connect-timeout');
+  setDuration(timeouts, 'idle', 'idle-timeout');
+  setDuration(timeouts, 'clientFin', 'client-fin-timeout');
+  setDuration(timeouts, 'queue', 'queue-timeout');
+  setDuration(timeouts, 'firstByte', 'first-byte-timeout');
   if (Object.keys(timeouts).length > 0) raw.timeouts = timeouts;
 
   if (flags.admin !== undefined) {
@@ -269,12 +296,13 @@ function mergeFlags(base: unknown, flags: Flags): Json {
       : parseHostPort('--admin', flags.admin, '127.0.0.1');
     if (token !== undefined) (raw.admin as Json).token = token;
   }
-  // The flag, then the environment, then the file: the most explicit source wins.
-  const token = flags['admin-token'] ?? process.env.IOLAB_ADMIN_TOKEN;
-  if (token !== undefined && token !== '') {
-    if (raw.admin === undefined) throw new UsageError('--admin-token / IOLAB_ADMIN_TOKEN needs --admin');
-    (raw.admin as Json).token = token;
+  // The flag, then the environment, then the file: the most explicit source wins. An exported
+  // IOLAB_ADMIN_TOKEN is simply unused when there is no admin API; the flag without one is a mistake.
+  if (flags['admin-token'] !== undefined && raw.admin === undefined) {
+    throw new UsageError('--admin-token needs --admin (or admin in the config file)');
   }
+  const token = flags['admin-token'] ?? process.env.IOLAB_ADMIN_TOKEN;
+  if (token !== undefined && token !== '' && raw.admin !== undefined) (raw.admin as Json).token = token;
   const workers = parseIntFlag('--workers', flags.workers);
   if (workers !== undefined) raw.workers = workers;
   if (flags['log-level'] !== undefined) {
@@ -345,7 +373,20 @@ function flushLogs(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
-export async function runBalance(args: string[]): Promise<void> {
+/** `name version` of this package, for `--version`. */
+export function balancerVersion(): string {
+  // dist/ops/command.js and src/ops/command.ts both sit two levels below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/**
+ * Runs the command. `prog` is how it was invoked (`iolab-balancer`, or `iolab balance` from the iolab
+ * CLI): the code and flags are the same, only the name in messages differs.
+ */
+export async function runBalance(args: string[], prog = 'iolab-balancer'): Promise<void> {
   if (cluster.isWorker) {
     runClusterWorker();
     return;
@@ -355,26 +396,36 @@ export async function runBalance(args: string[]): Promise<void> {
   try {
     flags = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
     if (flags.help) {
-      process.stdout.write(HELP);
+      process.stdout.write(help(prog));
       return;
     }
+    if (flags.version) {
+      process.stdout.write(`${prog} ${balancerVersion()}\n`);
+      return;
+    }
+    if (flags.print && !flags.check) throw new UsageError('--print only goes with --check');
     built = await buildConfig(flags);
     if (flags.check) {
-      process.stdout.write('config ok\n');
+      // Start would fail on a listen address that does not resolve: so must the check.
+      await checkAddresses(built.config, flags.config);
+      if (flags.print) process.stdout.write(`${JSON.stringify(effectiveConfig(built.config), null, 2)}\n`);
+      else process.stdout.write('config ok\n');
       return;
     }
   } catch (err) {
     if (err instanceof ConfigFileError) {
-      process.stderr.write(`iolab balance: ${err.message}\n`);
+      process.stderr.write(`${prog}: ${err.message}\n`);
       process.exitCode = 1;
       return;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`iolab balance: ${message}\nrun 'iolab balance --help' for usage\n`);
+    process.stderr.write(`${prog}: ${message}\nrun '${prog} --help' for usage\n`);
     process.exitCode = 2;
     return;
   }
-  const drainTimeout = parseIntFlag('--drain-timeout', flags['drain-timeout']) ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const drainFlag = parseDurationFlag('--drain-timeout', flags['drain-timeout']);
+  const drainTimeout =
+    drainFlag === undefined ? DEFAULT_DRAIN_TIMEOUT_MS : (parseDuration(drainFlag) as { ms: number }).ms;
   let current = built.config;
   const logger = createBalancerLogger({
     level: current.logLevel,
@@ -407,7 +458,7 @@ export async function runBalance(args: string[]): Promise<void> {
       'could not start',
     );
     await flushLogs(logger);
-    process.stderr.write(`iolab balance: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${prog}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
 
@@ -425,7 +476,9 @@ export async function runBalance(args: string[]): Promise<void> {
       return parseBalancerConfig(loadedRaw, configPath);
     },
     async apply(next) {
+      const before = await running.control.stats();
       await running.update(next, loadedRaw);
+      logRemovedBackends(logger, before, current, next);
       current = next;
     },
   });

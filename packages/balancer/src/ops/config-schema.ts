@@ -12,6 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parseDocument } from 'yaml';
 import type {
   BackendConfig,
   BalancerConfig,
@@ -21,10 +22,13 @@ import type {
   TimeoutsConfig,
 } from '../config.js';
 import { MAX_WEIGHT, POLICY_NAMES, resolveConfig } from '../config.js';
+import { DURATION_PATTERN, MAX_DURATION_MS } from '../duration.js';
 import { BalancerConfigError } from '../errors.js';
 
 /** A config file larger than this is a mistake (a log, a binary), not a balancer config. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/** YAML aliases expanded per file: a config needs few; a "billion laughs" file needs millions. */
+export const MAX_YAML_ALIAS_COUNT = 100;
 /** Problems listed in one error message; past this the list is cut with a count. */
 export const MAX_REPORTED_ISSUES = 20;
 
@@ -84,120 +88,217 @@ export class ConfigFileError extends BalancerConfigError {
   }
 }
 
-const port = (min: number) => ({ type: 'integer', minimum: min, maximum: 65535 }) as const;
-const nonNegInt = { type: 'integer', minimum: 0 } as const;
-const posInt = { type: 'integer', minimum: 1 } as const;
-const host = { type: 'string', minLength: 1, maxLength: 255 } as const;
-const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
+/** Every property carries a `description`, so an editor given `$schema` shows what a field means. */
+const port = (min: number, description: string) =>
+  ({ type: 'integer', minimum: min, maximum: 65535, description }) as const;
+const nonNegInt = (description: string) => ({ type: 'integer', minimum: 0, description }) as const;
+const posInt = (description: string) => ({ type: 'integer', minimum: 1, description }) as const;
+const host = (description: string) =>
+  ({ type: 'string', minLength: 1, maxLength: 255, description }) as const;
+const name = (description: string) =>
+  ({ type: 'string', minLength: 1, maxLength: 200, description }) as const;
+/** Milliseconds, or a string with units (`250ms`, `5s`, `2m`, `1h`, `1m30s`), as HAProxy and nginx write them. */
+const duration = (description: string) =>
+  ({
+    type: ['integer', 'string'],
+    minimum: 0,
+    maximum: MAX_DURATION_MS,
+    pattern: DURATION_PATTERN,
+    description: `${description} Milliseconds, or a duration with units: 250ms, 5s, 2m, 1h, 1m30s.`,
+  }) as const;
 
-const timeoutsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    connect: nonNegInt,
-    idle: nonNegInt,
-    clientFin: nonNegInt,
-    queue: nonNegInt,
-    proxyHeader: nonNegInt,
-    firstByte: nonNegInt,
-  },
-} as const;
+const timeoutsSchema = (description: string) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    description,
+    properties: {
+      connect: duration(
+        'Establishing the TCP connection to one backend; on expiry the next one is tried. 0 = none.',
+      ),
+      idle: duration('No byte in either direction for this long closes both sides. 0 = none.'),
+      clientFin: duration(
+        'After one side half-closed, the other must finish within this much inactivity. 0 = none.',
+      ),
+      queue: duration('How long a connection may wait for a free maxconn slot. 0 = none.'),
+      proxyHeader: duration('How long an acceptProxyProtocol listener waits for the PROXY header. 0 = none.'),
+      firstByte: duration(
+        'Once the client has sent bytes, the backend must send its first byte within this, else the connection fails and counts against passive health. 0 = off (default).',
+      ),
+    },
+  }) as const;
 
 /** JSON Schema (draft-07) of the config file. Exported so editors and other tools can use it too. */
 export const BALANCER_CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://iolab.dev/schemas/balancer-config.json',
+  title: '@iolab/balancer configuration',
+  description:
+    'Configuration of the iolab-balancer command (JSON or YAML): listeners send clients to pools of backends.',
   type: 'object',
   additionalProperties: false,
   required: ['listeners', 'pools'],
   properties: {
-    $schema: { type: 'string' },
+    $schema: { type: 'string', description: 'Path or URL of this schema, for editor completion.' },
     listeners: {
       type: 'array',
       minItems: 1,
+      description: 'Where clients connect; each listener sends its clients to one pool.',
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['port', 'pool'],
+        description: 'One listening socket.',
         properties: {
-          name,
-          host,
-          port: port(0),
-          pool: name,
-          mode: { enum: ['proxy', 'director'] },
-          acceptProxyProtocol: { type: 'boolean' },
-          timeouts: timeoutsSchema,
-          backlog: posInt,
+          name: name('Identity across reloads. Default: host:port.'),
+          host: host(
+            'Address to listen on. Default 127.0.0.1. "*" or "0.0.0.0" = every IPv4 address; "::" = every address.',
+          ),
+          port: port(0, 'TCP port; 0 picks a free one (printed as "listening on HOST:PORT").'),
+          pool: name('Name of the pool this listener sends clients to.'),
+          mode: {
+            enum: ['proxy', 'director'],
+            description:
+              'proxy (default) forwards bytes; director answers "host:port\\n" of the chosen backend and closes.',
+          },
+          acceptProxyProtocol: {
+            type: 'boolean',
+            description: 'Expect a PROXY v1/v2 header from each client and use its source as the client.',
+          },
+          timeouts: timeoutsSchema('Overrides of the top-level timeouts for this listener.'),
+          backlog: posInt('listen() backlog. Default 511.'),
         },
       },
     },
     pools: {
       type: 'array',
       minItems: 1,
+      description: 'Groups of backends, each with its policy and health checks.',
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['name', 'backends'],
+        description: 'One pool of backends.',
         properties: {
-          name,
-          policy: { enum: [...POLICY_NAMES] },
-          retries: nonNegInt,
-          maxQueue: nonNegInt,
-          retryOnFirstByteTimeout: { type: 'boolean' },
+          name: name('Pool name, referenced by listeners[].pool.'),
+          policy: {
+            enum: [...POLICY_NAMES],
+            description:
+              'How a backend is chosen per connection. Default round-robin (smooth weighted, like nginx).',
+          },
+          retries: nonNegInt('Extra connect attempts, each on another backend when one is left. Default 3.'),
+          maxQueue: nonNegInt(
+            'Connections that may wait for a maxconn slot; beyond it they are closed. Default 1024.',
+          ),
+          retryOnFirstByteTimeout: {
+            type: 'boolean',
+            description:
+              'After a first-byte timeout, replay the held client bytes on another backend. Only safe for idempotent protocols. Default false.',
+          },
           backends: {
             type: 'array',
+            description: 'The servers of this pool.',
             items: {
               type: 'object',
               additionalProperties: false,
               required: ['host', 'port'],
+              description: 'One backend server.',
               properties: {
-                id: name,
-                host,
-                port: port(1),
-                weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT },
-                backup: { type: 'boolean' },
-                maxconn: nonNegInt,
-                proxyProtocol: { enum: ['v1', 'v2'] },
+                id: name('Stable identity for the admin API, stats and reloads. Default: host:port.'),
+                host: host('Backend IP address or RFC 1123 host name.'),
+                port: port(1, 'Backend TCP port.'),
+                weight: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: MAX_WEIGHT,
+                  description: `Relative share of connections, 0..${MAX_WEIGHT} (HAProxy's range). Default 1; 0 = never picked.`,
+                },
+                backup: { type: 'boolean', description: 'Used only while every non-backup backend is down.' },
+                maxconn: nonNegInt(
+                  'Most concurrent connections; more wait in the queue. Default 0 = unlimited.',
+                ),
+                proxyProtocol: {
+                  enum: ['v1', 'v2'],
+                  description: 'Send a PROXY protocol header of this version before the client bytes.',
+                },
               },
             },
           },
           health: {
             type: 'object',
             additionalProperties: false,
+            description: 'Active TCP health checks.',
             properties: {
-              enabled: { type: 'boolean' },
-              interval: posInt,
-              rise: posInt,
-              fall: posInt,
-              connectFailureLimit: nonNegInt,
-              firstByteTimeoutLimit: nonNegInt,
-              timeout: posInt,
-              send: { type: 'string', maxLength: 4096 },
-              expect: { type: 'string', minLength: 1, maxLength: 4096 },
-              expectPattern: { type: 'string', minLength: 1, maxLength: 4096, format: 'regex' },
+              enabled: { type: 'boolean', description: 'Run active checks at all. Default true.' },
+              interval: duration('Time between two checks of one backend. Default 2s.'),
+              rise: posInt('Consecutive good checks that bring a backend back up. Default 2.'),
+              fall: posInt('Consecutive bad checks (or failed connects) that take it down. Default 3.'),
+              connectFailureLimit: nonNegInt(
+                'Passive health: consecutive failed connects of real traffic that mark a backend down at once. Default: fall; 0 = off.',
+              ),
+              firstByteTimeoutLimit: nonNegInt(
+                'Passive health: consecutive first-byte timeouts that mark a backend down at once. Default 3; 0 = off.',
+              ),
+              timeout: duration('One check must finish within this. Default: the interval.'),
+              send: { type: 'string', maxLength: 4096, description: 'Text sent after connecting.' },
+              expect: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 4096,
+                description: 'The reply must contain this text.',
+              },
+              expectPattern: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 4096,
+                format: 'regex',
+                description: 'The reply must match this regular expression (instead of expect).',
+              },
             },
           },
         },
       },
     },
-    timeouts: timeoutsSchema,
-    maxHeldBytes: posInt,
+    timeouts: timeoutsSchema('Timeouts for every listener.'),
+    maxHeldBytes: posInt('Client bytes held while the backend connection is being set up. Default 65536.'),
     admin: {
       type: 'object',
       additionalProperties: false,
+      description: 'Admin HTTP API and /metrics: TCP (port, host) or a Unix socket (path). Absent = none.',
       properties: {
-        host,
-        port: port(0),
+        host: host('Address of the admin API. Default 127.0.0.1.'),
+        port: port(0, 'Port of the admin API; 0 picks a free one.'),
         // sun_path holds 108 bytes including the NUL.
-        path: { type: 'string', minLength: 1, maxLength: 107 },
+        path: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 107,
+          description: 'Unix socket for the admin API instead of TCP, created mode 0600.',
+        },
         // Visible ASCII only (it travels in an HTTP header); 16+ characters (MIN_ADMIN_TOKEN_LENGTH).
-        token: { type: 'string', minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' },
+        token: {
+          type: 'string',
+          minLength: 16,
+          maxLength: 512,
+          pattern: '^[\\x21-\\x7e]+$',
+          description:
+            'Bearer token every admin request must carry. Default: IOLAB_ADMIN_TOKEN, else generated into an owner-only file.',
+        },
       },
     },
-    workers: { type: 'integer', minimum: 1, maximum: MAX_WORKERS },
+    workers: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_WORKERS,
+      description: 'Worker processes sharing the listening sockets. Default 1.',
+    },
     log: {
       type: 'object',
       additionalProperties: false,
-      properties: { level: { enum: [...LOG_LEVELS] } },
+      description: 'Logging (JSON lines on stderr).',
+      properties: {
+        level: { enum: [...LOG_LEVELS], description: 'Least severe level written. Default info.' },
+      },
     },
   },
 } as const;
@@ -223,7 +324,7 @@ interface FileJson {
 let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (!validator) {
-    const ajv = new Ajv({ strict: true, allErrors: true, verbose: true });
+    const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
     // Only `regex` is used; checking it with the engine that will run it beats pulling in ajv-formats.
     ajv.addFormat('regex', {
       validate: (s: string) => {
@@ -254,6 +355,12 @@ function describe(e: ErrorObject): ConfigIssue {
       return {
         pointer: e.instancePath,
         message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(e.data)})`,
+      };
+    case 'pattern':
+      // The only patterns in the schema are durations.
+      return {
+        pointer: e.instancePath,
+        message: `must be a duration like 250ms, 5s, 2m, 1h or a number of milliseconds (got ${JSON.stringify(e.data)})`,
       };
     case 'format':
       return {
@@ -370,7 +477,15 @@ export function parseBalancerConfigText(text: string, file?: string): BalancerFi
   return parseBalancerConfig(json, file);
 }
 
-/** Reads a config file as JSON without validating it (the CLI merges its flags in first). */
+/** `.yaml`/`.yml` files are YAML (for comments); anything else is JSON, as before. */
+export function isYamlPath(path: string): boolean {
+  return /\.ya?ml$/i.test(path);
+}
+
+/**
+ * Reads a config file without validating it (the CLI merges its flags in first). The extension picks the
+ * parser; both produce the same JSON data model, so both go through the one schema.
+ */
 export async function readBalancerConfigJson(path: string): Promise<unknown> {
   let buf: Buffer;
   try {
@@ -384,8 +499,28 @@ export async function readBalancerConfigJson(path: string): Promise<unknown> {
       path,
     );
   }
+  const text = buf.toString('utf8');
+  if (isYamlPath(path)) {
+    // YAML 1.2 core schema (the package's default): `no`/`off` stay strings, not booleans, so a YAML file
+    // means what the same JSON would. Duplicate keys and anchors bombs are errors (uniqueKeys, maxAliasCount).
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigFileError(
+        doc.errors.map((e) => ({ pointer: '', message: `is not valid YAML: ${e.message}` })),
+        path,
+      );
+    }
+    try {
+      return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+    } catch (err) {
+      throw new ConfigFileError(
+        [{ pointer: '', message: `is not valid YAML: ${(err as Error).message}` }],
+        path,
+      );
+    }
+  }
   try {
-    return JSON.parse(buf.toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new ConfigFileError(
       [{ pointer: '', message: `is not valid JSON: ${(err as Error).message}` }],

@@ -1,18 +1,12 @@
-import type { BackendView, Policy } from '../policy.js';
+import type { Policy } from '../policy.js';
+import { weighted } from './weighted.js';
 
 /**
- * Round robin over the offered backends (HAProxy `balance roundrobin` without weights, nginx default
- * with equal weights). A counter modulo the list length: exact rotation while the set is stable; when a
- * backend leaves or joins, the rotation continues from the same position in the new list.
+ * Round robin that honours weights, the default policy: HAProxy's `balance roundrobin` and nginx's default
+ * upstream are both weighted, so a `weight=3` backend must get three turns for every one of a `weight=1`
+ * backend, not be silently ignored. It is nginx's smooth weighted round robin ({@link weighted}); with
+ * equal weights that is an exact rotation (`a b c a b c`).
  */
 export function roundRobin(): Policy {
-  let next = 0;
-  return (_ctx, backends: readonly BackendView[]) => {
-    if (backends.length === 0) return undefined;
-    // Keep the counter small so it never loses integer precision on a long-running process.
-    if (next >= backends.length) next %= backends.length;
-    const b = backends[next];
-    next += 1;
-    return b;
-  };
+  return weighted();
 }
