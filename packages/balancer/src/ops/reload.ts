@@ -44,7 +44,7 @@ export function createReloader(options: ReloaderOptions): Reloader {
         if (JSON.stringify(before.admin) !== JSON.stringify(next.admin)) {
           logger.warn(
             { event: 'reload-restart-needed', field: '/admin' },
-            'admin address changes need a restart',
+            'admin API changes (address, socket, token) need a restart',
           );
         }
         if (before.workers !== next.workers) {
