@@ -223,7 +223,7 @@ class BalancerImpl extends EventEmitter implements Balancer {
 
   addBackend(pool: string, backend: BackendConfig): BackendStats {
     const p = this.#pool(pool);
-    const resolved = resolveBackend(backend, 'backend');
+    const resolved = resolveBackend(backend, '');
     const existing = p.backends.get(resolved.id);
     if (existing !== undefined && !existing.removed) throw new DuplicateBackendError(pool, resolved.id);
     if (existing !== undefined) {
