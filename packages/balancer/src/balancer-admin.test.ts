@@ -122,7 +122,7 @@ describe('admin operations', () => {
     // An invalid update changes nothing.
     await expect(lb.update({ ...config, listeners: [{ port: 0, pool: 'missing' }] })).rejects.toMatchObject({
       code: 'IOLAB_BALANCER_CONFIG_INVALID',
-      field: 'listeners[0].pool',
+      field: '/listeners/0/pool',
     });
     expect(await whoServes(port)).toMatch(/^[ae]$/);
   });

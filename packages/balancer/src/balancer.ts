@@ -283,7 +283,7 @@ class BalancerImpl extends EventEmitter implements Balancer {
 
   addBackend(pool: string, backend: BackendConfig): BackendStats {
     const p = this.#pool(pool);
-    const resolved = resolveBackend(backend, 'backend');
+    const resolved = resolveBackend(backend, '');
     const existing = p.backends.get(resolved.id);
     if (existing !== undefined && !existing.removed) throw new DuplicateBackendError(pool, resolved.id);
     if (existing !== undefined) {
@@ -309,7 +309,7 @@ class BalancerImpl extends EventEmitter implements Balancer {
 
   setWeight(pool: string, backendId: string, weight: number): void {
     const [p, b] = this.#backend(pool, backendId);
-    checkWeight(weight, 'weight');
+    checkWeight(weight, '/weight');
     b.config = { ...b.config, weight };
     p.config = { ...p.config, backends: p.config.backends.map((x) => (x.id === backendId ? b.config : x)) };
     if (p.queue.length > 0) p.dispatchQueue();

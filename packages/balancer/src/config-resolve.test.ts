@@ -49,24 +49,25 @@ describe('resolveConfig', () => {
 
   it('names the field and the reason for bad values', () => {
     const pool = ok.pools[0]!;
-    expect(fieldOf({ ...ok, pools: [] })).toBe('pools');
-    expect(fieldOf({ ...ok, listeners: [{ port: 0, pool: 'nope' }] })).toBe('listeners[0].pool');
-    expect(fieldOf({ ...ok, listeners: [{ port: 70000, pool: 'web' }] })).toBe('listeners[0].port');
+    // JSON pointers, as a config file's errors: one message style for files and createBalancer().
+    expect(fieldOf({ ...ok, pools: [] })).toBe('/pools');
+    expect(fieldOf({ ...ok, listeners: [{ port: 0, pool: 'nope' }] })).toBe('/listeners/0/pool');
+    expect(fieldOf({ ...ok, listeners: [{ port: 70000, pool: 'web' }] })).toBe('/listeners/0/port');
     expect(fieldOf({ ...ok, pools: [{ ...pool, backends: [{ host: 'h', port: 0 }] }] })).toBe(
-      'pools[0].backends[0].port',
+      '/pools/0/backends/0/port',
     );
     expect(fieldOf({ ...ok, pools: [{ ...pool, backends: [{ host: '', port: 1 }] }] })).toBe(
-      'pools[0].backends[0].host',
+      '/pools/0/backends/0/host',
     );
     expect(fieldOf({ ...ok, pools: [{ ...pool, backends: [{ host: 'h', port: 1, weight: -1 }] }] })).toBe(
-      'pools[0].backends[0].weight',
+      '/pools/0/backends/0/weight',
     );
     expect(
       fieldOf({ ...ok, pools: [{ ...pool, backends: [{ host: 'h', port: 1, proxyProtocol: 'v3' }] }] }),
-    ).toBe('pools[0].backends[0].proxyProtocol');
-    expect(fieldOf({ ...ok, pools: [{ ...pool, policy: 'random' }] })).toBe('pools[0].policy');
-    expect(fieldOf({ ...ok, pools: [{ ...pool, health: { rise: 0 } }] })).toBe('pools[0].health.rise');
-    expect(fieldOf({ ...ok, pools: [pool, pool] })).toBe('pools[1].name');
+    ).toBe('/pools/0/backends/0/proxyProtocol');
+    expect(fieldOf({ ...ok, pools: [{ ...pool, policy: 'random' }] })).toBe('/pools/0/policy');
+    expect(fieldOf({ ...ok, pools: [{ ...pool, health: { rise: 0 } }] })).toBe('/pools/0/health/rise');
+    expect(fieldOf({ ...ok, pools: [pool, pool] })).toBe('/pools/1/name');
     expect(
       fieldOf({
         ...ok,
@@ -80,10 +81,10 @@ describe('resolveConfig', () => {
           },
         ],
       }),
-    ).toBe('pools[0].backends[1].id');
-    expect(fieldOf({ ...ok, timeouts: { connect: 1.5 } })).toBe('timeouts.connect');
+    ).toBe('/pools/0/backends/1/id');
+    expect(fieldOf({ ...ok, timeouts: { connect: 1.5 } })).toBe('/timeouts/connect');
     expect(
       fieldOf({ ...ok, listeners: [{ port: 0, pool: 'web', mode: 'director', acceptProxyProtocol: true }] }),
-    ).toBe('listeners[0].acceptProxyProtocol');
+    ).toBe('/listeners/0/acceptProxyProtocol');
   });
 });

@@ -8,14 +8,15 @@
  *   (where clients connect)    (policy, health, retries)   (host:port, weight, backup, maxconn, PROXY)
  * ```
  *
- * Everything optional has a default here; `resolveConfig()` fills them in and checks what a JSON schema
- * cannot (names that must be unique, a listener naming a pool that exists). The JSON schema in
- * `config-schema.ts` mirrors these types for files.
+ * Everything optional has a default here; `resolveConfig()` checks a config with the config JSON schema
+ * (`ops/config-schema.ts`, compiled ahead of time into `generated/`), then what a schema cannot (names
+ * that must be unique, a listener naming a pool that exists), and fills the defaults in.
  */
 
 import { isIP } from 'node:net';
+import { backendSchemaIssues, configSchemaIssues } from './config-validate.js';
 import { type Duration, parseDuration } from './duration.js';
-import { BalancerConfigError } from './errors.js';
+import { BalancerConfigError, type ConfigIssue } from './errors.js';
 import type { Policy } from './policy.js';
 
 /** Names of the built-in policies (`src/policies/<name>.ts`). */
@@ -278,50 +279,16 @@ export interface ResolvedConfig {
   maxHeldBytes: number;
 }
 
-function fail(field: string, why: string): never {
-  throw new BalancerConfigError(field, why);
-}
-
-function nonNegInt(v: unknown, field: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    fail(field, `must be an integer >= 0, got ${v}`);
-  return v;
-}
-
-function posInt(v: unknown, field: string, dflt: number): number {
-  const n = nonNegInt(v, field, dflt);
-  if (n < 1) fail(field, `must be an integer >= 1, got ${v}`);
-  return n;
-}
-
-/** The one weight check, shared by config resolution, `setWeight` and (through them) the admin API. */
-export function checkWeight(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_WEIGHT) {
-    fail(field, `must be an integer 0..${MAX_WEIGHT} (HAProxy's range), got ${JSON.stringify(v)}`);
+/** Collects problems in one pass so a config is fixed in one go, not one restart per error. */
+class Issues {
+  readonly list: ConfigIssue[] = [];
+  add(pointer: string, message: string): void {
+    this.list.push({ pointer, message });
   }
-  return v;
-}
-
-function duration(v: unknown, field: string, dflt: number, min = 0): number {
-  if (v === undefined) return dflt;
-  const d = parseDuration(v as Duration);
-  if ('reason' in d) fail(field, d.reason);
-  if (d.ms < min) fail(field, `must be at least ${min} ms, got ${JSON.stringify(v)}`);
-  return d.ms;
-}
-
-function port(v: unknown, field: string, allowZero: boolean): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) {
-    fail(field, `must be a port number ${allowZero ? '0' : '1'}..65535, got ${v}`);
+  throwIfAny(): void {
+    const first = this.list[0];
+    if (first) throw new BalancerConfigError(first.pointer, first.message, this.list);
   }
-  return v;
-}
-
-function bool(v: unknown, field: string): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') fail(field, 'must be a boolean');
-  return v;
 }
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, ≤ 63 each, ≤ 253 in all. */
@@ -331,16 +298,28 @@ const HOSTNAME_RE =
 /**
  * An IP literal or an RFC 1123 host name, nothing else: a host ends up in connect(2) calls, logs and the
  * director's `host:port\n` answers, so control characters or spaces (`"127.0.0.1\r\nX"`) must never get in.
+ * Checked here rather than in the schema: JSON Schema's `hostname` format needs ajv-formats at run time.
  */
 export function isValidHost(v: string): boolean {
   return isIP(v) !== 0 || HOSTNAME_RE.test(v);
 }
 
-function host(v: unknown, field: string, dflt?: string): string {
-  if (v === undefined && dflt !== undefined) return dflt;
-  if (typeof v !== 'string' || v.length === 0) fail(field, `must be a non-empty host name or address`);
-  if (!isValidHost(v)) {
-    fail(field, `must be an IP address or an RFC 1123 host name, got ${JSON.stringify(v)}`);
+function checkHost(v: unknown, pointer: string, issues: Issues): void {
+  if (typeof v === 'string' && !isValidHost(v)) {
+    issues.add(pointer, `must be an IP address or an RFC 1123 host name (got ${JSON.stringify(v)})`);
+  }
+}
+
+/**
+ * The weight rule of the schema (integer 0..{@link MAX_WEIGHT}) for values that arrive alone: `setWeight`
+ * and the admin API's weight call, so both refuse what a config file would.
+ */
+export function checkWeight(v: unknown, pointer: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_WEIGHT) {
+    throw new BalancerConfigError(
+      pointer,
+      `must be an integer 0..${MAX_WEIGHT} (HAProxy's range), got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -359,44 +338,79 @@ export function formatHostPort(h: string, p: number): string {
   return h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`;
 }
 
-export function resolveBackend(b: BackendConfig, field: string): ResolvedBackend {
-  if (b === null || typeof b !== 'object') fail(field, 'must be an object');
-  const h = host(b.host, `${field}.host`);
-  const p = port(b.port, `${field}.port`, false);
-  const id = b.id ?? formatHostPort(h, p);
-  if (typeof id !== 'string' || id.length === 0) fail(`${field}.id`, 'must be a non-empty string');
-  if (b.proxyProtocol !== undefined && b.proxyProtocol !== 'v1' && b.proxyProtocol !== 'v2') {
-    fail(`${field}.proxyProtocol`, `must be "v1" or "v2", got ${JSON.stringify(b.proxyProtocol)}`);
+/** Milliseconds of a duration the schema already accepted; what it cannot check (range, 0.5ms) is an issue. */
+function duration(v: Duration | undefined, pointer: string, dflt: number, issues: Issues, min = 0): number {
+  if (v === undefined) return dflt;
+  const d = parseDuration(v);
+  if ('reason' in d) {
+    issues.add(pointer, d.reason);
+    return dflt;
   }
-  if (b.backup !== undefined && typeof b.backup !== 'boolean') fail(`${field}.backup`, 'must be a boolean');
+  if (d.ms < min) issues.add(pointer, `must be at least ${min} ms (got ${JSON.stringify(v)})`);
+  return d.ms;
+}
+
+/**
+ * The schema's view of a library config: the values only a program can pass (a policy function, `send` as
+ * bytes, `expect` as a RegExp) are set aside, since JSON has no such types; they are checked by type here.
+ */
+function schemaView(config: BalancerConfig): unknown {
+  if (config === null || typeof config !== 'object' || !Array.isArray(config.pools)) return config;
   return {
-    id,
-    host: h,
-    port: p,
-    weight: b.weight === undefined ? DEFAULT_WEIGHT : checkWeight(b.weight, `${field}.weight`),
+    ...config,
+    pools: config.pools.map((p) => {
+      if (p === null || typeof p !== 'object') return p;
+      const { policy, health, ...rest } = p;
+      const view: Record<string, unknown> = { ...rest };
+      if (typeof policy !== 'function' && policy !== undefined) view.policy = policy;
+      if (health !== null && typeof health === 'object') {
+        const { send, expect, ...h } = health;
+        view.health = {
+          ...h,
+          ...(send instanceof Uint8Array ? {} : send === undefined ? {} : { send }),
+          ...(expect instanceof RegExp ? {} : expect === undefined ? {} : { expect }),
+        };
+      } else if (health !== undefined) view.health = health;
+      return view;
+    }),
+  };
+}
+
+/** Settings of the command's config file that mean nothing to the library. */
+const FILE_ONLY_KEYS = ['admin', 'workers', 'log', '$schema'];
+
+export function resolveBackend(b: BackendConfig, pointer: string): ResolvedBackend {
+  const issues = new Issues();
+  for (const i of backendSchemaIssues(b)) issues.add(`${pointer}${i.pointer}`, i.message);
+  if (issues.list.length === 0) checkHost(b.host, `${pointer}/host`, issues);
+  issues.throwIfAny();
+  return fillBackend(b);
+}
+
+function fillBackend(b: BackendConfig): ResolvedBackend {
+  return {
+    id: b.id ?? formatHostPort(b.host, b.port),
+    host: b.host,
+    port: b.port,
+    weight: b.weight ?? DEFAULT_WEIGHT,
     backup: b.backup ?? false,
-    maxconn: nonNegInt(b.maxconn, `${field}.maxconn`, DEFAULT_MAXCONN),
+    maxconn: b.maxconn ?? DEFAULT_MAXCONN,
     proxyProtocol: b.proxyProtocol,
   };
 }
 
-function resolveHealth(h: HealthConfig | undefined, field: string): ResolvedHealth {
+function resolveHealth(h: HealthConfig | undefined, pointer: string, issues: Issues): ResolvedHealth {
   const c = h ?? {};
-  const interval = duration(c.interval, `${field}.interval`, DEFAULT_HEALTH_INTERVAL, 1);
-  const fall = posInt(c.fall, `${field}.fall`, DEFAULT_HEALTH_FALL);
+  const interval = duration(c.interval, `${pointer}/interval`, DEFAULT_HEALTH_INTERVAL, issues, 1);
   return {
     enabled: c.enabled ?? DEFAULT_HEALTH_ENABLED,
     interval,
-    rise: posInt(c.rise, `${field}.rise`, DEFAULT_HEALTH_RISE),
-    fall,
-    connectFailureLimit: nonNegInt(c.connectFailureLimit, `${field}.connectFailureLimit`, fall),
-    firstByteTimeoutLimit: nonNegInt(
-      c.firstByteTimeoutLimit,
-      `${field}.firstByteTimeoutLimit`,
-      DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT,
-    ),
+    rise: c.rise ?? DEFAULT_HEALTH_RISE,
+    fall: c.fall ?? DEFAULT_HEALTH_FALL,
+    connectFailureLimit: c.connectFailureLimit ?? c.fall ?? DEFAULT_HEALTH_FALL,
+    firstByteTimeoutLimit: c.firstByteTimeoutLimit ?? DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT,
     // Like HAProxy, an unset check timeout follows the interval.
-    timeout: duration(c.timeout, `${field}.timeout`, interval, 1),
+    timeout: duration(c.timeout, `${pointer}/timeout`, interval, issues, 1),
     send: typeof c.send === 'string' ? Buffer.from(c.send, 'utf8') : c.send,
     expect: c.expect,
   };
@@ -405,16 +419,17 @@ function resolveHealth(h: HealthConfig | undefined, field: string): ResolvedHeal
 function resolveTimeouts(
   t: TimeoutsConfig | undefined,
   base: ResolvedTimeouts,
-  field: string,
+  pointer: string,
+  issues: Issues,
 ): ResolvedTimeouts {
   const c = t ?? {};
   return {
-    connect: duration(c.connect, `${field}.connect`, base.connect),
-    idle: duration(c.idle, `${field}.idle`, base.idle),
-    clientFin: duration(c.clientFin, `${field}.clientFin`, base.clientFin),
-    queue: duration(c.queue, `${field}.queue`, base.queue),
-    proxyHeader: duration(c.proxyHeader, `${field}.proxyHeader`, base.proxyHeader),
-    firstByte: duration(c.firstByte, `${field}.firstByte`, base.firstByte),
+    connect: duration(c.connect, `${pointer}/connect`, base.connect, issues),
+    idle: duration(c.idle, `${pointer}/idle`, base.idle, issues),
+    clientFin: duration(c.clientFin, `${pointer}/clientFin`, base.clientFin, issues),
+    queue: duration(c.queue, `${pointer}/queue`, base.queue, issues),
+    proxyHeader: duration(c.proxyHeader, `${pointer}/proxyHeader`, base.proxyHeader, issues),
+    firstByte: duration(c.firstByte, `${pointer}/firstByte`, base.firstByte, issues),
   };
 }
 
@@ -428,84 +443,84 @@ export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = Object.freeze({
 });
 
 /**
- * Fill in defaults and check what a schema cannot. Throws {@link BalancerConfigError}
- * (`IOLAB_BALANCER_CONFIG_INVALID`) naming the field, e.g. `pools[0].backends[2].port`.
+ * Check `config` against the config JSON schema (the same rules and messages as a config file), then what a
+ * schema cannot express (unique names, a listener naming a pool that exists), and fill in defaults. Throws
+ * {@link BalancerConfigError} (`IOLAB_BALANCER_CONFIG_INVALID`) listing every problem as a JSON pointer and
+ * why, e.g. `/pools/0/backends/2/port: must be <= 65535 (got 70000)`.
  */
 export function resolveConfig(config: BalancerConfig): ResolvedConfig {
-  if (config === null || typeof config !== 'object') fail('(root)', 'must be an object');
-  if (!Array.isArray(config.pools) || config.pools.length === 0) fail('pools', 'must be a non-empty array');
-  if (!Array.isArray(config.listeners) || config.listeners.length === 0) {
-    fail('listeners', 'must be a non-empty array');
-  }
-  const baseTimeouts = resolveTimeouts(config.timeouts, DEFAULT_TIMEOUTS, 'timeouts');
-  const pools = config.pools.map((p, i): ResolvedPool => {
-    const f = `pools[${i}]`;
-    if (p === null || typeof p !== 'object') fail(f, 'must be an object');
-    if (typeof p.name !== 'string' || p.name.length === 0) fail(`${f}.name`, 'must be a non-empty string');
-    const policy = p.policy ?? DEFAULT_POLICY;
-    if (typeof policy !== 'function' && !POLICY_NAMES.includes(policy)) {
-      fail(
-        `${f}.policy`,
-        `must be one of ${POLICY_NAMES.join(', ')} or a function, got ${JSON.stringify(policy)}`,
-      );
+  const issues = new Issues();
+  for (const i of configSchemaIssues(schemaView(config))) issues.add(i.pointer, i.message);
+  if (config !== null && typeof config === 'object') {
+    for (const key of FILE_ONLY_KEYS) {
+      if (key in config)
+        issues.add(`/${key}`, 'is a setting of the iolab-balancer config file, not of createBalancer()');
     }
-    if (!Array.isArray(p.backends)) fail(`${f}.backends`, 'must be an array');
-    const backends = p.backends.map((b, j) => resolveBackend(b, `${f}.backends[${j}]`));
+    config.pools?.forEach?.((p, i) => {
+      if (p?.policy !== undefined && typeof p.policy !== 'function' && typeof p.policy !== 'string') {
+        issues.add(`/pools/${i}/policy`, 'must be a policy name or a function');
+      }
+    });
+  }
+  // The shapes below are guaranteed from here on.
+  issues.throwIfAny();
+  const baseTimeouts = resolveTimeouts(config.timeouts, DEFAULT_TIMEOUTS, '/timeouts', issues);
+  const pools = config.pools.map((p, i): ResolvedPool => {
+    for (const [j, b] of p.backends.entries()) checkHost(b.host, `/pools/${i}/backends/${j}/host`, issues);
+    const backends = p.backends.map(fillBackend);
     const ids = new Set<string>();
     backends.forEach((b, j) => {
-      if (ids.has(b.id)) fail(`${f}.backends[${j}].id`, `duplicate backend id ${JSON.stringify(b.id)}`);
+      if (ids.has(b.id))
+        issues.add(`/pools/${i}/backends/${j}/id`, `duplicate backend id ${JSON.stringify(b.id)}`);
       ids.add(b.id);
     });
     return {
       name: p.name,
-      policy,
+      policy: p.policy ?? DEFAULT_POLICY,
       backends,
-      health: resolveHealth(p.health, `${f}.health`),
-      retries: nonNegInt(p.retries, `${f}.retries`, DEFAULT_RETRIES),
-      maxQueue: nonNegInt(p.maxQueue, `${f}.maxQueue`, DEFAULT_MAX_QUEUE),
-      retryOnFirstByteTimeout: bool(p.retryOnFirstByteTimeout, `${f}.retryOnFirstByteTimeout`),
+      health: resolveHealth(p.health, `/pools/${i}/health`, issues),
+      retries: p.retries ?? DEFAULT_RETRIES,
+      maxQueue: p.maxQueue ?? DEFAULT_MAX_QUEUE,
+      retryOnFirstByteTimeout: p.retryOnFirstByteTimeout ?? false,
     };
   });
   const poolNames = new Set<string>();
   pools.forEach((p, i) => {
-    if (poolNames.has(p.name)) fail(`pools[${i}].name`, `duplicate pool name ${JSON.stringify(p.name)}`);
+    if (poolNames.has(p.name))
+      issues.add(`/pools/${i}/name`, `duplicate pool name ${JSON.stringify(p.name)}`);
     poolNames.add(p.name);
   });
   const listeners = config.listeners.map((l, i): ResolvedListener => {
-    const f = `listeners[${i}]`;
-    if (l === null || typeof l !== 'object') fail(f, 'must be an object');
-    // `*` is translated first: the host check below is for addresses and names only.
-    const h = host(l.host === undefined ? undefined : listenHost(l.host), `${f}.host`, DEFAULT_LISTEN_HOST);
-    const p = port(l.port, `${f}.port`, true);
-    if (!poolNames.has(l.pool)) fail(`${f}.pool`, `names no pool: ${JSON.stringify(l.pool)}`);
+    const f = `/listeners/${i}`;
+    const h = listenHost(l.host ?? DEFAULT_LISTEN_HOST);
+    // After `*` is translated: the host check is for addresses and names only.
+    checkHost(h, `${f}/host`, issues);
+    if (!poolNames.has(l.pool)) issues.add(`${f}/pool`, `names no pool: ${JSON.stringify(l.pool)}`);
     const mode = l.mode ?? 'proxy';
-    if (mode !== 'proxy' && mode !== 'director') fail(`${f}.mode`, `must be "proxy" or "director"`);
     if (mode === 'director' && l.acceptProxyProtocol === true) {
-      fail(
-        `${f}.acceptProxyProtocol`,
+      issues.add(
+        `${f}/acceptProxyProtocol`,
         'is not supported in director mode (it answers before reading anything)',
       );
     }
     return {
-      name: l.name ?? formatHostPort(h, p),
+      name: l.name ?? formatHostPort(h, l.port),
       host: h,
-      port: p,
+      port: l.port,
       pool: l.pool,
       mode,
       acceptProxyProtocol: l.acceptProxyProtocol ?? false,
-      timeouts: resolveTimeouts(l.timeouts, baseTimeouts, `${f}.timeouts`),
-      backlog: posInt(l.backlog, `${f}.backlog`, DEFAULT_BACKLOG),
+      timeouts: resolveTimeouts(l.timeouts, baseTimeouts, `${f}/timeouts`, issues),
+      backlog: l.backlog ?? DEFAULT_BACKLOG,
     };
   });
   const listenerNames = new Set<string>();
   listeners.forEach((l, i) => {
-    if (listenerNames.has(l.name))
-      fail(`listeners[${i}].name`, `duplicate listener name ${JSON.stringify(l.name)}`);
+    if (listenerNames.has(l.name)) {
+      issues.add(`/listeners/${i}/name`, `duplicate listener name ${JSON.stringify(l.name)}`);
+    }
     listenerNames.add(l.name);
   });
-  return {
-    listeners,
-    pools,
-    maxHeldBytes: posInt(config.maxHeldBytes, 'maxHeldBytes', DEFAULT_MAX_HELD_BYTES),
-  };
+  issues.throwIfAny();
+  return { listeners, pools, maxHeldBytes: config.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES };
 }

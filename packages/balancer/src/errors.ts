@@ -34,13 +34,29 @@ export class BalancerError extends Error {
 
 /** A config value is wrong; `field` is its path, e.g. `pools[0].backends[2].port`. */
 export class BalancerConfigError extends BalancerError {
+  /** JSON pointer (RFC 6901) of the first problem, e.g. `/pools/0/backends/2/port`; `` is the root. */
   readonly field: string;
   readonly reason: string;
-  constructor(field: string, reason: string) {
-    super('IOLAB_BALANCER_CONFIG_INVALID', `invalid balancer config: ${field} ${reason}`);
+  /** Every problem found, in one go (the first is `field`/`reason`). */
+  readonly issues: readonly ConfigIssue[];
+  constructor(field: string, reason: string, issues?: readonly ConfigIssue[]) {
+    const all = issues ?? [{ pointer: field, message: reason }];
+    super(
+      'IOLAB_BALANCER_CONFIG_INVALID',
+      all.length === 1
+        ? `invalid balancer config: ${field || '(root)'} ${reason}`
+        : `invalid balancer config:\n${all.map((i) => `  ${i.pointer || '(root)'}: ${i.message}`).join('\n')}`,
+    );
     this.field = field;
     this.reason = reason;
+    this.issues = all;
   }
+}
+
+/** One configuration problem: a JSON pointer (RFC 6901; `` = the root) to the field, and why. */
+export interface ConfigIssue {
+  readonly pointer: string;
+  readonly message: string;
 }
 
 /** No backend could take the connection: all down, drained, disabled, or every attempt failed. */

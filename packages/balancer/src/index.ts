@@ -1,93 +1,51 @@
-// The library: the data plane and createBalancer. The operations layer (config files, admin API, metrics,
-// logging, reload, cluster) is `@iolab/balancer/ops`.
+/**
+ * `@iolab/balancer`: a layer-4 TCP load balancer as a library — the data plane and `createBalancer`.
+ *
+ * A deliberate surface (at most 40 names, no `export *`): what a program that embeds a balancer calls and
+ * types. Defaults are documented on each option and in the shipped JSON schema rather than exported one by
+ * one; error classes other than the two below are told apart by their stable `code` (`BalancerErrorCode`).
+ * The operations layer of the `iolab-balancer` command (config files, admin API, metrics, logging, reload,
+ * cluster) is `@iolab/balancer/ops`, so this entry point loads no pino, prom-client, ajv or yaml.
+ */
+
+// The balancer.
 export { createBalancer } from './balancer.js';
 export type {
-  AcceptErrorEvent,
-  BackendAdminState,
-  BackendState,
   BackendStateEvent,
   BackendStats,
   Balancer,
   BalancerEvents,
   BalancerStats,
-  ClosedBy,
-  ConnectErrorEvent,
   ConnectionEndEvent,
-  HealthCheckEvent,
   ListenerStats,
   PoolStats,
-  QueueEvent,
   StartResult,
 } from './balancer-api.js';
-export type {
-  BackendConfig,
-  BalancerConfig,
-  HealthConfig,
-  ListenerConfig,
-  ListenerMode,
-  PolicyName,
-  PolicyOption,
-  PoolConfig,
-  ProxyProtocolVersion,
-  ResolvedConfig,
-  TimeoutsConfig,
-} from './config.js';
+// Its configuration.
 export {
-  DEFAULT_ACCEPT_PAUSE_MS,
-  DEFAULT_BACKLOG,
-  DEFAULT_CLIENT_FIN_TIMEOUT,
-  DEFAULT_CLOSE_DEADLINE,
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_FIRST_BYTE_TIMEOUT,
-  DEFAULT_FIRST_BYTE_TIMEOUT_LIMIT,
-  DEFAULT_HEALTH_ENABLED,
-  DEFAULT_HEALTH_FALL,
-  DEFAULT_HEALTH_INTERVAL,
-  DEFAULT_HEALTH_RISE,
-  DEFAULT_HEALTH_TIMEOUT,
-  DEFAULT_IDLE_TIMEOUT,
-  DEFAULT_LISTEN_HOST,
-  DEFAULT_MAX_HEALTH_REPLY_BYTES,
-  DEFAULT_MAX_HELD_BYTES,
-  DEFAULT_MAX_QUEUE,
-  DEFAULT_MAXCONN,
-  DEFAULT_POLICY,
-  DEFAULT_PROXY_HEADER_TIMEOUT,
-  DEFAULT_QUEUE_TIMEOUT,
-  DEFAULT_RETRIES,
-  DEFAULT_TIMEOUTS,
-  DEFAULT_WEIGHT,
-  formatHostPort,
-  isValidHost,
+  type BackendConfig,
+  type BalancerConfig,
+  type HealthConfig,
+  type ListenerConfig,
   MAX_WEIGHT,
   POLICY_NAMES,
-  resolveConfig,
+  type PolicyName,
+  type PolicyOption,
+  type PoolConfig,
+  type TimeoutsConfig,
 } from './config.js';
-export * from './errors.js';
+export type { Duration } from './duration.js';
+// Errors: every one is a BalancerError with a stable code; config errors list JSON pointers.
+export { BalancerConfigError, BalancerError, type BalancerErrorCode, type ConfigIssue } from './errors.js';
+// Policies: built-in ones, and the types to write your own.
 export { leastConn } from './policies/least-conn.js';
 export { type P2cOptions, p2c } from './policies/p2c.js';
 export { roundRobin } from './policies/round-robin.js';
-export {
-  DEFAULT_SOURCE_HASH_LOAD_FACTOR,
-  DEFAULT_SOURCE_HASH_POINTS,
-  MAX_SOURCE_HASH_RING_POINTS,
-  type SourceHashOptions,
-  sourceHash,
-} from './policies/source-hash.js';
+export { type SourceHashOptions, sourceHash } from './policies/source-hash.js';
 export { weighted } from './policies/weighted.js';
 export type { BackendView, PickContext, Policy } from './policy.js';
+// PROXY protocol, for backends that receive it.
 export { parseProxyHeader } from './proxy-protocol/detect.js';
-export type {
-  ProxyEndpoint,
-  ProxyHeader,
-  ProxyParseResult,
-  ProxyTlv,
-  ProxyTransport,
-} from './proxy-protocol/header.js';
-export { encodeProxyV1, PROXY_V1_MAX_LENGTH, parseProxyV1 } from './proxy-protocol/v1.js';
-export {
-  DEFAULT_PROXY_V2_MAX_LENGTH,
-  encodeProxyV2,
-  PROXY_V2_SIGNATURE,
-  parseProxyV2,
-} from './proxy-protocol/v2.js';
+export type { ProxyHeader, ProxyParseResult } from './proxy-protocol/header.js';
+export { encodeProxyV1 } from './proxy-protocol/v1.js';
+export { encodeProxyV2 } from './proxy-protocol/v2.js';

@@ -40,7 +40,7 @@ describe('weights are capped', () => {
     });
     expect(() => createBalancer(cfg(MAX_WEIGHT))).not.toThrow();
     expect(() => createBalancer(cfg(MAX_WEIGHT + 1))).toThrow(
-      /pools\[0\]\.backends\[0\]\.weight must be an integer 0\.\.256 \(HAProxy's range\), got 257/,
+      /\/pools\/0\/backends\/0\/weight must be <= 256/,
     );
     expect(() => parseBalancerConfig(cfg(100_000))).toThrow(ConfigFileError);
     try {

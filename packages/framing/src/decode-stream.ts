@@ -43,6 +43,7 @@ export function decodeStream<F = Uint8Array>(
       callback();
     },
     flush(callback) {
+      // biome-ignore lint/suspicious/noConfusingVoidType: what FrameDecoder.end() returns.
       let last: F[] | void;
       try {
         last = decoder.end();

@@ -33,6 +33,7 @@ export interface FrameDecoder<F = Uint8Array> {
    * over as a last frame (`LineDecoder`'s `emitTrailing`), which it then returns. Afterwards the decoder
    * is empty and may be reused for a new stream, with offsets counted from 0 again.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: decoders without a trailing frame keep `end(): void`.
   end(): F[] | void;
 }
 

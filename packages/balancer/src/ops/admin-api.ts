@@ -359,7 +359,7 @@ async function route(
     if (method !== 'POST') throw new HttpError(405, 'IOLAB_ADMIN_METHOD', 'use GET or POST');
     const backend = parseBackendJson(await readJson(req));
     // The data plane's own checks (host is an IP or RFC 1123 name, weight cap …) before any worker sees it.
-    resolveBackend(backend, 'backend');
+    resolveBackend(backend, '');
     return send(res, 201, await control.addBackend(pool, backend));
   }
   if (action === undefined) {
@@ -391,7 +391,7 @@ async function route(
     case 'weight': {
       const body = (await readJson(req)) as { weight?: unknown } | undefined;
       // The same check as the config file's (schema maximum = MAX_WEIGHT): throws a 400 naming the cap.
-      const weight = checkWeight(body?.weight, 'weight');
+      const weight = checkWeight(body?.weight, '/weight');
       await control.setWeight(pool, id, weight);
       break;
     }

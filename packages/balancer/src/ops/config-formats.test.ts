@@ -1,7 +1,9 @@
 // Durations with units, YAML beside JSON, the shipped schema, and --check rejecting what start would.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
 import { parseDuration } from '../duration.js';
@@ -151,6 +153,13 @@ describe('the shipped JSON schema', () => {
       readFileSync(new URL('../../schema/balancer-config.schema.json', import.meta.url), 'utf8'),
     );
     expect(shipped).toEqual(JSON.parse(JSON.stringify(BALANCER_CONFIG_SCHEMA)));
+  });
+
+  it('src/generated/config-validator.ts is what the schema compiles to now (npm run generate if not)', () => {
+    const script = fileURLToPath(new URL('../../scripts/generate-validator.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('every example in examples/ validates', async () => {

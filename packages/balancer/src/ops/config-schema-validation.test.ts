@@ -75,7 +75,7 @@ describe('config schema', () => {
           name: 'web',
           policy: 'fastest',
           backends: [{ host: 'a', port: 70000 }, { port: 80 }],
-          health: { rise: 0, expectPattern: '(' },
+          health: { rise: 0 },
         },
       ],
       bogus: true,
@@ -90,13 +90,18 @@ describe('config schema', () => {
         { pointer: '/pools/0/backends/0/port', message: 'must be <= 65535 (got 70000)' },
         { pointer: '/pools/0/backends/1/host', message: 'is required' },
         { pointer: '/pools/0/health/rise', message: 'must be >= 1 (got 0)' },
-        expect.objectContaining({
-          pointer: '/pools/0/health/expectPattern',
-          message: expect.stringContaining('regular expression'),
-        }),
       ]),
     );
-    expect(issues).toHaveLength(6);
+    expect(issues).toHaveLength(5);
+    // A pattern is compiled by the engine that will run it, once the schema holds.
+    const bad = good() as { pools: { health?: unknown }[] };
+    bad.pools[0]!.health = { expectPattern: '(' };
+    expect(issuesOf(bad)).toEqual([
+      expect.objectContaining({
+        pointer: '/pools/0/health/expectPattern',
+        message: expect.stringContaining('regular expression'),
+      }),
+    ]);
   });
 
   it('rejects wrong types and missing sections with the field named', () => {

@@ -8,10 +8,13 @@
  * one error per restart is what makes people stop validating.
  *
  * Rules the schema cannot express (unique names, a listener naming a pool that exists) are checked by the
- * data plane's `resolveConfig`; its dotted field paths are converted to the same pointer form here.
+ * data plane's `resolveConfig`, which reports in the same pointer form.
+ *
+ * The schema is compiled ahead of time (`npm run generate`, scripts/generate-validator.ts) into
+ * `src/generated/config-validator.ts`: the command and `createBalancer()` run the same validator, and
+ * neither loads ajv at run time.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type {
   BackendConfig,
@@ -22,8 +25,9 @@ import type {
   TimeoutsConfig,
 } from '../config.js';
 import { MAX_WEIGHT, POLICY_NAMES, resolveConfig } from '../config.js';
+import { backendSchemaIssues, configSchemaIssues } from '../config-validate.js';
 import { DURATION_PATTERN, MAX_DURATION_MS } from '../duration.js';
-import { BalancerConfigError } from '../errors.js';
+import { BalancerConfigError, type ConfigIssue } from '../errors.js';
 
 /** A config file larger than this is a mistake (a log, a binary), not a balancer config. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -61,11 +65,7 @@ export const MAX_WORKERS = 256;
 /** One line per connection end and per state change: what an operator needs, no per-packet noise. */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 
-/** One schema violation: a JSON pointer (RFC 6901; `` = the root) and why. */
-export interface ConfigIssue {
-  readonly pointer: string;
-  readonly message: string;
-}
+export type { ConfigIssue } from '../errors.js';
 
 /**
  * A config file (or CLI-built config) that does not validate. `code` is `IOLAB_BALANCER_CONFIG_INVALID`
@@ -74,12 +74,10 @@ export interface ConfigIssue {
 // TODO(data-plane): this class belongs in errors.ts next to BalancerConfigError; kept here to not edit a
 // file another helper owns while it is being written.
 export class ConfigFileError extends BalancerConfigError {
-  readonly issues: readonly ConfigIssue[];
   readonly file: string | undefined;
   constructor(issues: readonly ConfigIssue[], file?: string) {
     const first = issues[0] ?? { pointer: '', message: 'is invalid' };
-    super(first.pointer === '' ? '(root)' : first.pointer, first.message);
-    this.issues = issues;
+    super(first.pointer === '' ? '(root)' : first.pointer, first.message, issues);
     this.file = file;
     const shown = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => `  ${i.pointer || '(root)'}: ${i.message}`);
     if (issues.length > MAX_REPORTED_ISSUES)
@@ -251,7 +249,6 @@ export const BALANCER_CONFIG_SCHEMA = {
                 type: 'string',
                 minLength: 1,
                 maxLength: 4096,
-                format: 'regex',
                 description: 'The reply must match this regular expression (instead of expect).',
               },
             },
@@ -275,12 +272,12 @@ export const BALANCER_CONFIG_SCHEMA = {
           maxLength: 107,
           description: 'Unix socket for the admin API instead of TCP, created mode 0600.',
         },
-        // Visible ASCII only (it travels in an HTTP header); 16+ characters (MIN_ADMIN_TOKEN_LENGTH).
+        // 16+ characters (MIN_ADMIN_TOKEN_LENGTH); visible ASCII is checked in adminOf (it travels in an
+        // HTTP header), not by a pattern: the validator reads every pattern failure as a bad duration.
         token: {
           type: 'string',
           minLength: 16,
           maxLength: 512,
-          pattern: '^[\\x21-\\x7e]+$',
           description:
             'Bearer token every admin request must carry. Default: IOLAB_ADMIN_TOKEN, else generated into an owner-only file.',
         },
@@ -321,86 +318,13 @@ interface FileJson {
   log?: { level?: LogLevel };
 }
 
-let validator: ValidateFunction | undefined;
-function getValidator(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
-    // Only `regex` is used; checking it with the engine that will run it beats pulling in ajv-formats.
-    ajv.addFormat('regex', {
-      validate: (s: string) => {
-        try {
-          new RegExp(s);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    });
-    validator = ajv.compile(BALANCER_CONFIG_SCHEMA);
-  }
-  return validator;
-}
-
-function describe(e: ErrorObject): ConfigIssue {
-  const params = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return {
-        pointer: `${e.instancePath}/${String(params.additionalProperty)}`,
-        message: 'is not a known field',
-      };
-    case 'required':
-      return { pointer: `${e.instancePath}/${String(params.missingProperty)}`, message: 'is required' };
-    case 'enum':
-      return {
-        pointer: e.instancePath,
-        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(e.data)})`,
-      };
-    case 'pattern':
-      // The only patterns in the schema are durations.
-      return {
-        pointer: e.instancePath,
-        message: `must be a duration like 250ms, 5s, 2m, 1h or a number of milliseconds (got ${JSON.stringify(e.data)})`,
-      };
-    case 'format':
-      return {
-        pointer: e.instancePath,
-        message: `must be a valid regular expression (got ${JSON.stringify(e.data)})`,
-      };
-    default:
-      return {
-        pointer: e.instancePath,
-        message: `${e.message ?? 'is invalid'} (got ${JSON.stringify(e.data)})`,
-      };
-  }
-}
-
-/** `pools[0].backends[2].port` (the data plane's field form) → `/pools/0/backends/2/port`. */
-function dottedToPointer(field: string): string {
-  if (field === '(root)') return '';
-  return `/${field
-    .replace(/\[(\d+)\]/g, '.$1')
-    .split('.')
-    .filter(Boolean)
-    .join('/')}`;
-}
-
 /**
  * Validates parsed JSON and returns the typed config. Throws {@link ConfigFileError} listing every problem
  * (schema violations first; if there are none, what the data plane's own checks found).
  */
 export function parseBalancerConfig(json: unknown, file?: string): BalancerFileConfig {
-  const validate = getValidator();
-  if (!validate(json)) {
-    const seen = new Set<string>();
-    const issues = (validate.errors ?? []).map(describe).filter((i) => {
-      const key = `${i.pointer}\u0000${i.message}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-    throw new ConfigFileError(issues, file);
-  }
+  const issues = configSchemaIssues(json);
+  if (issues.length > 0) throw new ConfigFileError(issues, file);
   const raw = json as FileJson;
   const balancer: BalancerConfig = {
     listeners: raw.listeners.map((l) => ({ ...l })),
@@ -421,7 +345,21 @@ export function parseBalancerConfig(json: unknown, file?: string): BalancerFileC
           );
         }
         pool.health = { ...h, ...(expect !== undefined ? { expect } : {}) };
-        if (expectPattern !== undefined) pool.health.expect = new RegExp(expectPattern);
+        if (expectPattern !== undefined) {
+          try {
+            pool.health.expect = new RegExp(expectPattern);
+          } catch {
+            throw new ConfigFileError(
+              [
+                {
+                  pointer: `/pools/${raw.pools.indexOf(p)}/health/expectPattern`,
+                  message: `must be a valid regular expression (got ${JSON.stringify(expectPattern)})`,
+                },
+              ],
+              file,
+            );
+          }
+        }
       }
       return pool;
     }),
@@ -443,6 +381,12 @@ function adminOf(a: NonNullable<FileJson['admin']>, file: string | undefined): A
   if (a.path !== undefined && (a.port !== undefined || a.host !== undefined)) {
     throw new ConfigFileError([{ pointer: '/admin', message: 'has both path and host/port; use one' }], file);
   }
+  if (a.token !== undefined && !/^[\x21-\x7e]+$/.test(a.token)) {
+    throw new ConfigFileError(
+      [{ pointer: '/admin/token', message: 'must be visible ASCII (no spaces)' }],
+      file,
+    );
+  }
   if (a.path === undefined && a.port === undefined) {
     throw new ConfigFileError([{ pointer: '/admin/port', message: 'is required (or path)' }], file);
   }
@@ -456,9 +400,7 @@ export function checkSemantics(balancer: BalancerConfig, file?: string): void {
   try {
     resolveConfig(balancer);
   } catch (err) {
-    if (err instanceof BalancerConfigError) {
-      throw new ConfigFileError([{ pointer: dottedToPointer(err.field), message: err.reason }], file);
-    }
+    if (err instanceof BalancerConfigError) throw new ConfigFileError(err.issues, file);
     throw err;
   }
 }
@@ -534,13 +476,9 @@ export async function loadBalancerConfigFile(path: string): Promise<BalancerFile
   return parseBalancerConfig(await readBalancerConfigJson(path), path);
 }
 
-let backendValidator: ValidateFunction | undefined;
 /** Validates one backend object (the admin API's `POST /pools/:pool/backends` body) with the file's rules. */
 export function parseBackendJson(json: unknown): BackendConfig {
-  if (!backendValidator) {
-    const ajv = new Ajv({ strict: true, allErrors: true, verbose: true });
-    backendValidator = ajv.compile(BALANCER_CONFIG_SCHEMA.properties.pools.items.properties.backends.items);
-  }
-  if (!backendValidator(json)) throw new ConfigFileError((backendValidator.errors ?? []).map(describe));
+  const issues = backendSchemaIssues(json);
+  if (issues.length > 0) throw new ConfigFileError(issues);
   return { ...(json as BackendConfig) };
 }
