@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { resolveBalanceArgs, UsageError } from '@iolab/balancer/ops';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { resolveBalanceArgs, UsageError } from './commands/balance.js';
 import {
   CLI,
   cleanup,

@@ -14,7 +14,8 @@ switch (command) {
     break;
   }
   case 'balance': {
-    const { runBalance } = await import('./commands/balance.js');
+    // One implementation, two entry points: `iolab balance` here and the `iolab-balancer` bin of @iolab/balancer.
+    const { runBalance } = await import('@iolab/balancer/ops');
     await runBalance(rest);
     break;
   }

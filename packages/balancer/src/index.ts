@@ -1,6 +1,5 @@
-// Operations layer: config file, admin API, metrics, logs, reload, cluster (used by `iolab balance`).
-export type { AdminServer, BalancerControl } from './admin-api.js';
-export { localControl, MAX_ADMIN_BODY_BYTES, startAdminServer } from './admin-api.js';
+// The library: the data plane and createBalancer. The operations layer (config files, admin API, metrics,
+// logging, reload, cluster) is `@iolab/balancer/ops`.
 export { createBalancer } from './balancer.js';
 export type {
   AcceptErrorEvent,
@@ -20,8 +19,6 @@ export type {
   QueueEvent,
   StartResult,
 } from './balancer-api.js';
-export type { RunningBalancer } from './cluster.js';
-export { runClusterWorker, startCluster, startLocal } from './cluster.js';
 export type {
   BackendConfig,
   BalancerConfig,
@@ -62,27 +59,7 @@ export {
   POLICY_NAMES,
   resolveConfig,
 } from './config.js';
-export type { AdminConfig, BalancerFileConfig, ConfigIssue, LogLevel } from './config-schema.js';
-export {
-  BALANCER_CONFIG_SCHEMA,
-  ConfigFileError,
-  DEFAULT_ADMIN_HOST,
-  DEFAULT_LOG_LEVEL,
-  DEFAULT_WORKERS,
-  LOG_LEVELS,
-  loadBalancerConfigFile,
-  MAX_CONFIG_FILE_BYTES,
-  MAX_WORKERS,
-  parseBackendJson,
-  parseBalancerConfig,
-  parseBalancerConfigText,
-  readBalancerConfigJson,
-} from './config-schema.js';
 export * from './errors.js';
-export type { BalancerLoggerOptions, Logger } from './logging.js';
-export { attachBalancerLogging, createBalancerLogger } from './logging.js';
-export type { BalancerMetrics, BalancerMetricsOptions } from './metrics.js';
-export { createBalancerMetrics } from './metrics.js';
 export { leastConn } from './policies/least-conn.js';
 export { type P2cOptions, p2c } from './policies/p2c.js';
 export { roundRobin } from './policies/round-robin.js';
@@ -109,5 +86,3 @@ export {
   PROXY_V2_SIGNATURE,
   parseProxyV2,
 } from './proxy-protocol/v2.js';
-export type { Reloader, ReloaderOptions } from './reload.js';
-export { createReloader } from './reload.js';

@@ -19,9 +19,9 @@ import type {
   ListenerConfig,
   PoolConfig,
   TimeoutsConfig,
-} from './config.js';
-import { POLICY_NAMES, resolveConfig } from './config.js';
-import { BalancerConfigError } from './errors.js';
+} from '../config.js';
+import { POLICY_NAMES, resolveConfig } from '../config.js';
+import { BalancerConfigError } from '../errors.js';
 
 /** A config file larger than this is a mistake (a log, a binary), not a balancer config. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;

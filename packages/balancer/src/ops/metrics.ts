@@ -9,7 +9,7 @@
  * (prom-client's `AggregatorRegistry`); see `cluster.ts`.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Balancer, BalancerEvents } from './balancer-api.js';
+import type { Balancer, BalancerEvents } from '../balancer-api.js';
 
 export interface BalancerMetrics {
   readonly registry: Registry;

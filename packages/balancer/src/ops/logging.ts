@@ -14,7 +14,7 @@
  * | `health-check`    | debug | every active check                                                   |
  */
 import pino, { type Logger } from 'pino';
-import type { Balancer, BalancerEvents } from './balancer-api.js';
+import type { Balancer, BalancerEvents } from '../balancer-api.js';
 import type { LogLevel } from './config-schema.js';
 
 export type { Logger } from 'pino';

@@ -26,11 +26,11 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
+import { createBalancer } from '../balancer.js';
+import type { BackendStats, Balancer, BalancerStats, StartResult } from '../balancer-api.js';
+import type { BackendConfig } from '../config.js';
 import type { BalancerControl } from './admin-api.js';
 import { adminStatusOf, localControl } from './admin-api.js';
-import { createBalancer } from './balancer.js';
-import type { BackendStats, Balancer, BalancerStats, StartResult } from './balancer-api.js';
-import type { BackendConfig } from './config.js';
 import { type BalancerFileConfig, parseBalancerConfig } from './config-schema.js';
 import { attachBalancerLogging, createBalancerLogger, type Logger } from './logging.js';
 import { type BalancerMetrics, createBalancerMetrics } from './metrics.js';

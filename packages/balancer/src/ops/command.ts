@@ -5,24 +5,19 @@
  */
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { POLICY_NAMES } from '../config.js';
+import { type AdminServer, startAdminServer } from './admin-api.js';
+import { type RunningBalancer, runClusterWorker, startCluster, startLocal } from './cluster.js';
 import {
-  type AdminServer,
   type BalancerFileConfig,
   ConfigFileError,
-  createBalancerLogger,
-  createReloader,
   DEFAULT_LOG_LEVEL,
   LOG_LEVELS,
-  type Logger,
-  POLICY_NAMES,
   parseBalancerConfig,
-  type RunningBalancer,
   readBalancerConfigJson,
-  runClusterWorker,
-  startAdminServer,
-  startCluster,
-  startLocal,
-} from '@iolab/balancer';
+} from './config-schema.js';
+import { createBalancerLogger, type Logger } from './logging.js';
+import { createReloader } from './reload.js';
 
 const HELP = `usage: iolab balance --listen HOST:PORT --backend HOST:PORT[,OPTS] [--backend ...] [options]
        iolab balance --config FILE [options]

@@ -2,8 +2,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanup, connectClient, readLine, startBackend, startBalancer, waitFor } from '../test-support.js';
 import { attachBalancerLogging, createBalancerLogger } from './logging.js';
-import { cleanup, connectClient, readLine, startBackend, startBalancer, waitFor } from './test-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iolab-log-test-'));
 afterEach(cleanup);

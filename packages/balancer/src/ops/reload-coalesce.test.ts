@@ -2,10 +2,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanup, connectClient, readLine, startBackend, startBalancer, whoServes } from '../test-support.js';
 import { ConfigFileError, loadBalancerConfigFile } from './config-schema.js';
 import { createBalancerLogger } from './logging.js';
 import { createReloader } from './reload.js';
-import { cleanup, connectClient, readLine, startBackend, startBalancer, whoServes } from './test-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iolab-reload-test-'));
 afterEach(cleanup);

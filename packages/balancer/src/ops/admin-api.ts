@@ -25,10 +25,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BackendStats, Balancer, BalancerStats } from './balancer-api.js';
-import type { BackendConfig } from './config.js';
+import type { BackendStats, Balancer, BalancerStats } from '../balancer-api.js';
+import type { BackendConfig } from '../config.js';
+import { BalancerError } from '../errors.js';
 import { parseBackendJson } from './config-schema.js';
-import { BalancerError } from './errors.js';
 import type { BalancerMetrics } from './metrics.js';
 
 /** A JSON body larger than this is not a backend definition; refusing it keeps memory bounded. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, countBy, startBackend, startBalancer, whoServes } from '../test-support.js';
 import { type AdminServer, localControl, startAdminServer } from './admin-api.js';
 import { createBalancerMetrics } from './metrics.js';
-import { cleanup, countBy, startBackend, startBalancer, whoServes } from './test-support.js';
 
 let admin: AdminServer | undefined;
 afterEach(async () => {
