@@ -10,6 +10,26 @@ export {
   type NetlabErrorCode,
 } from './errors.js';
 export { type LabRun, listLabNamespaces, listLabRuns, removeLabRun } from './inventory.js';
+export {
+  DEFAULT_ADVERT_INTERVAL_SEC,
+  DEFAULT_TRACK_FALL,
+  DEFAULT_TRACK_INTERVAL_SEC,
+  DEFAULT_TRACK_RISE,
+  DEFAULT_TRACK_TIMEOUT_SEC,
+  type HaServiceSource,
+  type KeepalivedInstanceOptions,
+  renderKeepalivedConfig,
+  renderTrackScript,
+  type VrrpAddress,
+} from './keepalived-config.js';
+export {
+  KEEPALIVED_STOP_GRACE_MS,
+  type KeepalivedProcess,
+  keepalivedWorkDir,
+  type StartKeepalivedOptions,
+  startKeepalived,
+  type VrrpState,
+} from './keepalived-process.js';
 export { assertLabAvailable, labUnavailableReason } from './privileges.js';
 export { DEFAULT_COMMAND_TIMEOUT_MS, findTool } from './system-command.js';
 export {

@@ -3,13 +3,19 @@
  * nftables mode balances (`dnat to numgen inc mod N map { … }`). No I/O here: a config and the set of live
  * backends in, the text for `nft -f -` out.
  *
- * One rule per listener; weights become contiguous ranges of the `numgen` (or hash) value:
+ * One rule per listener; weights become contiguous ranges of the `numgen` (or hash) value, each range
+ * jumping to one backend's chain that holds its DNAT (kube-proxy's shape: service chain → endpoint chains):
  *
  * ```
- *   backends a (weight 3), b (weight 1)         →   numgen inc mod 4 map { 0-2 : a . port, 3 : b . port }
- *   policy round-robin (weights ignored)        →   numgen inc mod 2 map { 0 : a . port, 1 : b . port }
- *   policy source-hash                          →   jhash ip saddr mod 4 map { … }   (client keeps its server)
+ *   backends a (weight 3), b (weight 1)   →   numgen inc mod 4 vmap { 0-2 : jump svc0_be0, 3 : jump svc0_be1 }
+ *   policy round-robin (weights ignored)  →   numgen inc mod 2 vmap { 0 : jump svc0_be0, 1 : jump svc0_be1 }
+ *   policy source-hash                    →   jhash ip saddr mod 4 vmap { … }   (a client keeps its server)
+ *   chain svc0_be0 { counter dnat ip to 192.0.2.11:8080 }
  * ```
+ *
+ * A verdict map to per-backend chains rather than one `dnat to numgen … map { 0 : addr . port }`: the
+ * generator is evaluated once per new connection, and each backend gets its own counter (what the
+ * distribution test and `nft list table` read).
  *
  * The whole table is replaced in one transaction (`table` / `delete table` / `table { … }` in one file), so
  * a change of membership never shows a half-built map; established connections keep their conntrack NAT
@@ -110,17 +116,21 @@ export function activeBackends(
   return primaries.length > 0 ? primaries : usable.filter((b) => b.backup);
 }
 
-/** `{ 0-2 : 192.0.2.11 . 8080, 3 : 192.0.2.12 . 8080 }` and the modulus; weights ignored for round-robin. */
+/**
+ * The verdict-map ranges: `{ 0-2 : jump <chain of a>, 3 : jump <chain of b> }` and the modulus; weights are
+ * ignored for round-robin. `chainOf` names each backend's chain.
+ */
 export function numgenMap(
   backends: readonly ResolvedBackend[],
   policy: NftPolicy,
+  chainOf: (b: ResolvedBackend) => string,
 ): { modulus: number; elements: string[] } {
   let next = 0;
   const elements: string[] = [];
   for (const b of backends) {
     const share = policy === 'round-robin' ? 1 : b.weight;
     const range = share === 1 ? `${next}` : `${next}-${next + share - 1}`;
-    elements.push(`${range} : ${b.host} . ${b.port}`);
+    elements.push(`${range} : jump ${chainOf(b)}`);
     next += share;
   }
   return { modulus: next, elements };
@@ -144,39 +154,47 @@ export function renderNftRuleset(
   live: (b: ResolvedBackend) => boolean,
 ): string {
   if (!TABLE_NAME.test(table)) throw new BalancerConfigError('table', `not a valid nft table name: ${table}`);
-  const dnat: string[] = [];
+  const dispatch: string[] = [];
+  const backendChains: string[] = [];
   const reject: string[] = [];
-  for (const s of services) {
+  for (const [i, s] of services.entries()) {
     const active = activeBackends(s, live);
     const comment = `comment "${s.listener.replace(/["\\]/g, '')}"`;
     if (active.length === 0) {
       reject.push(`    ${match(s)} counter reject with tcp reset ${comment}`);
       continue;
     }
-    const { modulus, elements } = numgenMap(active, s.policy);
+    const chainOf = (b: ResolvedBackend): string => `svc${i}_be${s.backends.indexOf(b)}`;
+    const { modulus, elements } = numgenMap(active, s.policy, chainOf);
     const selector =
       s.policy === 'source-hash' ? `jhash ip saddr mod ${modulus}` : `numgen inc mod ${modulus}`;
-    dnat.push(
-      `    ${match(s)} counter dnat ip addr . port to ${selector} map { ${elements.join(', ')} } ${comment}`,
-    );
+    dispatch.push(`    ${match(s)} counter ${selector} vmap { ${elements.join(', ')} } ${comment}`);
+    for (const b of active) {
+      backendChains.push(
+        `  chain ${chainOf(b)} {`,
+        `    meta l4proto tcp counter dnat ip to ${b.host}:${b.port} comment "${b.id.replace(/["\\]/g, '')}"`,
+        '  }',
+      );
+    }
   }
   return [
     `table ip ${table}`,
     `delete table ip ${table}`,
     `table ip ${table} {`,
     '  chain prerouting {',
-    '    type nat hook prerouting priority dstnat; policy accept;',
+    '    type nat hook prerouting priority -100; policy accept;',
     '    jump services',
     '  }',
     '  chain output {',
-    '    type nat hook output priority dstnat; policy accept;',
+    '    type nat hook output priority -100; policy accept;',
     '    jump services',
     '  }',
     '  chain services {',
-    ...dnat,
+    ...dispatch,
     '  }',
+    ...backendChains,
     '  chain no_endpoints {',
-    '    type filter hook input priority filter; policy accept;',
+    '    type filter hook input priority 0; policy accept;',
     ...reject,
     '  }',
     '}',

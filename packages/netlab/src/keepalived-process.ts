@@ -1,0 +1,171 @@
+/**
+ * Runs keepalived in a lab namespace, in the foreground (`-n`), logging to the console (`-l`), with its own
+ * config and pid files in a temp directory, VRRP only (`-P`). Registered with the cleanup registry, so it
+ * is killed with the lab on success, failure, Ctrl-C and exit. State changes are parsed from its log.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CleanupRegistry, labCleanup } from './cleanup-registry.js';
+import { KeepalivedError } from './errors.js';
+import { requireTool } from './system-command.js';
+
+/** Log lines kept for error messages: enough to see why keepalived stopped. */
+const LOG_TAIL_LINES = 200;
+/** SIGTERM grace before SIGKILL: keepalived sends priority 0 and removes its VIPs in well under this. */
+export const KEEPALIVED_STOP_GRACE_MS = 3_000;
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+export interface KeepalivedProcess {
+  readonly pid: number;
+  readonly configPath: string;
+  readonly commandLine: string;
+  state(): VrrpState;
+  /** Resolves when the log says the instance entered `state` (rejects after timeoutMs or on exit). */
+  waitFor(state: VrrpState, timeoutMs: number): Promise<void>;
+  logTail(): string[];
+  /** SIGKILL (a crash: no priority-0 advert) or SIGTERM (a clean stop). Resolves on exit. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  readonly exited: Promise<void>;
+}
+
+export interface StartKeepalivedOptions {
+  readonly ns: string;
+  readonly config: string;
+  /** Track script body, written beside the config as `track.sh` (0755); referenced by the config. */
+  readonly trackScript?: string;
+  /** Called with the temp directory so the config can point at the script path. */
+  readonly registry?: CleanupRegistry;
+}
+
+/** Where the track script will be written for a config rendered before start. */
+export function keepalivedWorkDir(): string {
+  return mkdtempSync(join(tmpdir(), 'iolab-keepalived-'));
+}
+
+export function startKeepalived(
+  options: StartKeepalivedOptions & { readonly dir: string },
+): KeepalivedProcess {
+  const ip = requireTool('ip');
+  const keepalived = requireTool('keepalived');
+  const registry = options.registry ?? labCleanup;
+  const dir = options.dir;
+  const configPath = join(dir, 'keepalived.conf');
+  writeFileSync(configPath, options.config);
+  if (options.trackScript !== undefined) {
+    writeFileSync(join(dir, 'track.sh'), options.trackScript);
+    chmodSync(join(dir, 'track.sh'), 0o755);
+  }
+  const args = [
+    'netns',
+    'exec',
+    options.ns,
+    keepalived,
+    '-n',
+    '-l',
+    '-D',
+    '-P',
+    '-f',
+    configPath,
+    '-p',
+    join(dir, 'keepalived.pid'),
+    '-r',
+    join(dir, 'vrrp.pid'),
+    '-c',
+    join(dir, 'checkers.pid'),
+  ];
+  const child: ChildProcess = spawn(ip, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new KeepalivedError(`could not start keepalived in ${options.ns}`);
+  const pid = child.pid;
+  let state: VrrpState = 'INIT';
+  const tail: string[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  const onData = (chunk: Buffer): void => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      tail.push(line);
+      if (tail.length > LOG_TAIL_LINES) tail.shift();
+      const m = /Entering (MASTER|BACKUP|FAULT) STATE/.exec(line);
+      if (m) state = m[1] as VrrpState;
+      for (const w of waiters) w();
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      state = 'STOP';
+      for (const w of waiters) w();
+      resolve();
+    });
+  });
+  const cleanup = registry.add(`keepalived ${pid} in ${options.ns}`, () => {
+    try {
+      // Its VRRP child shares the namespace; removing the namespace kills it too. The parent first.
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    pid,
+    configPath,
+    commandLine: ['ip', ...args].join(' '),
+    state: () => state,
+    logTail: () => [...tail],
+    exited,
+    waitFor: (wanted, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (state === wanted) done(undefined);
+          else if (state === 'STOP' && wanted !== 'STOP')
+            done(new KeepalivedError(`keepalived in ${options.ns} exited: ${tail.slice(-5).join(' | ')}`));
+        };
+        const timer = setTimeout(
+          () =>
+            done(
+              new KeepalivedError(
+                `keepalived in ${options.ns} not ${wanted} after ${timeoutMs} ms (state ${state}): ${tail.slice(-5).join(' | ')}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        const done = (error: Error | undefined): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+    stop: async (signal = 'SIGTERM') => {
+      if (state !== 'STOP') {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // Already gone.
+        }
+        const timer = setTimeout(() => {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Gone.
+          }
+        }, KEEPALIVED_STOP_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      cleanup.dismiss();
+      // A SIGKILLed parent can leave its VRRP child behind in the namespace: the namespace's removal kills it,
+      // but a test that restarts keepalived in the same namespace needs it gone now.
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
