@@ -3,7 +3,7 @@
  * namespace of their own (so nothing is added to the host's namespace: no link, no address, no route).
  *
  * ```
- *                 front bridge 198.51.100.0/24                 back bridge 192.0.2.0/24
+ *                 front bridge 198.51.100.0/24                 back bridge 203.0.113.0/24
  *  client .10 ──┤                              ├── dir1 ──┤ .2                    ├── rs1 .11
  *               │ VIP .100 (held by a director)│  .2      │                       ├── rs2 .12
  *               │                              ├── dir2 ──┤ .3                    ├── rs3 .13
@@ -11,11 +11,12 @@
  *                                                         gateway .1 (held by the active director)
  * ```
  *
- * - LVS-NAT: real servers route through 192.0.2.1, an address the active director holds, so replies pass
+ * - LVS-NAT: real servers route through 203.0.113.1, an address the active director holds, so replies pass
  *   the director and its conntrack undoes the DNAT.
  * - LVS-DR: real servers route through the router (.254) instead, so replies bypass the director.
  * - Addresses are RFC 5737 documentation ranges and exist only inside these namespaces; the namespaces
- *   have no link to the host, so no packet can leave them.
+ *   have no link to the host, so no packet can leave them. (192.0.2.0/24 is left alone: some CI sandboxes
+ *   give the host itself an address there, and a reader of `ip addr` should never have to wonder.)
  *
  * Every name carries the run's prefix (`iolab-<id>-…`), so parallel runs do not collide and a leftover is
  * traceable to its run (the state file records the owner pid).
@@ -35,12 +36,12 @@ export const MAX_REAL_SERVERS = 9;
 
 export const LAB_ADDRESSES = {
   frontSubnet: '198.51.100.0/24',
-  backSubnet: '192.0.2.0/24',
+  backSubnet: '203.0.113.0/24',
   client: '198.51.100.10',
   vip: '198.51.100.100',
-  gateway: '192.0.2.1',
+  gateway: '203.0.113.1',
   routerFront: '198.51.100.254',
-  routerBack: '192.0.2.254',
+  routerBack: '203.0.113.254',
 } as const;
 
 export interface LabOptions {
@@ -213,7 +214,7 @@ export function createLab(options: LabOptions = {}): Lab {
       plug(sw, 'brf', `d${i}f`, d, 'front', mac(1, 1 + i));
       plug(sw, 'brb', `d${i}b`, d, 'back', mac(2, 1 + i));
       const front = `198.51.100.${1 + i}`;
-      const back = `192.0.2.${1 + i}`;
+      const back = `203.0.113.${1 + i}`;
       ip(d, 'addr', 'add', `${front}/24`, 'dev', 'front');
       ip(d, 'addr', 'add', `${back}/24`, 'dev', 'back');
       // Forwarding for NAT; non-local bind so a proxy may listen on the VIP before VRRP gives it the VIP.
@@ -237,7 +238,7 @@ export function createLab(options: LabOptions = {}): Lab {
     for (let i = 1; i <= nReal; i++) {
       const r = addNs(`rs${i}`);
       plug(sw, 'brb', `rs${i}`, r, 'eth0', mac(2, 10 + i));
-      const address = `192.0.2.${10 + i}`;
+      const address = `203.0.113.${10 + i}`;
       ip(r, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
       // The VIP on loopback for DR; arp_ignore/arp_announce keep the real server from answering ARP for it
       // (the director must be the only host that owns the VIP on the wire).
