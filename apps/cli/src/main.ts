@@ -4,6 +4,7 @@ const USAGE = `usage: iolab <command> [options]
 commands:
   serve <bio|pool|loop|node-http>   run a server model (iolab serve --help)
   balance                           run the layer-4 balancer (iolab balance --help)
+  lab <up|down|status>              the network-namespace lab (iolab lab --help; needs root)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -17,6 +18,11 @@ switch (command) {
     // One implementation, two entry points: `iolab balance` here and the `iolab-balancer` bin of @iolab/balancer.
     const { runBalance } = await import('@iolab/balancer/ops');
     await runBalance(rest);
+    break;
+  }
+  case 'lab': {
+    const { runLab } = await import('./commands/lab.js');
+    await runLab(rest);
     break;
   }
   case undefined:

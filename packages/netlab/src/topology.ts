@@ -94,6 +94,8 @@ export interface Lab {
   setAddress(director: Director, ifname: 'front' | 'back', cidr: string, present: boolean): void;
   /** Removes everything this lab created. Idempotent. */
   destroy(): void;
+  /** Leaves the lab up past this process (`iolab lab up --detach`): forgets the undo actions. */
+  detach(): void;
 }
 
 /** Where `iolab lab status|down` learns which run owns which namespaces. */
@@ -277,6 +279,10 @@ export function createLab(options: LabOptions = {}): Lab {
         else tryRun('ip', ['-n', d.ns, 'addr', 'del', cidr, 'dev', ifname]);
       },
       destroy,
+      detach: () => {
+        for (const h of handles) h.dismiss();
+        handles.length = 0;
+      },
     };
     return lab;
   } catch (error) {

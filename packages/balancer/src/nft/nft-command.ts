@@ -56,8 +56,11 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
     process.stdout.write(`listening on ${l.host ?? '0.0.0.0'}:${l.port} (nft table ip ${director.table})\n`);
   }
   logger.info({ event: 'started', engine: 'nft', table: director.table }, 'kernel NAT director started');
+  // Signal listeners do not keep Node's event loop alive (with --no-health nothing else would).
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
+      clearInterval(keepAlive);
       logger.info({ event: 'stopping', signal }, `${signal}: removing the nft table`);
       resolve();
     };
