@@ -4,12 +4,12 @@
  * is killed with the lab on success, failure, Ctrl-C and exit. State changes are parsed from its log.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CleanupRegistry, labCleanup } from './cleanup-registry.js';
 import { KeepalivedError } from './errors.js';
-import { requireTool } from './system-command.js';
+import { requireTool, tryRun } from './system-command.js';
 
 /** Log lines kept for error messages: enough to see why keepalived stopped. */
 const LOG_TAIL_LINES = 200;
@@ -28,6 +28,11 @@ export interface KeepalivedProcess {
   logTail(): string[];
   /** SIGKILL (a crash: no priority-0 advert) or SIGTERM (a clean stop). Resolves on exit. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /**
+   * A crash of the whole daemon: SIGKILL to the parent and its VRRP child at once, so neither sends a
+   * priority-0 advert nor removes the VIP (it stays configured on the interface, as after a real crash).
+   */
+  crash(): Promise<void>;
   readonly exited: Promise<void>;
 }
 
@@ -113,7 +118,17 @@ export function startKeepalived(
     }
     rmSync(dir, { recursive: true, force: true });
   });
-  return {
+  const crashAll = (): void => {
+    const pids = (tryRun('ip', ['netns', 'pids', options.ns]) ?? '').split(/\s+/).filter(Boolean).map(Number);
+    for (const p of pids) {
+      try {
+        if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'keepalived') process.kill(p, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  };
+  const self: KeepalivedProcess = {
     pid,
     configPath,
     commandLine: ['ip', ...args].join(' '),
@@ -167,5 +182,10 @@ export function startKeepalived(
       // but a test that restarts keepalived in the same namespace needs it gone now.
       rmSync(dir, { recursive: true, force: true });
     },
+    crash: async () => {
+      crashAll();
+      await self.stop('SIGKILL');
+    },
   };
+  return self;
 }

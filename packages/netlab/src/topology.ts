@@ -86,8 +86,8 @@ export interface Lab {
   readonly namespaces: readonly string[];
   /** argv that runs `file args` inside a namespace (for spawn). */
   command(ns: string, file: string, args: readonly string[]): [string, string[]];
-  /** Runs a command inside a namespace synchronously and returns its stdout. */
-  exec(ns: string, file: string, args: readonly string[]): string;
+  /** Runs a command inside a namespace synchronously (with `input` on its stdin) and returns its stdout. */
+  exec(ns: string, file: string, args: readonly string[], input?: string): string;
   /** Points every real server's default route at `via` (the NAT gateway or the router). */
   routeRealServersVia(via: 'gateway' | 'router'): void;
   /** Adds (or removes) an address on a director's interface, e.g. the VIP without keepalived. */
@@ -209,6 +209,8 @@ export function createLab(options: LabOptions = {}): Lab {
     const clientNs = addNs('client');
     plug(sw, 'brf', 'client', clientNs, 'eth0', mac(1, 10));
     ip(clientNs, 'addr', 'add', `${LAB_ADDRESSES.client}/24`, 'dev', 'eth0');
+    // The client reaches real servers directly (the "direct" baseline) through the router.
+    ip(clientNs, 'route', 'add', LAB_ADDRESSES.backSubnet, 'via', LAB_ADDRESSES.routerFront, 'dev', 'eth0');
 
     const directors: Director[] = [];
     for (let i = 1; i <= nDir; i++) {
@@ -268,7 +270,7 @@ export function createLab(options: LabOptions = {}): Lab {
       gateway: LAB_ADDRESSES.gateway,
       namespaces: [clientNs, ...directors.map((d) => d.ns), ...realServers.map((r) => r.ns), sw],
       command: (n, file, args) => [requireTool('ip'), ['netns', 'exec', n, file, ...args]],
-      exec: (n, file, args) => run('ip', ['netns', 'exec', n, file, ...args]),
+      exec: (n, file, args, input) => run('ip', ['netns', 'exec', n, file, ...args], input),
       routeRealServersVia: (via) => {
         const hop = via === 'gateway' ? LAB_ADDRESSES.gateway : LAB_ADDRESSES.routerBack;
         for (const r of realServers)
