@@ -3,14 +3,19 @@
  * loadgen's managed processes (stopped on abort and at exit) or a bounded execFile.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, parseWrkOutput, spawnManaged } from '@iolab/loadgen';
 import { type Lab, labCleanup } from '@iolab/netlab';
 import { REAL_SERVER_PORT, REAL_SERVER_PROXY_PORT, wrkPath } from './targets.js';
 
-const REAL_SERVER_JS = fileURLToPath(new URL('./real-server.js', import.meta.url));
-export const CLIENT_PROBE_JS = fileURLToPath(new URL('./client-probe.js', import.meta.url));
+/** A helper script beside this module once built; from src/ (tests under vitest), the built one in dist/. */
+function builtScript(name: string): string {
+  const here = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  return existsSync(here) ? here : fileURLToPath(new URL(`../dist/${name}`, import.meta.url));
+}
+const REAL_SERVER_JS = builtScript('real-server.js');
+export const CLIENT_PROBE_JS = builtScript('client-probe.js');
 /** wrk stops itself after -d; past this much extra it is wedged and killed. */
 const WRK_SLACK_MS = 20_000;
 /** A `who` probe waits up to 15 s for a first answer, then asks N more times at 1 s each at worst. */
