@@ -4,7 +4,7 @@
  * is killed with the lab on success, failure, Ctrl-C and exit. State changes are parsed from its log.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CleanupRegistry, labCleanup } from './cleanup-registry.js';
@@ -109,25 +109,35 @@ export function startKeepalived(
       resolve();
     });
   });
-  const cleanup = registry.add(`keepalived ${pid} in ${options.ns}`, () => {
-    try {
-      // Its VRRP child shares the namespace; removing the namespace kills it too. The parent first.
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+
   const crashAll = (): void => {
     const pids = (tryRun('ip', ['netns', 'pids', options.ns]) ?? '').split(/\s+/).filter(Boolean).map(Number);
+    const killed: number[] = [];
     for (const p of pids) {
       try {
-        if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'keepalived') process.kill(p, 'SIGKILL');
+        if (readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'keepalived') {
+          process.kill(p, 'SIGKILL');
+          killed.push(p);
+        }
       } catch {
         // Gone already.
       }
     }
+    // Until reaped, a killed process still shows in `pgrep keepalived`: wait (bounded, synchronously, as
+    // this also runs in an 'exit' handler) for its /proc entry to go.
+    const deadline = Date.now() + KEEPALIVED_STOP_GRACE_MS;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    // Not our own child (`pid`): Node reaps it from the event loop, which this loop would block.
+    const others = killed.filter((p) => p !== pid);
+    while (others.some((p) => existsSync(`/proc/${p}`)) && Date.now() < deadline) {
+      Atomics.wait(pause, 0, 0, 20);
+    }
   };
+  // The parent and its VRRP child: both, or the child would keep advertising until the namespace goes.
+  const cleanup = registry.add(`keepalived ${pid} in ${options.ns}`, () => {
+    crashAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const self: KeepalivedProcess = {
     pid,
     configPath,
@@ -161,6 +171,7 @@ export function startKeepalived(
         check();
       }),
     stop: async (signal = 'SIGTERM') => {
+      if (signal === 'SIGKILL') crashAll();
       if (state !== 'STOP') {
         try {
           process.kill(pid, signal);

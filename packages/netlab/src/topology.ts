@@ -21,7 +21,7 @@
  * Every name carries the run's prefix (`iolab-<id>-…`), so parallel runs do not collide and a leftover is
  * traceable to its run (the state file records the owner pid).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CleanupHandle, type CleanupRegistry, labCleanup } from './cleanup-registry.js';
@@ -122,17 +122,34 @@ function mac(group: number, n: number): string {
   return `02:00:00:00:${group.toString(16).padStart(2, '0')}:${n.toString(16).padStart(2, '0')}`;
 }
 
+/** How long teardown waits for SIGKILLed processes to disappear (a parent may still have to reap them). */
+const KILL_WAIT_MS = 2_000;
+
+/** Alive and not a zombie. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Removes a namespace after killing whatever still runs inside it (a daemon we lost track of). */
 export function removeNamespace(ns: string): void {
   if (!ns.startsWith(LAB_NAMESPACE_PREFIX)) throw new LabBadOptionError(`refusing to remove namespace ${ns}`);
-  const pids = tryRun('ip', ['netns', 'pids', ns]) ?? '';
-  for (const pid of pids.split(/\s+/).filter(Boolean)) {
+  const pids = (tryRun('ip', ['netns', 'pids', ns]) ?? '').split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // Already gone.
     }
   }
+  // Wait (bounded, synchronously: this also runs in an 'exit' handler) until they are really gone, so a
+  // `pgrep` right after teardown finds nothing.
+  const deadline = Date.now() + KILL_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (pids.some(running) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
   // Deleting the namespace deletes its links (veth peers go with them), addresses, routes and nft tables.
   tryRun('ip', ['netns', 'del', ns]);
 }
