@@ -41,6 +41,7 @@ const results: KernelBalancingResults = {
   plan: QUICK_PLAN,
   clientAddress: '198.51.100.10',
   vip: '198.51.100.100',
+  realServerKind: 'nginx',
   targets: [
     target('direct', 10_000, 0, 100, 2_000, '198.51.100.10'),
     target('iolab', 5_000, 400, 100, 1_800, '203.0.113.2'),

@@ -88,9 +88,12 @@ export function renderKernelBalancing(r: KernelBalancingResults): ReportSection 
   }
   const figures = targetFigures(r.targets);
   md.push(
-    `Lab: client ${r.clientAddress} → VIP ${r.vip} on director 1 → three real servers (Node HTTP, one process each), all in network namespaces on two bridges (RFC 5737 addresses that exist only there). ` +
+    `Lab: client ${r.clientAddress} → VIP ${r.vip} on director 1 → three real servers, all in network namespaces on two bridges (RFC 5737 addresses that exist only there). ` +
       `Load: wrk in the client namespace, ${r.plan.connections} connections, ${r.plan.durationSec} s × ${r.plan.repetitions}${r.plan.warmupSec ? ` after ${r.plan.warmupSec} s warm-up` : ''}. ` +
-      "\"direct\" is one real server without a director. Director CPU per request = the forwarding process's CPU (/proc/PID/stat) + the machine's softirq time (/proc/stat) above the direct run's, per request: for the nft NAT director the process only health-checks, the kernel does the forwarding in softirq.",
+      `Real servers: ${r.realServerKind === 'nginx' ? 'nginx (one process each, `return 200`, the cheapest server at hand so the director sets the pace)' : 'Node HTTP (one process each; nginx was not available)'}. ` +
+      '"direct" is the client against rs1 alone, with no director. ' +
+      "Director µs/req = the forwarding process's CPU (/proc/PID/stat) + the machine's softirq time (/proc/stat) above the direct run's; for the nft NAT director the process only health-checks and the kernel forwards. " +
+      "Softirq is tick-sampled on kernels without CONFIG_IRQ_TIME_ACCOUNTING, and softirq work done on a syscall path (veth delivers that way) is booked to that process as system time, so \"added CPU\" (whole-machine busy time per request above the direct run's) counts the forwarding wherever the kernel booked it; it also holds the real servers' and wrk's extra work, and is noise on a shared machine.",
     '',
     '| target | req/s (median) | range | p50 ms | p99 ms | errors | director µs/req | process µs/req | softirq µs/req | added CPU µs/req | client address the real server saw |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',

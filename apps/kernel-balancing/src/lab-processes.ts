@@ -3,10 +3,11 @@
  * loadgen's managed processes (stopped on abort and at exit) or a bounded execFile.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, parseWrkOutput, spawnManaged } from '@iolab/loadgen';
-import { type Lab, labCleanup } from '@iolab/netlab';
+import { findTool, type Lab, labCleanup } from '@iolab/netlab';
 import { REAL_SERVER_PORT, REAL_SERVER_PROXY_PORT, wrkPath } from './targets.js';
 
 /** A helper script beside this module once built; from src/ (tests under vitest), the built one in dist/. */
@@ -21,15 +22,62 @@ const WRK_SLACK_MS = 20_000;
 /** A `who` probe waits up to 15 s for a first answer, then asks N more times at 1 s each at worst. */
 const WHO_TIMEOUT_MS = 40_000;
 
-export async function startRealServers(lab: Lab, signal: AbortSignal): Promise<ManagedProcess[]> {
+export type RealServerKind = 'nginx' | 'node';
+
+/** nginx when installed (a C server answering from memory: the director, not the servers, sets the pace). */
+export function realServerKind(): RealServerKind {
+  return findTool('nginx') ? 'nginx' : 'node';
+}
+
+/** HAProxy-style start for a server that prints nothing: announce, then `exec` (same pid). */
+const ANNOUNCE_THEN_EXEC = 'echo "listening on exec:0"; exec "$@"';
+
+function nginxRealServerConfig(dir: string, name: string): string {
+  return [
+    // One process: stopped by pid, and a forked worker would outlive a SIGKILLed master.
+    'master_process off;',
+    'daemon off;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${join(dir, 'error.log')} warn;`,
+    'events { worker_connections 4096; }',
+    'http {',
+    '  access_log off;',
+    '  keepalive_requests 10000000;',
+    `  server { listen 0.0.0.0:${REAL_SERVER_PORT}; default_type text/plain; location / { return 200 "${name} $remote_addr\\n"; } }`,
+    `  server { listen 0.0.0.0:${REAL_SERVER_PROXY_PORT} proxy_protocol; default_type text/plain; location / { return 200 "${name} $proxy_protocol_addr (PROXY)\\n"; } }`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * One real server per real-server namespace, answering `NAME <client address it sees>` on REAL_SERVER_PORT
+ * and, behind a PROXY header, on REAL_SERVER_PROXY_PORT. nginx when installed, else real-server.js.
+ */
+export async function startRealServers(
+  lab: Lab,
+  signal: AbortSignal,
+  dir?: string,
+): Promise<ManagedProcess[]> {
+  const nginx = findTool('nginx');
   return Promise.all(
     lab.realServers.map((r) => {
-      const [command, args] = lab.command(r.ns, process.execPath, [
-        REAL_SERVER_JS,
-        r.name,
-        String(REAL_SERVER_PORT),
-        String(REAL_SERVER_PROXY_PORT),
-      ]);
+      let argv: string[];
+      if (nginx && dir) {
+        const own = join(dir, r.name);
+        mkdirSync(own, { recursive: true });
+        writeFileSync(join(own, 'nginx.conf'), nginxRealServerConfig(own, r.name));
+        argv = ['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', nginx, '-p', own, '-c', join(own, 'nginx.conf')];
+      } else {
+        argv = [
+          process.execPath,
+          REAL_SERVER_JS,
+          r.name,
+          String(REAL_SERVER_PORT),
+          String(REAL_SERVER_PROXY_PORT),
+        ];
+      }
+      const [command, args] = lab.command(r.ns, argv[0]!, argv.slice(1));
       return spawnManaged({ command, args, signal, readyTimeoutMs: 20_000 });
     }),
   );

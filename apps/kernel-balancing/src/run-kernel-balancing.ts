@@ -10,7 +10,14 @@ import type { ProgressEvent } from '@iolab/loadgen';
 import { createLab, findTool, labUnavailableReason } from '@iolab/netlab';
 import { type DirectRoutingResult, tryDirectRouting } from './direct-routing.js';
 import { type FailoverResults, runFailover } from './failover.js';
-import { type LoadRun, runWrkInClient, startRealServers, whoAnswers } from './lab-processes.js';
+import {
+  type LoadRun,
+  type RealServerKind,
+  realServerKind,
+  runWrkInClient,
+  startRealServers,
+  whoAnswers,
+} from './lab-processes.js';
 import {
   type RunningTarget,
   startTarget,
@@ -51,6 +58,7 @@ export interface KernelBalancingResults {
   readonly plan: LoadPlan;
   readonly clientAddress: string;
   readonly vip: string;
+  readonly realServerKind: RealServerKind;
   readonly targets: readonly TargetResult[];
   readonly directRouting:
     | DirectRoutingResult
@@ -92,6 +100,7 @@ export async function runKernelBalancing(o: RunOptions): Promise<KernelBalancing
     plan,
     clientAddress: '',
     vip: '',
+    realServerKind: realServerKind(),
     targets: [],
     directRouting: undefined,
     failover: undefined,
@@ -116,7 +125,7 @@ export async function runKernelBalancing(o: RunOptions): Promise<KernelBalancing
     const d1 = lab.directors[0]!;
     lab.setAddress(d1, 'front', `${lab.vip}/24`, true);
     lab.setAddress(d1, 'back', `${lab.gateway}/24`, true);
-    const servers = await startRealServers(lab, o.signal);
+    const servers = await startRealServers(lab, o.signal, dir);
     commands.push(...servers.map((s) => s.commandLine));
     for (const name of wanted) {
       step(name);
@@ -220,6 +229,7 @@ export async function runKernelBalancing(o: RunOptions): Promise<KernelBalancing
     plan,
     clientAddress: lab.client.address,
     vip: lab.vip,
+    realServerKind: realServerKind(),
     targets,
     directRouting,
     failover,
