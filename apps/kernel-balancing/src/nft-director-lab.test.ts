@@ -98,6 +98,13 @@ describe.skipIf(skipReason !== undefined)('nft NAT director in the lab', { timeo
     expect(back).toBe(true);
   });
 
+  it('ignores SIGHUP (no reload yet) instead of dying with its table left behind', async () => {
+    process.kill(director!.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(director!.sample()).toBeDefined();
+    expect(tables()).toMatch(/table ip iolab_\d+/);
+  });
+
   it('removes its nft table on SIGTERM', async () => {
     const exit = await director!.stop('SIGTERM', 5_000);
     expect(exit.code).toBe(0);

@@ -3,6 +3,7 @@
  * process installs the table, runs the health checks, prints `listening on HOST:PORT (nft)` per listener
  * and removes its table on SIGTERM/SIGINT or when it dies of an error; the kernel forwards the packets.
  */
+import { readFileSync } from 'node:fs';
 import type { BalancerConfig } from '../config.js';
 import type { Logger } from '../ops/logging.js';
 import { type NftDirector, startNftDirector } from './nft-director.js';
@@ -23,6 +24,21 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
       `--engine nft: ${what} is not supported and is ignored`,
     );
   }
+  // Packets from other hosts are forwarded only with IP forwarding on; the rules alone would not do it.
+  try {
+    if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '0') {
+      logger.warn(
+        { event: 'nft-ip-forward-off' },
+        'net.ipv4.ip_forward is 0 in this namespace: only clients on this host will be balanced',
+      );
+    }
+  } catch {
+    // Not Linux procfs: nft would have failed first anyway.
+  }
+  // No reload for the kernel engine yet; SIGHUP's default action would kill the process and leave the table.
+  const onHup = (): void =>
+    logger.warn({ event: 'reload-ignored', signal: 'SIGHUP' }, '--engine nft does not reload: restart it');
+  process.on('SIGHUP', onHup);
   let director: NftDirector;
   try {
     director = startNftDirector(config, {
@@ -46,6 +62,7 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`iolab balance: ${message}\n`);
+    process.off('SIGHUP', onHup);
     process.exitCode = 1;
     return;
   }
@@ -68,6 +85,7 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
     process.once('SIGINT', stop);
   });
   process.off('exit', onExit);
+  process.off('SIGHUP', onHup);
   try {
     await director.stop();
     process.exitCode = 0;
