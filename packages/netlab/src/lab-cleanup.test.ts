@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CleanupRegistry } from './cleanup-registry.js';
 import { listLabNamespaces, listLabRuns, removeLabRun } from './inventory.js';
 import { labUnavailableReason } from './privileges.js';
@@ -21,7 +21,9 @@ if (skipReason) console.warn(`lab-cleanup: SKIPPED — ${skipReason}`);
 const keepalivedPath = findTool('keepalived');
 
 const dist = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
-const scratch = mkdtempSync(join(tmpdir(), 'iolab-lab-test-'));
+// Made in beforeAll, not at import: a skipped suite must not leave a directory behind.
+let scratch = '';
+let childScript = '';
 const children: ChildProcess[] = [];
 
 /** A process that builds a lab (and a keepalived in it), prints its prefix, then waits or fails. */
@@ -43,8 +45,6 @@ if (mode === 'throw') setTimeout(() => { throw new Error('boom'); }, 10);
 else if (mode === 'exit') setTimeout(() => process.exit(3), 10);
 else setInterval(() => {}, 1000);
 `;
-const childScript = join(scratch, 'lab-child.mjs');
-writeFileSync(childScript, CHILD);
 
 function startChild(
   mode: string,
@@ -103,6 +103,11 @@ describe.skipIf(skipReason !== undefined)('lab cleanup', { timeout: 60_000 }, ()
     lab = undefined;
     registry.runAll();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'iolab-lab-test-'));
+    childScript = join(scratch, 'lab-child.mjs');
+    writeFileSync(childScript, CHILD);
   });
   afterAll(() => {
     for (const run of listLabRuns()) if (children.some((c) => c.pid === run.ownerPid)) removeLabRun(run);
