@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelBalancingExperiment, kernelBalancingUnavailable } from '@iolab/kernel-balancing';
 import { killAllManaged } from '@iolab/loadgen';
 import { runStickyPackets } from '@iolab/sticky-packets';
 import { runBalancerExperiment, runThroughput } from '@iolab/throughput';
@@ -22,6 +23,16 @@ const EXPERIMENTS: readonly ExperimentEntry[] = [
     id: 'balancer',
     title: 'Balancer: direct vs iolab balance vs HAProxy vs nginx',
     run: (o) => runBalancerExperiment(o),
+  },
+  {
+    id: 'kernel-balancing',
+    title: 'Kernel vs user-space balancing (LVS-NAT/DR with nftables, keepalived failover)',
+    run: kernelBalancingExperiment,
+    skip: () => {
+      const reason = kernelBalancingUnavailable();
+      // Recorded as status "skipped" with this reason: "skipped: needs root" in the report.
+      return reason?.startsWith('needs root') ? 'needs root' : reason;
+    },
   },
 ];
 

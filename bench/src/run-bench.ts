@@ -19,6 +19,8 @@ export interface ExperimentEntry {
   readonly id: string;
   readonly title: string;
   readonly run: Experiment;
+  /** Why this experiment cannot run on this machine (e.g. "needs root"): recorded as skipped, not run. */
+  readonly skip?: () => string | undefined;
 }
 
 /** A hung experiment must not hang the run: past this it is aborted and recorded as failed. */
@@ -101,6 +103,8 @@ async function runOne(entry: ExperimentEntry, options: RunBenchOptions): Promise
     section: undefined,
   });
   if (options.signal.aborted) return failed('skipped', 'not started: the run was interrupted');
+  const skipReason = entry.skip?.();
+  if (skipReason) return failed('skipped', skipReason);
   const deadlineMs = options.deadlineMs ?? DEFAULT_EXPERIMENT_DEADLINE_MS[options.quick ? 'quick' : 'full'];
   const own = new AbortController();
   const onAbort = (): void => own.abort(options.signal.reason);

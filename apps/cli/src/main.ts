@@ -4,6 +4,7 @@ const USAGE = `usage: iolab <command> [options]
 commands:
   serve <bio|pool|loop|node-http>   run a server model (iolab serve --help)
   balance                           run the layer-4 balancer (iolab balance --help)
+  lab <up|down|status>              the network-namespace lab (iolab lab --help; needs root)
 
 options:
   -h, --help                        this help
@@ -31,6 +32,11 @@ switch (command) {
       version: string;
     };
     process.stdout.write(`iolab ${pkg.version}\n`);
+    break;
+  }
+  case 'lab': {
+    const { runLab } = await import('./commands/lab.js');
+    await runLab(rest);
     break;
   }
   case undefined:

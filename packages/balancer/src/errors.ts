@@ -21,7 +21,8 @@ export type BalancerErrorCode =
   | 'IOLAB_BALANCER_UNKNOWN_BACKEND'
   | 'IOLAB_BALANCER_DUPLICATE_BACKEND'
   | 'IOLAB_BALANCER_NOT_STARTED'
-  | 'IOLAB_BALANCER_CLOSED';
+  | 'IOLAB_BALANCER_CLOSED'
+  | 'IOLAB_BALANCER_NFT_FAILED';
 
 export class BalancerError extends Error {
   readonly code: BalancerErrorCode;
@@ -207,5 +208,14 @@ export class DuplicateBackendError extends BalancerError {
 export class BalancerStateError extends BalancerError {
   constructor(code: 'IOLAB_BALANCER_NOT_STARTED' | 'IOLAB_BALANCER_CLOSED', message: string) {
     super(code, message);
+  }
+}
+
+/** The nft engine could not install or remove its ruleset (`nft` missing, no CAP_NET_ADMIN, a bad rule). */
+export class NftApplyError extends BalancerError {
+  readonly stderr: string;
+  constructor(message: string, stderr: string) {
+    super('IOLAB_BALANCER_NFT_FAILED', `${message}: ${stderr.trim().split('\n')[0] ?? ''}`);
+    this.stderr = stderr;
   }
 }

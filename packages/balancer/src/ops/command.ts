@@ -46,6 +46,9 @@ listeners and backends:
                             proxy: send a PROXY protocol v1/v2 header first; maxconn: connection limit
                             (more wait in a queue); id: name in the admin API (default HOST:PORT)
   --accept-proxy            expect a PROXY v1/v2 header from clients (e.g. behind another balancer)
+  --engine user|nft         user: this process forwards the bytes (default); nft: the kernel forwards the
+                            packets (nftables DNAT, LVS-NAT: real servers must route replies via this host);
+                            policies round-robin|weighted|source-hash, IPv4, needs root
 
 policy and health:
   --policy NAME             ${POLICY_NAMES.join(' | ')} (default round-robin:
@@ -191,6 +194,7 @@ const OPTIONS = {
   director: { type: 'string', multiple: true },
   backend: { type: 'string', multiple: true },
   'accept-proxy': { type: 'boolean' },
+  engine: { type: 'string' },
   policy: { type: 'string' },
   'health-interval': { type: 'string' },
   'health-timeout': { type: 'string' },
@@ -404,6 +408,9 @@ export async function runBalance(args: string[], prog = 'iolab-balancer'): Promi
       return;
     }
     if (flags.print && !flags.check) throw new UsageError('--print only goes with --check');
+    if (flags.engine !== undefined && flags.engine !== 'user' && flags.engine !== 'nft') {
+      throw new UsageError(`--engine: must be user or nft, got ${JSON.stringify(flags.engine)}`);
+    }
     built = await buildConfig(flags);
     if (flags.check) {
       // Start would fail on a listen address that does not resolve: so must the check.
@@ -431,6 +438,13 @@ export async function runBalance(args: string[], prog = 'iolab-balancer'): Promi
     level: current.logLevel,
     base: cluster.isPrimary && current.workers > 1 ? { role: 'primary' } : {},
   });
+  if (flags.engine === 'nft') {
+    const { runNftEngine } = await import('../nft/nft-command.js');
+    const ignored = [current.admin && '--admin', current.workers > 1 && '--workers'].filter((x) => !!x);
+    await runNftEngine({ config: current.balancer, logger, ignored: ignored as string[] });
+    await flushLogs(logger);
+    return;
+  }
 
   // Until the balancer runs, a SIGHUP (default action: exit) is ignored and a SIGTERM/SIGINT is remembered
   // and honoured as soon as start-up finishes, so no signal can kill a half-started process.

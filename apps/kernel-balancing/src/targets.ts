@@ -1,0 +1,204 @@
+/**
+ * The five ways to reach the real servers, each started inside director 1's namespace from one list of
+ * backends (the same balancer config for iolab's two engines):
+ *
+ *   direct          client → rs1 (no director; replies via the router)
+ *   iolab           `iolab balance` (user space: two TCP connections per client)
+ *   iolab+PROXY v2  the same, sending a PROXY v2 header so the real server learns the client address
+ *   haproxy         HAProxy `mode tcp`, nbthread 1
+ *   nginx           nginx `stream`, one process
+ *   nft NAT         `iolab balance --engine nft`: the kernel rewrites the destination (LVS-NAT);
+ *                   real servers route replies through the director's gateway address
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findExecutable, type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { findTool, type Lab } from '@iolab/netlab';
+
+export type TargetName = 'direct' | 'iolab' | 'iolab+PROXY v2' | 'haproxy' | 'nginx' | 'nft NAT';
+export const TARGET_NAMES: readonly TargetName[] = [
+  'direct',
+  'iolab',
+  'iolab+PROXY v2',
+  'haproxy',
+  'nginx',
+  'nft NAT',
+];
+
+/** Where real servers listen: plain HTTP and HTTP behind a PROXY header. */
+export const REAL_SERVER_PORT = 8080;
+export const REAL_SERVER_PROXY_PORT = 8081;
+/** The service port on the VIP. */
+export const SERVICE_PORT = 80;
+/** HAProxy and nginx print nothing when ready: announce, then `exec` (same pid); readiness is probed. */
+const ANNOUNCE_THEN_EXEC = 'echo "listening on exec:0"; exec "$@"';
+
+export interface RunningTarget {
+  readonly name: TargetName;
+  readonly url: string;
+  /** The forwarding process whose CPU counts as the director's; undefined for direct. */
+  readonly proc: ManagedProcess | undefined;
+  /** The kernel forwards: the director's cost is softirq time, not process time. */
+  readonly kernel: boolean;
+  readonly commandLine: string;
+  stop(): Promise<void>;
+}
+
+export interface TargetContext {
+  readonly lab: Lab;
+  readonly cliPath: string;
+  readonly dir: string;
+  readonly signal: AbortSignal;
+}
+
+const NGINX_STREAM_MODULES = [
+  '/usr/lib/nginx/modules/ngx_stream_module.so',
+  '/usr/share/nginx/modules/ngx_stream_module.so',
+];
+
+/** Why a target cannot run here, or undefined. */
+export function targetUnavailable(name: TargetName): string | undefined {
+  if (name === 'haproxy' && !findTool('haproxy')) return 'haproxy is not installed';
+  if (name === 'nginx') {
+    if (!findTool('nginx')) return 'nginx is not installed';
+    if (!NGINX_STREAM_MODULES.some((m) => existsSync(m)))
+      return 'nginx has no stream module (libnginx-mod-stream)';
+  }
+  return undefined;
+}
+
+function inNs(ctx: TargetContext, argv: readonly string[]): { command: string; args: string[] } {
+  const [command, args] = ctx.lab.command(ctx.lab.directors[0]!.ns, argv[0]!, argv.slice(1));
+  return { command, args };
+}
+
+/** Starts one target in director 1 and points the real servers' default route where it needs it. */
+export async function startTarget(name: TargetName, ctx: TargetContext): Promise<RunningTarget> {
+  const { lab } = ctx;
+  const vipUrl = `http://${lab.vip}:${SERVICE_PORT}/`;
+  const backends = lab.realServers.map((r) => `${r.address}:${REAL_SERVER_PORT}`);
+  lab.routeRealServersVia(name === 'direct' ? 'router' : 'gateway');
+  const spawnIn = async (argv: string[], kernel: boolean, url = vipUrl): Promise<RunningTarget> => {
+    const proc = await spawnManaged({ ...inNs(ctx, argv), signal: ctx.signal, readyTimeoutMs: 20_000 });
+    return {
+      name,
+      url,
+      proc,
+      kernel,
+      commandLine: proc.commandLine,
+      stop: async () => void (await proc.stop('SIGTERM', 3_000)),
+    };
+  };
+  const node = process.execPath;
+  switch (name) {
+    case 'direct':
+      return {
+        name,
+        url: `http://${lab.realServers[0]!.address}:${REAL_SERVER_PORT}/`,
+        proc: undefined,
+        kernel: false,
+        commandLine: '(none: the client connects to rs1)',
+        stop: async () => {},
+      };
+    case 'iolab':
+      return spawnIn(
+        [
+          node,
+          ctx.cliPath,
+          'balance',
+          '--listen',
+          `${lab.vip}:${SERVICE_PORT}`,
+          '--log-level',
+          'warn',
+          ...backends.flatMap((b) => ['--backend', b]),
+        ],
+        false,
+      );
+    case 'iolab+PROXY v2':
+      return spawnIn(
+        [
+          node,
+          ctx.cliPath,
+          'balance',
+          '--listen',
+          `${lab.vip}:${SERVICE_PORT}`,
+          '--log-level',
+          'warn',
+          ...lab.realServers.flatMap((r) => ['--backend', `${r.address}:${REAL_SERVER_PROXY_PORT},proxy=v2`]),
+        ],
+        false,
+      );
+    case 'nft NAT':
+      return spawnIn(
+        [
+          node,
+          ctx.cliPath,
+          'balance',
+          '--engine',
+          'nft',
+          '--listen',
+          `${lab.vip}:${SERVICE_PORT}`,
+          '--log-level',
+          'warn',
+          ...backends.flatMap((b) => ['--backend', b]),
+        ],
+        true,
+      );
+    case 'haproxy': {
+      const cfg = join(ctx.dir, 'haproxy.cfg');
+      writeFileSync(
+        cfg,
+        [
+          'global',
+          '  nbthread 1',
+          '  maxconn 4096',
+          'defaults',
+          '  mode tcp',
+          '  timeout connect 5s',
+          '  timeout client 60s',
+          '  timeout server 60s',
+          'frontend fe',
+          `  bind ${lab.vip}:${SERVICE_PORT}`,
+          '  default_backend be',
+          'backend be',
+          '  balance roundrobin',
+          ...backends.map((b, i) => `  server rs${i + 1} ${b}`),
+          '',
+        ].join('\n'),
+      );
+      return spawnIn(['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', findTool('haproxy')!, '-db', '-f', cfg], false);
+    }
+    case 'nginx': {
+      const cfg = join(ctx.dir, 'nginx.conf');
+      const module = NGINX_STREAM_MODULES.find((m) => existsSync(m));
+      writeFileSync(
+        cfg,
+        [
+          module ? `load_module ${module};` : '',
+          // One process: stopped by pid, and a forked worker would outlive a SIGKILLed master.
+          'master_process off;',
+          'daemon off;',
+          `pid ${join(ctx.dir, 'nginx.pid')};`,
+          `error_log ${join(ctx.dir, 'nginx-error.log')} warn;`,
+          'events { worker_connections 4096; }',
+          'stream {',
+          '  upstream be {',
+          ...backends.map((b) => `    server ${b};`),
+          '  }',
+          `  server { listen ${lab.vip}:${SERVICE_PORT}; proxy_pass be; }`,
+          '}',
+          '',
+        ].join('\n'),
+      );
+      return spawnIn(
+        ['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', findTool('nginx')!, '-p', ctx.dir, '-c', cfg],
+        false,
+      );
+    }
+  }
+}
+
+/** `wrk` path, when installed. */
+export function wrkPath(): string | undefined {
+  return findExecutable('wrk') ?? findTool('wrk');
+}
