@@ -5,7 +5,7 @@
  * flat objects become a table; anything else is shown as JSON.
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { ChartSpec, ReportSection } from '@iolab/loadgen';
+import type { ChartSpec, ReportSection } from '@iolab/harness';
 import { mdEscape } from './report-markdown.js';
 
 /** Above this many rows the table is cut: a micro-benchmark with more cases should summarise itself. */

@@ -3,8 +3,9 @@
  * the report: REPORT.md, index.html, results.json (schema-checked) and charts/*.svg.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type Experiment, killAllManaged, type ReportSection } from '@iolab/loadgen';
+import { type Experiment, killAllManaged, type ReportSection } from '@iolab/harness';
 import { renderChartSvg } from './chart-renderer.js';
 import { collectEnvironment } from './environment.js';
 import { framingSection } from './framing-section.js';
@@ -14,6 +15,9 @@ import { renderHtml } from './report-html.js';
 import { type RenderedChart, type ReportModel, renderMarkdown } from './report-markdown.js';
 import { compareRuns, type RunComparison, rotateResults } from './results-history.js';
 import { assertValidResults, type BenchResults, type SectionRecord } from './results-schema.js';
+
+/** The CLI is a declared dependency: resolved like any package file, so no path into the tree is hard-coded. */
+const DEFAULT_CLI_PATH = createRequire(import.meta.url).resolve('@iolab/cli/bin/iolab.js');
 
 export interface ExperimentEntry {
   readonly id: string;
@@ -35,7 +39,7 @@ export interface RunBenchOptions {
   readonly reporter: ProgressReporter;
   readonly commandLine: string;
   readonly deadlineMs?: number;
-  /** The `iolab` script the experiments run; default apps/cli/bin/iolab.js of this checkout. */
+  /** The `iolab` script the experiments run; default the `@iolab/cli` dependency's bin/iolab.js. */
   readonly cliPath?: string;
 }
 
@@ -131,7 +135,7 @@ async function runOne(entry: ExperimentEntry, options: RunBenchOptions): Promise
         quick: options.quick,
         progress: options.reporter.progress,
         signal: own.signal,
-        cliPath: options.cliPath ?? join(options.repoRoot, 'apps', 'cli', 'bin', 'iolab.js'),
+        cliPath: options.cliPath ?? DEFAULT_CLI_PATH,
       }),
       abandoned,
     ]);

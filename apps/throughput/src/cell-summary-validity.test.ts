@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, spreadOf, summarise } from './cell-summary.js';
+import { summarise } from './cell-summary.js';
 import type { RepetitionResult, ServerUse } from './load-job.js';
 
 const server = (cpuPercent: number, rssBytes = 64 * 2 ** 20, threads = 11): ServerUse => ({
@@ -32,19 +32,6 @@ function rep(
     ...extra,
   };
 }
-
-describe('median and spread', () => {
-  it('takes the middle value, or the mean of the middle two', () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNull();
-  });
-
-  it('reports the range relative to the median and ignores missing values', () => {
-    expect(spreadOf([90, 100, 110, null])).toEqual({ median: 100, min: 90, max: 110, spreadPercent: 20 });
-    expect(spreadOf([null]).median).toBeNull();
-  });
-});
 
 describe('summarise', () => {
   it('marks a cell invalid when the generator, not the server, ran out of CPU', () => {

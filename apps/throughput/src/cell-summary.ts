@@ -2,38 +2,13 @@
  * Repetitions → one cell: medians with their spread, resource use, and the verdict on whether the number is
  * the server's (valid) or the load generator's (invalid: it ran out of CPU first).
  */
+import { median, SATURATION_CPU_PERCENT, type Spread, spreadOf } from '@iolab/harness';
 import type { RepetitionResult } from './load-job.js';
 
-/** The generator is saturated at this share of its core (matches loadgen's own threshold). */
-export const GENERATOR_SATURATED_PERCENT = 90;
+/** The generator is saturated at this share of its core: the harness's one threshold. */
+export const GENERATOR_SATURATED_PERCENT = SATURATION_CPU_PERCENT;
 /** The server counts as saturated at this share of the cores it may use. */
 export const SERVER_SATURATED_SHARE = 0.9;
-
-export interface Spread {
-  readonly median: number | null;
-  readonly min: number | null;
-  readonly max: number | null;
-  /** (max − min) / median × 100. */
-  readonly spreadPercent: number | null;
-}
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-export function spreadOf(values: readonly (number | null)[]): Spread {
-  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  const m = median(xs);
-  if (m === null) return { median: null, min: null, max: null, spreadPercent: null };
-  const min = Math.min(...xs);
-  const max = Math.max(...xs);
-  return { median: m, min, max, spreadPercent: m === 0 ? null : ((max - min) / m) * 100 };
-}
 
 export interface CellMetrics {
   readonly requestsPerSec: number | null;

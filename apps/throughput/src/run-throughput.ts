@@ -5,7 +5,8 @@
  * and conclusion comes from this run's data.
  */
 import { availableParallelism } from 'node:os';
-import { type ExperimentOptions, type ReportSection, runWrk, wrkAvailable } from '@iolab/loadgen';
+import type { ExperimentOptions, ReportSection } from '@iolab/harness';
+import { runWrk, wrkAvailable } from '@iolab/loadgen';
 import { metricsOf, summarise } from './cell-summary.js';
 import { LoadWorker } from './load-client.js';
 import type { LoadJobSpec } from './load-job.js';

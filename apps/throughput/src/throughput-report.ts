@@ -2,7 +2,7 @@
  * Results → report section: method, per-workload tables, skipped cells, open loop, wrk cross-check, caveats,
  * and Vega-Lite chart specs (rendered by the bench orchestrator).
  */
-import type { ChartSpec, ReportSection } from '@iolab/loadgen';
+import type { ChartSpec, ReportSection } from '@iolab/harness';
 import { fmtMs, fmtRate, throughputConclusions } from './conclusions.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
 

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeStream, LengthFieldDecoder, LengthFieldEncoder, LineDecoder } from '@iolab/framing';
 import * as lp from 'it-length-prefixed';
+// @ts-expect-error length-prefixed-stream ships no types (a peer measured against; only its decoder is used)
 import lps from 'length-prefixed-stream';
 import split2 from 'split2';
 import { Bench } from 'tinybench';

@@ -8,6 +8,7 @@
  *                 on response: verify, record (now − scheduled)
  */
 import { connect, type Socket } from 'node:net';
+import { type LoadgenCpu, startSelfSampler } from '@iolab/harness';
 import type { FramedResponseDecoder } from '@iolab/protocols';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { AbortedError, BadOptionError } from './errors.js';
@@ -19,7 +20,6 @@ import {
   responseDecoder,
 } from './framed-client-codec.js';
 import type { LatencyMs } from './http-load.js';
-import { type LoadgenCpu, startSelfSampler } from './proc-stats.js';
 
 /** Connects in flight at once: a burst of 10,000 SYNs overflows the server's accept backlog. */
 export const MAX_CONCURRENT_CONNECTS = 256;

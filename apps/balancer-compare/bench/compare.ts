@@ -2,15 +2,16 @@
  * Standalone run of the balancer benchmark: `iolab balance` vs direct, HAProxy, nginx stream and a naive
  * proxy, printed as a Markdown table.
  *
- *   npx tsx packages/balancer/bench/compare.ts [--quick] [--profile] [--connections N] [--targets a,b,...]
+ *   npm run compare -w @iolab/balancer-compare -- [--quick] [--profile] [--connections N] [--targets a,b,...]
  *
- * Build first (`npx turbo run build --filter=@iolab/cli...`): it runs the built `iolab` CLI.
- * The experiment itself lives in apps/throughput (the report orchestrator runs it too); this script only
- * drives it, so the two can never measure different things.
+ * Build first (`npx turbo run build --filter=@iolab/balancer-compare...`): it runs the built `iolab` CLI.
+ * The report orchestrator runs the same experiment; this script only drives it, so the two can never measure
+ * different things.
  */
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { runBalancerExperiment, type TargetName } from '../../../apps/throughput/src/balancer-experiment.js';
+import type { TargetName } from '../src/results.js';
+import { runBalancerExperiment } from '../src/run.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +31,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const cliPath = fileURLToPath(new URL('../../../apps/cli/bin/iolab.js', import.meta.url));
+// The CLI is a declared dependency of this app; resolve its script the way Node resolves any package file.
+const cliPath = createRequire(import.meta.url).resolve('@iolab/cli/bin/iolab.js');
 const section = await runBalancerExperiment(
   {
     quick: values.quick ?? false,

@@ -86,7 +86,7 @@ process.on('SIGTERM', () => {});`;
       args: ['-e', 'console.error("port in use, sorry"); process.exit(3)'],
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChildExitedError);
-    expect((err as ChildExitedError).code).toBe('IOLAB_LOADGEN_CHILD_EXITED');
+    expect((err as ChildExitedError).code).toBe('IOLAB_HARNESS_CHILD_EXITED');
     expect((err as ChildExitedError).exitCode).toBe(3);
     expect((err as ChildExitedError).message).toContain('port in use, sorry');
   });
@@ -98,7 +98,7 @@ process.on('SIGTERM', () => {});`;
       readyTimeoutMs: 500,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReadyTimeoutError);
-    expect((err as ReadyTimeoutError).code).toBe('IOLAB_LOADGEN_READY_TIMEOUT');
+    expect((err as ReadyTimeoutError).code).toBe('IOLAB_HARNESS_READY_TIMEOUT');
     await new Promise((r) => setTimeout(r, 200));
     expect(liveManagedCount()).toBe(0);
   });
@@ -112,7 +112,7 @@ process.on('SIGTERM', () => {});`;
     });
     setTimeout(() => controller.abort(), 200);
     const err = await pending.catch((e: unknown) => e);
-    expect((err as { code?: string }).code).toBe('IOLAB_LOADGEN_ABORTED');
+    expect((err as { code?: string }).code).toBe('IOLAB_HARNESS_ABORTED');
     await new Promise((r) => setTimeout(r, 200));
     expect(liveManagedCount()).toBe(0);
   });

@@ -1,9 +1,8 @@
 /**
- * Resource use of a process, read from Linux procfs. Elsewhere (or once the process is gone) the readers
- * return `undefined` rather than guessing; the self-sampler falls back to Node's own counters everywhere.
+ * Resource use of a process (and of its whole tree) between two moments: CPU, RSS, threads and context
+ * switches from {@link readStat}/{@link readStatus}, plus this process's own CPU from Node's counters.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { descendantsOf, isDead, readStat, readStatus, ticksPerSecond } from './proc-reader.js';
 
 /** One reading of a process's counters. CPU times are cumulative since the process started. */
 export interface ProcSample {
@@ -29,60 +28,52 @@ export interface ProcDelta {
   readonly nonvoluntaryCtxSwitches: number;
 }
 
-let clockTicks: number | undefined;
-/** USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. 100 on every mainstream Linux; asked once. */
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      const parsed = Number.parseInt(
-        execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }),
-        10,
-      );
-      clockTicks = Number.isFinite(parsed) && parsed > 0 ? parsed : 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-function statusField(status: string, name: string): number | undefined {
-  const match = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
-}
-
-/**
- * Reads `/proc/<pid>/status` (RSS, threads, context switches) and `/proc/<pid>/stat` (utime, stime).
- * Returns `undefined` when procfs is not there or the process has exited.
- */
+/** One process's counters; `undefined` when procfs is not there or the process has exited. */
 export function sampleProcess(pid: number): ProcSample | undefined {
-  if (process.platform !== 'linux') return undefined;
-  let status: string;
-  let stat: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) is in parentheses and may itself contain spaces and ')', so split after the last ')'.
-  const afterComm = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // afterComm[0] is field 3 (state); utime and stime are fields 14 and 15.
-  const utime = Number(afterComm[11]);
-  const stime = Number(afterComm[12]);
-  const state = afterComm[0];
-  if (state === 'Z' || state === 'X') return undefined;
+  const stat = readStat(pid);
+  const status = readStatus(pid);
+  if (!stat || !status || isDead(stat)) return undefined;
   const tick = 1000 / ticksPerSecond();
-  const rssKb = statusField(status, 'VmRSS') ?? 0;
   return {
     pid,
     atMs: performance.now(),
-    rssBytes: rssKb * 1024,
-    userCpuMs: Number.isFinite(utime) ? utime * tick : 0,
-    systemCpuMs: Number.isFinite(stime) ? stime * tick : 0,
-    threads: statusField(status, 'Threads') ?? 0,
-    voluntaryCtxSwitches: statusField(status, 'voluntary_ctxt_switches') ?? 0,
-    nonvoluntaryCtxSwitches: statusField(status, 'nonvoluntary_ctxt_switches') ?? 0,
+    rssBytes: status.rssBytes,
+    userCpuMs: stat.utimeTicks * tick,
+    systemCpuMs: stat.stimeTicks * tick,
+    threads: status.threads,
+    voluntaryCtxSwitches: status.voluntaryCtxSwitches,
+    nonvoluntaryCtxSwitches: status.nonvoluntaryCtxSwitches,
+  };
+}
+
+/**
+ * One summed sample over `pid` and every descendant; undefined when `pid` itself is gone. A server's cost
+ * includes its children (`loop --workers N` is a cluster primary plus N workers), so every model is charged
+ * for everything it runs.
+ */
+export function sampleTree(pid: number): ProcSample | undefined {
+  const root = sampleProcess(pid);
+  if (!root) return undefined;
+  let { rssBytes, userCpuMs, systemCpuMs, threads, voluntaryCtxSwitches, nonvoluntaryCtxSwitches } = root;
+  for (const child of descendantsOf(pid).slice(1)) {
+    const s = sampleProcess(child);
+    if (!s) continue;
+    rssBytes += s.rssBytes;
+    userCpuMs += s.userCpuMs;
+    systemCpuMs += s.systemCpuMs;
+    threads += s.threads;
+    voluntaryCtxSwitches += s.voluntaryCtxSwitches;
+    nonvoluntaryCtxSwitches += s.nonvoluntaryCtxSwitches;
+  }
+  return {
+    pid,
+    atMs: performance.now(),
+    rssBytes,
+    userCpuMs,
+    systemCpuMs,
+    threads,
+    voluntaryCtxSwitches,
+    nonvoluntaryCtxSwitches,
   };
 }
 
@@ -101,7 +92,7 @@ export function diffSamples(before: ProcSample, after: ProcSample): ProcDelta {
   };
 }
 
-/** The load generator's own CPU use over a run. */
+/** A load generator's own CPU use over a run. */
 export interface LoadgenCpu {
   readonly wallMs: number;
   readonly userCpuMs: number;

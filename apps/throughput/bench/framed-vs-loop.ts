@@ -1,16 +1,19 @@
 /**
  * Drives `iolab serve loop --protocol echo-lp` with the framed generator, closed and open loop, and prints
  * a table. A smoke benchmark of the generator itself (not the report's matrix):
- *   npx tsx bench/framed-vs-loop.ts
+ *   npx tsx apps/throughput/bench/framed-vs-loop.ts   (after `npm run build`)
  */
-import { fileURLToPath } from 'node:url';
-import { runFramedLoad, spawnManaged } from '../src/index.js';
+import { createRequire } from 'node:module';
+import { planCores, spawnManaged } from '@iolab/harness';
+import { runFramedLoad } from '@iolab/loadgen';
 
-const cli = fileURLToPath(new URL('../../../apps/cli/bin/iolab.js', import.meta.url));
+// The CLI is a declared dependency of this app: resolved like any package file.
+const cli = createRequire(import.meta.url).resolve('@iolab/cli/bin/iolab.js');
+const SERVER_CPU = planCores().serverCpu;
 const server = await spawnManaged({
   command: process.execPath,
   args: [cli, 'serve', 'loop', '--protocol', 'echo-lp', '--host', '127.0.0.1', '--port', '0'],
-  cpu: 1,
+  ...(SERVER_CPU === undefined ? {} : { cpu: SERVER_CPU }),
 });
 console.log(`server: ${server.commandLine} (pinned: ${server.pinned})`);
 try {

@@ -1,5 +1,5 @@
 /**
- * The contract between an experiment (apps/throughput, apps/sticky-packets, the balancer experiment) and the
+ * The contract between an experiment (the throughput, sticky-packets and balancer-compare apps) and the
  * bench orchestrator that runs it and renders the report. Experiments compute every number and every
  * conclusion from their own data; the orchestrator only stitches sections together and renders charts.
  */
@@ -20,7 +20,7 @@ export interface ExperimentOptions {
   readonly progress: (event: ProgressEvent) => void;
   /** Aborted on Ctrl-C / SIGTERM: stop starting scenarios, stop every process, reject or return early. */
   readonly signal: AbortSignal;
-  /** Absolute path of the `iolab` executable script (apps/cli/bin/iolab.js), run with `process.execPath`. */
+  /** Absolute path of the `iolab` executable script (the CLI app's bin/iolab.js), run with `process.execPath`. */
   readonly cliPath: string;
 }
 

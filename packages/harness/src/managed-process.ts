@@ -4,11 +4,16 @@
  * `taskset` so the server and the load generator do not fight over one core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { trackChild } from './child-registry.js';
-import { AbortedError, BadOptionError, ChildExitedError, LoadgenError, ReadyTimeoutError } from './errors.js';
+import { findExecutable, formatCommandLine } from './command-line.js';
+import { isPinnedTo, pinPrefix } from './cpu-pinning.js';
+import {
+  ChildExitedError,
+  HarnessError,
+  HarnessOptionError,
+  ProcessAbortedError,
+  ReadyTimeoutError,
+} from './errors.js';
 import { type ProcSample, sampleProcess } from './proc-stats.js';
 
 /** Bytes of stderr kept for error messages: enough for a stack trace, bounded for a chatty child. */
@@ -100,45 +105,6 @@ class TailBuffer {
   }
 }
 
-const whichCache = new Map<string, string | undefined>();
-/** Finds an executable on PATH without spawning a shell. */
-export function findExecutable(name: string): string | undefined {
-  if (whichCache.has(name)) return whichCache.get(name);
-  let found: string | undefined;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      found = candidate;
-      break;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  whichCache.set(name, found);
-  return found;
-}
-
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
-}
-
-/** Quotes a command line for display in reports. */
-export function formatCommandLine(argv: readonly string[]): string {
-  return argv.map(quote).join(' ');
-}
-
-function affinityIs(pid: number, cpu: number): boolean {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^Cpus_allowed_list:\s*(\S+)/m.exec(status);
-    return match?.[1] === String(cpu);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Spawns `command args`, waits for its ready line on stdout, and returns a handle whose `stop()` always
  * ends it. The child is prefixed with `taskset -c <cpu>` (when `cpu` is given and taskset exists) and
@@ -146,21 +112,19 @@ function affinityIs(pid: number, cpu: number): boolean {
  *
  * @throws {ReadyTimeoutError} no ready line in time (the child is killed)
  * @throws {ChildExitedError} the child exited first (stderr tail in the message)
- * @throws {AbortedError} `signal` fired first (the child is killed)
+ * @throws {ProcessAbortedError} `signal` fired first (the child is killed)
  */
 export async function spawnManaged(options: SpawnManagedOptions): Promise<ManagedProcess> {
   const readyPattern = options.readyPattern ?? DEFAULT_READY_PATTERN;
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const stderrCap = options.stderrCapBytes ?? DEFAULT_STDERR_CAP_BYTES;
-  if (options.signal?.aborted) throw new AbortedError(options.command);
+  if (options.signal?.aborted) throw new ProcessAbortedError(options.command);
   if (options.cpu !== undefined && (!Number.isInteger(options.cpu) || options.cpu < 0)) {
-    throw new BadOptionError('cpu', `must be a non-negative integer, got ${options.cpu}`);
+    throw new HarnessOptionError('cpu', `must be a non-negative integer, got ${options.cpu}`);
   }
 
-  const argv: string[] = [];
-  const taskset = findExecutable('taskset');
-  const wantPin = options.cpu !== undefined && options.cpu < availableParallelism() && taskset !== undefined;
-  if (wantPin && taskset) argv.push(taskset, '-c', String(options.cpu));
+  const argv: string[] = pinPrefix(options.cpu);
+  const wantPin = argv.length > 0;
   const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
   if (setpriv) argv.push(setpriv, '--pdeathsig', 'KILL', '--');
   argv.push(options.command, ...(options.args ?? []));
@@ -174,7 +138,7 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (cause) {
-    throw new LoadgenError('IOLAB_LOADGEN_SPAWN_FAILED', `${commandLine}: ${String(cause)}`, { cause });
+    throw new HarnessError('IOLAB_HARNESS_SPAWN_FAILED', `${commandLine}: ${String(cause)}`, { cause });
   }
   trackChild(child);
 
@@ -248,9 +212,9 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
       setImmediate(() => finish(new ChildExitedError(commandLine, code, signal, stderr.toString().trim())));
     };
     const onError = (cause: Error): void => {
-      finish(new LoadgenError('IOLAB_LOADGEN_SPAWN_FAILED', `${commandLine}: ${cause.message}`, { cause }));
+      finish(new HarnessError('IOLAB_HARNESS_SPAWN_FAILED', `${commandLine}: ${cause.message}`, { cause }));
     };
-    const onAbort = (): void => finish(new AbortedError(commandLine));
+    const onAbort = (): void => finish(new ProcessAbortedError(commandLine));
     const timer = setTimeout(
       () => finish(new ReadyTimeoutError(commandLine, readyTimeoutMs, stderr.toString().trim())),
       readyTimeoutMs,
@@ -274,7 +238,7 @@ export async function spawnManaged(options: SpawnManagedOptions): Promise<Manage
     port: Number.isFinite(port) ? port : 0,
     readyMatch,
     commandLine,
-    pinned: wantPin && options.cpu !== undefined && affinityIs(pid, options.cpu),
+    pinned: wantPin && options.cpu !== undefined && isPinnedTo(pid, options.cpu),
     cpu: wantPin ? options.cpu : undefined,
     exited,
     stop,

@@ -1,16 +1,20 @@
 /**
  * autocannon (in-process JS) against wrk (C) on the same server, to see where autocannon saturates:
- *   npx tsx bench/http-autocannon-vs-wrk.ts [model]     (model: loop | bio | pool, default loop)
+ *   npx tsx apps/throughput/bench/http-autocannon-vs-wrk.ts [model]   (model: loop | bio | pool, default loop;
+ *   after `npm run build`)
  */
-import { fileURLToPath } from 'node:url';
-import { runHttpLoad, runWrk, spawnManaged, wrkAvailable } from '../src/index.js';
+import { createRequire } from 'node:module';
+import { planCores, spawnManaged } from '@iolab/harness';
+import { runHttpLoad, runWrk, wrkAvailable } from '@iolab/loadgen';
 
 const model = process.argv[2] ?? 'loop';
-const cli = fileURLToPath(new URL('../../../apps/cli/bin/iolab.js', import.meta.url));
+// The CLI is a declared dependency of this app: resolved like any package file.
+const cli = createRequire(import.meta.url).resolve('@iolab/cli/bin/iolab.js');
+const cores = planCores();
 const server = await spawnManaged({
   command: process.execPath,
   args: [cli, 'serve', model, '--protocol', 'http', '--host', '127.0.0.1', '--port', '0'],
-  cpu: 1,
+  ...(cores.serverCpu === undefined ? {} : { cpu: cores.serverCpu }),
 });
 console.log(`server: ${server.commandLine} (pinned: ${server.pinned})`);
 const url = `http://${server.host}:${server.port}/plaintext`;
@@ -26,7 +30,14 @@ try {
         `| autocannon | ${connections} | ${pipelining} | ${Math.round(a.requestsPerSec)} | ${a.latencyMs.p50} | ${a.latencyMs.p99} | ${a.errors} | ${a.non2xx} | ${a.loadgenCpu?.cpuPercent.toFixed(0)} %${a.loadgenCpu?.saturated ? ' (saturated)' : ''} |`,
       );
       if (wrkAvailable()) {
-        const w = await runWrk({ url, connections, pipelining, durationSec: 3, warmupSec: 1, cpu: 0 });
+        const w = await runWrk({
+          url,
+          connections,
+          pipelining,
+          durationSec: 3,
+          warmupSec: 1,
+          ...(cores.loadgenCpu === undefined ? {} : { cpu: cores.loadgenCpu }),
+        });
         rows.push(
           `| wrk | ${connections} | ${pipelining} | ${Math.round(w.requestsPerSec)} | ${w.latencyMs.p50.toFixed(2)} | ${w.latencyMs.p99.toFixed(2)} | ${w.errors} | ${w.non2xx} | (separate process) |`,
         );

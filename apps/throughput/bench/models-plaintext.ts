@@ -5,15 +5,16 @@
  * are interleaved (model A, B, C, … then again) so machine noise spreads over all models. Prints medians,
  * min–max spread, and ratios against `loop` measured in the same run.
  *
- *   npx tsx bench/models-plaintext.ts [--runs 3] [--duration 5]
+ *   npx tsx apps/throughput/bench/models-plaintext.ts [--runs 3] [--duration 5]
  *
  * Needs `npm run build` first. Network: loopback only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { type ManagedProcess, median, spawnManaged } from '@iolab/harness';
 import autocannon from 'autocannon';
 
 const { values } = parseArgs({
@@ -21,7 +22,8 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const DURATION = Number(values.duration);
-const BIN = fileURLToPath(new URL('../../../apps/cli/bin/iolab.js', import.meta.url));
+// The CLI is a declared dependency of this app: resolved like any package file.
+const BIN = createRequire(import.meta.url).resolve('@iolab/cli/bin/iolab.js');
 
 const MODELS: { name: string; args: string[] }[] = [
   { name: 'bio', args: ['bio'] },
@@ -36,50 +38,41 @@ const MODELS: { name: string; args: string[] }[] = [
   { name: 'node-http', args: ['node-http'] },
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+/** The median of a list that is never empty here; NaN keeps a missing figure visible in the table. */
+const mid = (xs: readonly number[]): number => median(xs) ?? Number.NaN;
+
+interface ServerStats {
+  connections: number;
+  threadsAlive: number;
+  rssBytes: number;
 }
 
 interface Server {
   port: number;
-  child: ChildProcess;
-  stats: () => { connections: number; threadsAlive: number; rssBytes: number } | undefined;
+  proc: ManagedProcess;
+  stats: () => ServerStats | undefined;
 }
 
-const children = new Set<ChildProcess>();
-const killAll = (): void => {
-  for (const c of children) c.kill('SIGKILL');
-};
-process.once('exit', killAll);
-process.once('SIGINT', () => {
-  killAll();
-  process.exit(130);
-});
+/** The last JSON stats line `--stats-interval` printed on stderr (the harness keeps stderr's tail). */
+function lastStatsLine(stderr: string): ServerStats | undefined {
+  const line = stderr
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{') && l.endsWith('}'));
+  return line === undefined ? undefined : (JSON.parse(line) as ServerStats);
+}
 
+/** A harness-managed `iolab serve`: stopped on return, on error, and by the registry on exit and Ctrl-C. */
 async function serve(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--port', '0', '--stats-interval', '200'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = await spawnManaged({
+    command: process.execPath,
+    args: [BIN, 'serve', ...args, '--port', '0', '--stats-interval', '200'],
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let latest: ReturnType<Server['stats']>;
-  let partial = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    partial += d;
-    const lines = partial.split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) if (l.startsWith('{')) latest = JSON.parse(l);
-  });
-  const [line] = (await once(child.stdout!.setEncoding('utf8'), 'data')) as [string];
-  const port = Number(/:(\d+)/.exec(line)![1]);
-  return { port, child, stats: () => latest };
+  return { port: proc.port, proc, stats: () => lastStatsLine(proc.stderrTail()) };
 }
 
 async function stop(server: Server): Promise<void> {
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
+  await server.proc.stop();
 }
 
 /**
@@ -89,11 +82,11 @@ async function stop(server: Server): Promise<void> {
  */
 async function quiesce(server: Server, idleThreads: number): Promise<void> {
   const deadline = Date.now() + 180_000;
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   while (Date.now() < deadline) {
     const st = server.stats();
     if (st && st.connections === 0 && st.threadsAlive <= idleThreads) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   console.error('  (server did not quiesce within 180 s)');
 }
@@ -126,7 +119,7 @@ async function cannon(
     `  c=${connections}: run average ${Math.round(r.requests.average)} req/s, per second ${perSecond.join(' ')}`,
   );
   await quiesce(server, idleThreads);
-  return median(perSecond.slice(Math.floor(perSecond.length / 2)));
+  return mid(perSecond.slice(Math.floor(perSecond.length / 2)));
 }
 
 async function idleRss(server: Server, n: number): Promise<number> {
@@ -140,7 +133,7 @@ async function idleRss(server: Server, n: number): Promise<number> {
       s.write('GET /plaintext HTTP/1.1\r\nHost: b\r\n\r\n');
     }
     await Promise.all(sockets.map((s) => once(s, 'data')));
-    await new Promise((r) => setTimeout(r, 1500)); // let GC and stats settle
+    await sleep(1500); // let GC and stats settle
     return server.stats()?.rssBytes ?? Number.NaN;
   } finally {
     for (const s of sockets) s.destroy();
@@ -148,7 +141,7 @@ async function idleRss(server: Server, n: number): Promise<number> {
 }
 
 const fmt = (xs: number[]): string =>
-  `${Math.round(median(xs)).toLocaleString('en')} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
+  `${Math.round(mid(xs)).toLocaleString('en')} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
 
 const results = new Map<string, { c1: number[]; c100: number[]; rss: number }>();
 const servers = new Map<string, Server>();
@@ -158,7 +151,7 @@ for (const m of MODELS) {
   const s = await serve(m.args);
   servers.set(m.name, s);
   results.set(m.name, { c1: [], c100: [], rss: Number.NaN });
-  while (s.stats() === undefined) await new Promise((r) => setTimeout(r, 50));
+  while (s.stats() === undefined) await sleep(50);
   idleThreads.set(m.name, s.stats()!.threadsAlive);
 }
 try {
@@ -195,11 +188,11 @@ console.log('|---|---|---|---|---|---|');
 for (const m of MODELS) {
   const r = results.get(m.name)!;
   console.log(
-    `| ${m.name} | ${fmt(r.c1)} | ${(median(r.c1) / median(loop.c1)).toFixed(2)} | ${fmt(r.c100)} | ${(median(r.c100) / median(loop.c100)).toFixed(2)} | ${(r.rss / 2 ** 20).toFixed(0)} MiB |`,
+    `| ${m.name} | ${fmt(r.c1)} | ${(mid(r.c1) / mid(loop.c1)).toFixed(2)} | ${fmt(r.c100)} | ${(mid(r.c100) / mid(loop.c100)).toFixed(2)} | ${(r.rss / 2 ** 20).toFixed(0)} MiB |`,
   );
 }
 const bio = results.get('bio')!;
-const relay = (1 / median(bio.c1) - 1 / median(loop.c1)) * 1e6;
+const relay = (1 / mid(bio.c1) - 1 / mid(loop.c1)) * 1e6;
 console.log(
   `\nrelay cost at 1 connection (bio vs loop): ${relay.toFixed(0)} µs per request-response (median of each)`,
 );

@@ -8,6 +8,8 @@
  * Latency is recorded per window in an HDR histogram at microsecond resolution from autocannon's per-response
  * hrtime duration (autocannon's own histogram rounds to whole milliseconds). Runs inside the load worker.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SATURATION_CPU_PERCENT } from '@iolab/harness';
 import autocannon from 'autocannon';
 import { build, type Histogram } from 'hdr-histogram-js';
 
@@ -15,8 +17,6 @@ import { build, type Histogram } from 'hdr-histogram-js';
 const FIRST_ANSWER_QUIET_MS = 2_000;
 /** Largest latency tracked, µs (a minute); longer ones are clamped. */
 const MAX_TRACKED_US = 60_000_000;
-/** A generator at this share of its core has no headroom left (loadgen's threshold). */
-const SATURATED_PERCENT = 90;
 /** How often the warm-up checks whether it may end. */
 const WARMUP_POLL_MS = 50;
 
@@ -100,13 +100,11 @@ function close(c: Counters): HttpWindow {
     p99Ms: at(99),
     p999Ms: at(99.9),
     loadgenCpuPercent: cpuPercent,
-    loadgenSaturated: cpuPercent >= SATURATED_PERCENT,
+    loadgenSaturated: cpuPercent >= SATURATION_CPU_PERCENT,
   };
   c.histogram.destroy();
   return window;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runHttpWindows(options: HttpWindowsOptions): Promise<HttpWindowsResult> {
   const totalSec = Math.ceil(options.warmupCapSec + options.repetitions * options.durationSec + 5);

@@ -1,5 +1,5 @@
 /**
- * Module-level registry of every child process the load generators start, so that none outlives us:
+ * Module-level registry of every child process an experiment starts, so that none outlives us:
  * on 'exit' (synchronous: only kill() is possible there), SIGINT and SIGTERM every live child gets SIGKILL.
  * Children are also started under `setpriv --pdeathsig KILL` where available, which covers the case no
  * handler can: this process being SIGKILLed.
