@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Experiment, killAllManaged, type ReportSection } from '@iolab/harness';
 import { renderChartSvg } from './chart-renderer.js';
 import { collectEnvironment } from './environment.js';
-import { framingSection } from './framing-section.js';
+import { framingRowsPath, framingSection } from './framing-section.js';
 import { findStrays, killStrays } from './process-sweep.js';
 import type { ProgressReporter } from './progress-reporter.js';
 import { renderHtml } from './report-html.js';
@@ -41,6 +41,8 @@ export interface RunBenchOptions {
   readonly deadlineMs?: number;
   /** The `iolab` script the experiments run; default the `@iolab/cli` dependency's bin/iolab.js. */
   readonly cliPath?: string;
+  /** The framing micro-benchmark's rows file; default the one `@iolab/framing`'s bench task writes. */
+  readonly framingRowsPath?: string;
 }
 
 export interface RunBenchOutcome {
@@ -203,19 +205,22 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchOutcom
   const baseline = findStrays(process.pid).map((p) => p.pid);
 
   try {
-    const framing = await framingSection(join(options.reportsDir, 'framing-bench.json'));
+    const framing = await framingSection(options.framingRowsPath ?? framingRowsPath());
     if (framing) {
       records.push(recordOf({ id: 'framing', title: framing.title }, framing, 0));
       rendered.push({ id: 'framing', section: framing });
       bodies.set('framing', framing.markdown);
       reporter.log('framing micro-benchmark results found: included');
-    } else reporter.log('no reports/framing-bench.json: the framing section is left out');
+    } else
+      reporter.log(
+        'no framing bench rows (run `npm run bench -w @iolab/framing`): the framing section is left out',
+      );
   } catch (error) {
     records.push({
       id: 'framing',
       title: 'Framing codecs (micro-benchmark)',
       status: 'failed',
-      error: `reports/framing-bench.json unreadable: ${errorText(error)}`,
+      error: `framing bench rows unreadable: ${errorText(error)}`,
       durationSeconds: 0,
       conclusions: [],
       commands: [],

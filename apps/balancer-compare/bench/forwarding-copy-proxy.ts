@@ -6,7 +6,7 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import { createBalancer } from '../src/index.js';
+import { createBalancer } from '@iolab/balancer';
 
 const [variant = 'balancer', backendPortText = '0'] = process.argv.slice(2);
 const backendPort = Number(backendPortText);
@@ -17,7 +17,7 @@ if (variant === 'balancer') {
     pools: [{ name: 'p', health: { enabled: false }, backends: [{ host: '127.0.0.1', port: backendPort }] }],
   });
   const { addresses } = await lb.start();
-  process.stdout.write(`${addresses[0]!.port}\n`);
+  process.stdout.write(`listening on 127.0.0.1:${addresses[0]?.port}\n`);
 } else {
   const server = createServer((client: Socket) => {
     const backend = connect({ host: '127.0.0.1', port: backendPort });
@@ -32,7 +32,7 @@ if (variant === 'balancer') {
     }
   });
   server.listen(0, '127.0.0.1', () =>
-    process.stdout.write(`${(server.address() as { port: number }).port}\n`),
+    process.stdout.write(`listening on 127.0.0.1:${(server.address() as { port: number }).port}\n`),
   );
 }
 process.on('SIGTERM', () => process.exit(0));

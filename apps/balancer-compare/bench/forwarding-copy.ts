@@ -1,20 +1,21 @@
 /**
  * Why the balancer copies with manual `data`/`drain` handlers: the three ways to copy, measured in one run.
  *
- *   npx tsx packages/balancer/bench/forwarding-copy.ts [--seconds 3] [--rounds 3]
+ *   npx tsx apps/balancer-compare/bench/forwarding-copy.ts [--seconds 3] [--rounds 3] [--profile DIR]
  *
- * Each proxy runs in its own child process (pinned to CPU 1 with `taskset` when available), in front of an
+ * Each proxy runs in its own child process (pinned to the server core when the machine has two), in front of an
  * echo backend; the client (this process) measures
  *   - ping-pong: 64 connections, each sending 100 bytes and waiting for the echo, round trips per second;
  *   - bulk: one connection streaming 256 MiB through and back, MiB/s.
  * Variants alternate round by round; medians and min–max spread are printed, plus ratios to `pipe`.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type ManagedProcess, median, planCores, renderTable, spawnManaged } from '@iolab/harness';
+import { summariseCpuProfile } from '../src/cpu-profile.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'string' } },
@@ -25,22 +26,7 @@ const SECONDS = Number(values.seconds ?? 3);
 const ROUNDS = Number(values.rounds ?? 3);
 const VARIANTS = ['balancer', 'pipe', 'pipeline'] as const;
 const CHILD = fileURLToPath(new URL('./forwarding-copy-proxy.ts', import.meta.url));
-
-let hasTaskset = false;
-try {
-  execFileSync('taskset', ['-c', '1', 'true']);
-  hasTaskset = true;
-} catch {}
-
-const children = new Set<ChildProcess>();
-const stopAll = () => {
-  for (const c of children) c.kill('SIGKILL');
-};
-process.once('SIGINT', () => {
-  stopAll();
-  process.exit(130);
-});
-process.once('exit', stopAll);
+const PROXY_CPU = planCores().serverCpu;
 
 const backend = createServer({ allowHalfOpen: true }, (s) => {
   s.setNoDelay(true);
@@ -50,28 +36,17 @@ const backend = createServer({ allowHalfOpen: true }, (s) => {
 await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
 const backendPort = (backend.address() as { port: number }).port;
 
-async function startProxy(variant: string): Promise<{ port: number; child: ChildProcess }> {
+/** A harness-managed proxy child: stopped on return, on error, and by the registry on exit and Ctrl-C. */
+async function startProxy(variant: string): Promise<ManagedProcess> {
   const prof =
     PROFILE_DIR !== undefined && variant === 'balancer'
       ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
       : [];
-  const args = [...prof, '--import', 'tsx', CHILD, variant, String(backendPort)];
-  const child = hasTaskset
-    ? spawn('taskset', ['-c', '1', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${variant} exited ${code}`)));
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  return spawnManaged({
+    command: process.execPath,
+    args: [...prof, '--import', 'tsx', CHILD, variant, String(backendPort)],
+    ...(PROXY_CPU === undefined ? {} : { cpu: PROXY_CPU }),
   });
-  return { port, child };
-}
-
-async function stopProxy(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  children.delete(child);
 }
 
 function open(port: number): Promise<Socket> {
@@ -139,57 +114,50 @@ const results: Record<string, { rtt: number[]; bulk: number[] }> = {};
 for (const v of VARIANTS) results[v] = { rtt: [], bulk: [] };
 for (let round = 0; round < ROUNDS; round++) {
   for (const v of VARIANTS) {
-    const { port, child } = await startProxy(v);
-    results[v]!.rtt.push(await pingPong(port));
-    results[v]!.bulk.push(await bulk(port));
-    await stopProxy(child);
+    const proxy = await startProxy(v);
+    try {
+      results[v]!.rtt.push(await pingPong(proxy.port));
+      results[v]!.bulk.push(await bulk(proxy.port));
+    } finally {
+      await proxy.stop();
+    }
     process.stderr.write(`round ${round + 1}/${ROUNDS} ${v} done\n`);
   }
 }
 backend.close();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mid = (xs: readonly number[]): number => median(xs) ?? Number.NaN;
 const fmt = (xs: number[]) =>
-  `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+  `${mid(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
 const base = results.pipe!;
 console.log(
-  `| copy loop | ping-pong round trips/s, median (min–max) | × pipe | bulk MiB/s, median (min–max) | × pipe |`,
+  renderTable(
+    [
+      'copy loop',
+      { title: 'ping-pong round trips/s, median (min–max)', align: 'right' },
+      { title: '× pipe', align: 'right' },
+      { title: 'bulk MiB/s, median (min–max)', align: 'right' },
+      { title: '× pipe', align: 'right' },
+    ],
+    VARIANTS.map((v) => {
+      const r = results[v]!;
+      return [
+        v,
+        fmt(r.rtt),
+        (mid(r.rtt) / mid(base.rtt)).toFixed(2),
+        fmt(r.bulk),
+        (mid(r.bulk) / mid(base.bulk)).toFixed(2),
+      ];
+    }),
+  ),
 );
-console.log('|---|---|---|---|---|');
-for (const v of VARIANTS) {
-  const r = results[v]!;
-  console.log(
-    `| ${v} | ${fmt(r.rtt)} | ${(median(r.rtt) / median(base.rtt)).toFixed(2)} | ${fmt(r.bulk)} | ${(median(r.bulk) / median(base.bulk)).toFixed(2)} |`,
-  );
+if (PROFILE_DIR !== undefined) {
+  for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile'))) {
+    const summary = summariseCpuProfile(join(PROFILE_DIR, file));
+    console.log(`\nbalancer CPU profile ${file}, self time (% of ${summary.totalMs.toFixed(0)} ms busy):`);
+    for (const t of summary.top) console.log(`  ${t.selfPercent.toFixed(1).padStart(5)}%  ${t.name}`);
+  }
 }
-if (PROFILE_DIR !== undefined) printProfileTop(PROFILE_DIR);
 console.log(
-  `\n${ROUNDS} rounds × ${SECONDS} s ping-pong + 256 MiB bulk; proxies ${hasTaskset ? 'pinned to CPU 1' : 'not pinned (no taskset)'}.`,
+  `\n${ROUNDS} rounds × ${SECONDS} s ping-pong + 256 MiB bulk; proxies ${PROXY_CPU === undefined ? 'not pinned (one core or no taskset)' : `pinned to CPU ${PROXY_CPU}`}.`,
 );
-
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  samples: number[];
-}
-
-/** Self time per function across every .cpuprofile in `dir`, top 15. */
-function printProfileTop(dir: string): void {
-  const self = new Map<string, number>();
-  let total = 0;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
-    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
-    const byId = new Map(p.nodes.map((n) => [n.id, n]));
-    for (const id of p.samples) {
-      const n = byId.get(id);
-      if (n === undefined) continue;
-      const cf = n.callFrame;
-      const key = `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
-      self.set(key, (self.get(key) ?? 0) + 1);
-      total++;
-    }
-  }
-  console.log(`\nbalancer CPU profile, self time (of ${total} samples):`);
-  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
-    console.log(`  ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
-  }
-}
