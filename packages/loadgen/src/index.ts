@@ -16,11 +16,11 @@ export {
   DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
   type FramedLoadOptions,
   type FramedLoadResult,
-  MAX_CONCURRENT_CONNECTS,
-  MAX_LOCAL_BACKLOG_PER_CONNECTION,
   runFramedLoad,
   SEND_LAG_SATURATION_MS,
 } from './framed-load.js';
+export { MAX_LOCAL_BACKLOG_PER_CONNECTION } from './framed-load-drivers.js';
+export { MAX_CONCURRENT_CONNECTS } from './framed-load-run.js';
 export {
   type HttpLoadOptions,
   type HttpLoadResult,
