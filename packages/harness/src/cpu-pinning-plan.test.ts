@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findExecutable } from './command-line.js';
 import { isPinnedTo, pinPrefix, planCores } from './cpu-pinning.js';
@@ -34,13 +35,9 @@ describe('pinPrefix', () => {
       const argv = [...pinPrefix(cpu), 'sleep', '30'];
       const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
       children.push(child);
-      // taskset execs sleep in the same pid once the affinity is set; poll briefly for that moment.
-      let pinned = false;
-      for (let i = 0; i < 100 && !pinned; i++) {
-        pinned = isPinnedTo(child.pid as number, cpu);
-        if (!pinned) await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(pinned).toBe(true);
+      // taskset execs sleep in the same pid once the affinity is set; wait for that moment.
+      await until(() => isPinnedTo(child.pid as number, cpu), `pid ${child.pid} pinned to CPU ${cpu}`);
+      expect(isPinnedTo(child.pid as number, cpu)).toBe(true);
     },
   );
 });

@@ -1,3 +1,4 @@
+import { isAlive as alive, untilGone as waitGone } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { liveManagedCount } from './child-registry.js';
 import { ChildExitedError, ReadyTimeoutError } from './errors.js';
@@ -10,24 +11,6 @@ const s = net.createServer((c) => c.pipe(c));
 s.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + s.address().port));
 process.on('SIGTERM', () => { s.close(); process.exit(0); });
 `;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return !alive(pid);
-}
 
 const started: ManagedProcess[] = [];
 afterEach(async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { isAlive as alive, untilGone as waitGone } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // The parent imports the built package, as the bench does: build before testing.
@@ -10,21 +11,6 @@ const p = await spawnManaged({ command: process.execPath, args: ['-e', ${JSON.st
 console.log('child ' + p.pid);
 setInterval(() => {}, 1000);
 `;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until && alive(pid)) await new Promise((r) => setTimeout(r, 20));
-  return !alive(pid);
-}
 
 const pids: number[] = [];
 afterEach(() => {
