@@ -15,7 +15,7 @@ import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, renderTable } from '@iolab/harness';
+import { median } from '@iolab/harness';
 import { Bench } from 'tinybench';
 import { bytesOf, MiB, type Role, type Scenario, scenarios } from './decode-scenarios.js';
 
@@ -217,37 +217,23 @@ async function main(): Promise<void> {
   const statistic =
     `ops/s are medians over ${ROUNDS} interleaved rounds; ±rme is the 95% margin of the mean; ` +
     'ratios are medians of per-round ratios.';
+  // A plain console table: the report (bench/) renders these rows as Markdown, this is for the terminal.
   console.log(
-    [
-      `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${QUICK ? 'quick' : 'full'} run; ${statistic}`,
-      '',
-      renderTable(
-        [
-          'scenario',
-          'task',
-          { title: 'ops/s', align: 'right' },
-          { title: 'MB/s', align: 'right' },
-          { title: '±rme', align: 'right' },
-          { title: 'samples', align: 'right' },
-          { title: '× fastest peer', align: 'right' },
-        ],
-        rows.map((r) => [
-          r.scenario,
-          r.task,
-          fmt(r.opsPerSec),
-          fmt(r.mbPerSec),
-          `${r.rmePercent.toFixed(1)}%`,
-          String(r.samples),
-          r.ratioToFastestPeer === null ? '—' : `${r.ratioToFastestPeer.toFixed(2)}×`,
-        ]),
-      ),
-      '',
-      renderTable(
-        ['target', { title: 'measured', align: 'right' }, { title: 'met', align: 'center' }],
-        targets.map((t) => [t.target, `${t.ratio.toFixed(2)}×`, t.met === null ? '—' : t.met ? 'yes' : 'NO']),
-      ),
-    ].join('\n'),
+    `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${QUICK ? 'quick' : 'full'} run; ${statistic}`,
   );
+  console.table(
+    rows.map((r) => ({
+      scenario: r.scenario,
+      task: r.task,
+      'ops/s': fmt(r.opsPerSec),
+      'MB/s': fmt(r.mbPerSec),
+      '±rme %': r.rmePercent.toFixed(1),
+      '× fastest peer': r.ratioToFastestPeer === null ? '—' : r.ratioToFastestPeer.toFixed(2),
+    })),
+  );
+  for (const t of targets) {
+    console.log(`${t.met === null ? 'info' : t.met ? 'met ' : 'NOT '}  ${t.ratio.toFixed(2)}×  ${t.target}`);
+  }
   if (OUT === undefined) return;
   const file = resolve(OUT);
   mkdirSync(dirname(file), { recursive: true });

@@ -21,15 +21,10 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
  * of `bytes` and concatenate back to it. Never yields an empty piece except for empty input.
  */
 export function splitAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  const cuts = [...new Set(offsets.filter((o) => o > 0 && o < bytes.length))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let from = 0;
-  for (const c of cuts) {
-    parts.push(bytes.subarray(from, c));
-    from = c;
-  }
-  parts.push(bytes.subarray(from));
-  return parts;
+  return cutAt(
+    bytes,
+    [...new Set(offsets.filter((o) => o > 0 && o < bytes.length))].sort((a, b) => a - b),
+  );
 }
 
 /**
