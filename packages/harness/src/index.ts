@@ -47,4 +47,6 @@ export {
   sampleTree,
   startSelfSampler,
 } from './proc-stats.js';
+export { describeVerdict, type RatioEstimate, ratioWithCi, type Verdict, verdictOf } from './ratio-ci.js';
 export { median, quantile, type Spread, spreadOf } from './stats.js';
+export { studentTCdf, studentTQuantile } from './student-t.js';
