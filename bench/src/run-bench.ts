@@ -264,6 +264,21 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchOutcom
     commandLine: options.commandLine,
     environment,
     sections: records,
+    // Exactly the stated comparisons, in the shape the report's readers (and its verdict matrix) rely on.
+    verdicts: rendered.flatMap(({ section }) =>
+      (section.verdicts ?? []).map(
+        ({ experiment, workload, connections, winner, runnerUp, ratio, ci95, significant }) => ({
+          experiment,
+          workload,
+          connections,
+          winner,
+          runnerUp,
+          ratio,
+          ci95,
+          significant,
+        }),
+      ),
+    ),
   };
   // Validate before anything is moved or written, so a bad run never replaces a good file.
   assertValidResults(JSON.parse(JSON.stringify(results)));

@@ -68,3 +68,23 @@ describe('summarise', () => {
     expect(summary.serverAliveAtEnd).toBe(true);
   });
 });
+
+describe('cell status', () => {
+  it('is failed when nothing answered, with the cause counted', () => {
+    const s = summarise([rep(0, 10, 5, { requests: 0, errors: 200, timeouts: 3 })], 2, 1);
+    expect(s.status).toBe('failed');
+    expect(s.statusReason).toBe('nothing answered (200 errors, 3 timeouts, 0 refusals)');
+  });
+
+  it('is failed when errors exceed 1 % of attempts, ok just below', () => {
+    // 1,000 answered + 11 errors: 1.09 % failed.
+    expect(summarise([rep(500, 10, 95, { requests: 1000, errors: 11 })], 2, 1).status).toBe('failed');
+    // 1,000 answered + 10 errors: 0.99 %.
+    expect(summarise([rep(500, 10, 95, { requests: 1000, errors: 10 })], 2, 1).status).toBe('ok');
+  });
+
+  it('is invalid when the generator was the ceiling, and failed wins over invalid', () => {
+    expect(summarise([rep(10_000, 99, 40)], 2, 1).status).toBe('invalid');
+    expect(summarise([rep(10_000, 99, 40, { requests: 0, errors: 5 })], 2, 1).status).toBe('failed');
+  });
+});

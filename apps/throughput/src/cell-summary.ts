@@ -16,6 +16,38 @@ export interface CellMetrics {
   readonly rssMiB: number | null;
 }
 
+/** Past this share of attempts failing (errors + timeouts), a cell's rate says nothing about the model. */
+export const FAILED_ERROR_SHARE = 0.01;
+
+export type CellVerdictStatus = 'ok' | 'invalid' | 'failed';
+
+/** failed > invalid > ok, with the cause in words. */
+function cellStatus(
+  requests: number,
+  errors: number,
+  timeouts: number,
+  refusals: number,
+  invalidReason: string | undefined,
+): { status: CellVerdictStatus; statusReason?: string } {
+  // `errors` already counts timeouts (see RepetitionResult); refusals are answers, not failures.
+  const failures = errors;
+  const attempts = requests + failures;
+  if (requests === 0) {
+    return {
+      status: 'failed',
+      statusReason: `nothing answered (${errors} errors, ${timeouts} timeouts, ${refusals} refusals)`,
+    };
+  }
+  if (failures > FAILED_ERROR_SHARE * attempts) {
+    return {
+      status: 'failed',
+      statusReason: `${((failures / attempts) * 100).toFixed(1)} % of requests failed (${errors} errors, ${timeouts} timeouts, ${refusals} refusals)`,
+    };
+  }
+  if (invalidReason !== undefined) return { status: 'invalid', statusReason: invalidReason };
+  return { status: 'ok' };
+}
+
 export interface CellSummary {
   readonly requestsPerSec: Spread;
   readonly p50Ms: Spread;
@@ -37,6 +69,13 @@ export interface CellSummary {
   /** False when the generator, not the server, was saturated. */
   readonly valid: boolean;
   readonly invalidReason?: string;
+  /**
+   * What a verdict may use: `failed` (nothing answered, or errors (timeouts included) over
+   * {@link FAILED_ERROR_SHARE} of the attempts), `invalid` (the generator was the ceiling), else `ok`.
+   */
+  readonly status: CellVerdictStatus;
+  /** Why a cell is not `ok`, in words the conclusions repeat. */
+  readonly statusReason?: string;
 }
 
 export function summarise(
@@ -63,15 +102,21 @@ export function summarise(
     (loadgenCpu !== null && loadgenCpu >= GENERATOR_SATURATED_PERCENT);
   const serverSaturated = serverCpu !== null && serverCpu >= SERVER_SATURATED_SHARE * 100 * serverCores;
   const valid = !(generatorSaturated && !serverSaturated);
+  const invalidReason = valid
+    ? undefined
+    : `load generator at ${loadgenCpu?.toFixed(0) ?? '?'}% of its core while the server used ${serverCpu?.toFixed(0) ?? '?'}% of ${serverCores}: the generator set the pace`;
+  const errors = sum((r) => r.errors);
+  const timeouts = sum((r) => r.timeouts);
+  const refusals = sum((r) => r.refusals);
   return {
     requestsPerSec: spreadOf(reps.map((r) => r.requestsPerSec)),
     p50Ms: spreadOf(reps.map((r) => r.p50Ms)),
     p99Ms: spreadOf(reps.map((r) => r.p99Ms)),
     p999Ms: spreadOf(reps.map((r) => r.p999Ms)),
     requests,
-    errors: sum((r) => r.errors),
-    timeouts: sum((r) => r.timeouts),
-    refusals: sum((r) => r.refusals),
+    errors,
+    timeouts,
+    refusals,
     serverCpuPercent: serverCpu,
     serverRssMiB: rss.length > 0 ? Math.max(...rss) / 2 ** 20 : null,
     serverThreads: threads.length > 0 ? Math.max(...threads) : null,
@@ -80,11 +125,8 @@ export function summarise(
     loadgenCpuPercent: loadgenCpu,
     serverAliveAtEnd: reps.every((r) => r.server.alive),
     valid,
-    ...(valid
-      ? {}
-      : {
-          invalidReason: `load generator at ${loadgenCpu?.toFixed(0) ?? '?'}% of its core while the server used ${serverCpu?.toFixed(0) ?? '?'}% of ${serverCores}: the generator set the pace`,
-        }),
+    ...(invalidReason === undefined ? {} : { invalidReason }),
+    ...cellStatus(requests, errors, timeouts, refusals, invalidReason),
   };
 }
 

@@ -4,6 +4,8 @@
  * conclusion from their own data; the orchestrator only stitches sections together and renders charts.
  */
 
+import type { Verdict } from './ratio-ci.js';
+
 export interface ProgressEvent {
   /** Which scenario is running, e.g. "throughput: loop × /plaintext × 100 conns". */
   readonly scenario: string;
@@ -44,6 +46,8 @@ export interface ReportSection {
   readonly commands: readonly string[];
   /** Raw results, written into results.json under this section's id. */
   readonly results: unknown;
+  /** Every comparison the section states, with its 95 % CI; collected into results.json's `verdicts`. */
+  readonly verdicts?: readonly Verdict[];
 }
 
 export type Experiment = (options: ExperimentOptions) => Promise<ReportSection>;
