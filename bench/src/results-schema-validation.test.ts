@@ -17,7 +17,7 @@ describe('results schema', () => {
       winner: null,
       runnerUp: 'bio',
       ratio: 1.05,
-      ci95: [0.91, 1.21],
+      ci95: [0.91, 1.21] as [number, number],
       significant: false,
     };
     expect(resultsProblems(sampleResults({ verdicts: [verdict] }))).toEqual([]);
