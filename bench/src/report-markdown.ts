@@ -136,13 +136,27 @@ function environmentBlock(results: BenchResults): string {
   return `${table.join('\n')}\n\n**Packages:** ${packages}\n`;
 }
 
+function flipsBlock(cmp: RunComparison): string {
+  if (cmp.flippedVerdicts.length === 0) return 'No verdict significant in both runs changed its winner.';
+  return [
+    `**${cmp.flippedVerdicts.length} verdict(s) flipped** since the last run (significant both times, different winner): distrust these first.`,
+    '',
+    ...cmp.flippedVerdicts.map(
+      (f) =>
+        `- FLIPPED: ${mdEscape(f.experiment)} ${mdEscape(f.workload)} × ${f.connections.toLocaleString('en-US')}: ${mdEscape(f.previousWinner)} → ${mdEscape(f.currentWinner)}`,
+    ),
+  ].join('\n');
+}
+
 function comparisonBlock(model: ReportModel): string {
   const cmp = model.comparison;
   if (!cmp) return model.comparisonNote;
   if (cmp.cells.length === 0)
-    return `No cell of this run matches a cell of the run of ${cmp.previousStartedAt}.`;
+    return `${flipsBlock(cmp)}\n\nNo cell of this run matches a cell of the run of ${cmp.previousStartedAt}.`;
   const names = cmp.metricNames;
   const lines = [
+    flipsBlock(cmp),
+    '',
     `Against the run of ${cmp.previousStartedAt}${cmp.sameMode ? '' : ' (a run of the other mode: quick vs full, so durations and repetitions differ)'}.` +
       ` ${cmp.cells.length} cells in both runs; ${cmp.onlyInCurrent} only in this run, ${cmp.onlyInPrevious} only in the last.` +
       ' Δ is (this − last) / last; the machine is shared and noisy, so read small deltas as noise.',
