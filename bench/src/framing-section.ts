@@ -1,64 +1,150 @@
 /**
- * The framing micro-benchmark is run by `@iolab/framing`'s own bench task (turbo runs it before this one);
- * it leaves reports/framing-bench.json, which becomes a section of the report when present. Its shape belongs
- * to that package, so this reads it defensively: a ReportSection-like object is used as is; otherwise rows of
- * flat objects become a table; anything else is shown as JSON.
+ * The framing micro-benchmark (`@iolab/framing`'s own bench task, which turbo runs before the experiments)
+ * writes plain rows — scenario, task, role, ops/s, MB/s, margin, ratio to the fastest peer — and its targets'
+ * ratios to the path on its command line. This turns them into the report's framing section: the tables, the
+ * conclusions and the chart are the report's, so the micro-benchmark never needs to know what a report is.
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { ChartSpec, ReportSection } from '@iolab/loadgen';
-import { mdEscape } from './report-markdown.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { type ChartSpec, mdEscape, type ReportSection, renderTable } from '@iolab/harness';
 
-/** Above this many rows the table is cut: a micro-benchmark with more cases should summarise itself. */
-const MAX_TABLE_ROWS = 200;
+/** Where `@iolab/framing`'s bench script writes (its `--out`), relative to that package's directory. */
+const ROWS_FILE_IN_PACKAGE = join('bench-results', 'decode.json');
 
-type Row = Record<string, unknown>;
+/** The rows file of the framing package this bench resolves (its `dist/` sits in the package directory). */
+export function framingRowsPath(): string {
+  const entry = createRequire(import.meta.url).resolve('@iolab/framing');
+  return join(dirname(entry), '..', ROWS_FILE_IN_PACKAGE);
+}
 
-function isRowArray(value: unknown): value is Row[] {
+interface FramingRow {
+  readonly scenario: string;
+  readonly task: string;
+  readonly role: string;
+  readonly opsPerSec: number;
+  readonly mbPerSec: number;
+  readonly rmePercent: number;
+  readonly samples: number;
+  readonly ratioToFastestPeer: number | null;
+}
+
+interface FramingTarget {
+  readonly target: string;
+  readonly ratio: number;
+  readonly met: boolean | null;
+}
+
+interface FramingRows {
+  readonly date: string;
+  readonly node: string;
+  readonly cpu: string | null;
+  readonly cpus: number;
+  readonly quick: boolean;
+  readonly statistic: string;
+  readonly command: string;
+  readonly rows: readonly FramingRow[];
+  readonly targets: readonly FramingTarget[];
+}
+
+function isFramingRows(value: unknown): value is FramingRows {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
   return (
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((row) => typeof row === 'object' && row !== null && !Array.isArray(row))
+    Array.isArray(v.rows) &&
+    Array.isArray(v.targets) &&
+    v.rows.every(
+      (r) =>
+        typeof r === 'object' &&
+        r !== null &&
+        typeof (r as FramingRow).scenario === 'string' &&
+        typeof (r as FramingRow).task === 'string' &&
+        typeof (r as FramingRow).opsPerSec === 'number',
+    )
   );
 }
 
-function cellText(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value) ?? '';
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  if (x >= 100) return Math.round(x).toLocaleString('en-US');
+  return x.toFixed(x >= 10 ? 1 : 2);
 }
 
-function table(rows: Row[]): string {
-  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((col) =>
-    rows.some((row) => typeof row[col] !== 'object' || row[col] === null),
-  );
-  const lines = [
-    `| ${columns.map(mdEscape).join(' | ')} |`,
-    `|${columns.map(() => '---').join('|')}|`,
-    ...rows
-      .slice(0, MAX_TABLE_ROWS)
-      .map((row) => `| ${columns.map((col) => mdEscape(cellText(row[col] ?? ''))).join(' | ')} |`),
-  ];
-  if (rows.length > MAX_TABLE_ROWS)
-    lines.push('', `(${rows.length - MAX_TABLE_ROWS} more rows in results.json)`);
-  return lines.join('\n');
+function chart(rows: readonly FramingRow[]): ChartSpec {
+  return {
+    id: 'framing-throughput',
+    title: 'Decode throughput per scenario (median MB/s, log scale)',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      data: {
+        values: rows.map(({ scenario, task, role, mbPerSec }) => ({ scenario, task, role, mbPerSec })),
+      },
+      mark: 'bar',
+      encoding: {
+        row: { field: 'scenario', type: 'nominal', header: { labelAngle: 0, labelAlign: 'left' } },
+        y: { field: 'task', type: 'nominal', title: null },
+        x: { field: 'mbPerSec', type: 'quantitative', scale: { type: 'log' }, title: 'MB/s' },
+        color: { field: 'role', type: 'nominal' },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+  };
 }
 
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-/** `targets: [{ target, ratio, met }]` (the framing bench's own pass/fail lines) → one finding each. */
-function targetConclusions(targets: unknown): string[] {
-  if (!isRowArray(targets)) return [];
-  return targets
-    .filter((t) => typeof t.target === 'string' && typeof t.ratio === 'number')
-    .map(
+/** The section built from already-parsed rows (exported for tests). */
+export function framingSectionFrom(data: FramingRows, writtenAt: Date): ReportSection {
+  const markdown = [
+    `Results read from \`@iolab/framing\`'s bench rows, written ${writtenAt.toISOString()}. ` +
+      `Node ${data.node}, ${data.cpu ?? 'cpu'} ×${data.cpus}, ${data.quick ? 'quick' : 'full'} run; ${data.statistic}`,
+    '',
+    renderTable(
+      [
+        'scenario',
+        'task',
+        { title: 'ops/s', align: 'right' },
+        { title: 'MB/s', align: 'right' },
+        { title: '±rme', align: 'right' },
+        { title: 'samples', align: 'right' },
+        { title: '× fastest peer', align: 'right' },
+      ],
+      data.rows.map((r) => [
+        mdEscape(r.scenario),
+        mdEscape(r.task),
+        fmt(r.opsPerSec),
+        fmt(r.mbPerSec),
+        `${r.rmePercent.toFixed(1)}%`,
+        String(r.samples),
+        r.ratioToFastestPeer === null ? '—' : `${r.ratioToFastestPeer.toFixed(2)}×`,
+      ]),
+    ),
+    '',
+    renderTable(
+      ['target', { title: 'measured', align: 'right' }, { title: 'met', align: 'center' }],
+      data.targets.map((t) => [
+        mdEscape(t.target),
+        `${t.ratio.toFixed(2)}×`,
+        t.met === null ? '—' : t.met ? 'yes' : 'NO',
+      ]),
+    ),
+  ].join('\n');
+  return {
+    id: 'framing',
+    title: 'Framing codecs (micro-benchmark)',
+    markdown,
+    conclusions: data.targets.map(
       (t) =>
-        `${t.target as string}: measured ${(t.ratio as number).toFixed(2)}× — ${t.met === true ? 'met' : 'NOT met'}.`,
-    );
+        `${t.target}: measured ${t.ratio.toFixed(2)}×${t.met === null ? '.' : ` — ${t.met ? 'met' : 'NOT met'}.`}`,
+    ),
+    charts: [chart(data.rows)],
+    commands: [data.command],
+    results: data,
+  };
 }
 
-/** Reads `path` and turns it into a section, or returns undefined when the file is not there. */
+/**
+ * Reads the rows file and turns it into a section, or returns undefined when the file is not there.
+ * @throws Error when the file is there but is not the framing bench's rows
+ */
 export async function framingSection(path: string): Promise<ReportSection | undefined> {
   let text: string;
   let modified: Date;
@@ -69,35 +155,6 @@ export async function framingSection(path: string): Promise<ReportSection | unde
     return undefined;
   }
   const data = JSON.parse(text) as unknown;
-  const obj = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
-  const age = `Results read from \`reports/framing-bench.json\`, written ${modified.toISOString()} by \`@iolab/framing\`'s bench task.`;
-  let body: string;
-  if (typeof obj.markdown === 'string') body = obj.markdown;
-  else if (isRowArray(data)) body = table(data);
-  else {
-    const tables = Object.entries(obj)
-      .filter((entry): entry is [string, Row[]] => isRowArray(entry[1]))
-      .map(([name, rows]) => `#### ${name}\n\n${table(rows)}`);
-    const scalars = Object.entries(obj)
-      .filter(([, value]) => typeof value !== 'object' || value === null)
-      .map(([name, value]) => `- ${name}: ${mdEscape(cellText(value))}`);
-    body =
-      tables.length > 0
-        ? `${scalars.join('\n')}\n\n${tables.join('\n\n')}`
-        : `\`\`\`json\n${JSON.stringify(data, null, 2).slice(0, 20_000)}\n\`\`\``;
-  }
-  const charts = Array.isArray(obj.charts)
-    ? (obj.charts as ChartSpec[]).filter((c) => typeof c?.id === 'string' && typeof c.spec === 'object')
-    : [];
-  return {
-    id: 'framing',
-    title: typeof obj.title === 'string' ? obj.title : 'Framing codecs (micro-benchmark)',
-    markdown: `${age}\n\n${body}`,
-    conclusions:
-      stringList(obj.conclusions).length > 0 ? stringList(obj.conclusions) : targetConclusions(obj.targets),
-    charts,
-    commands:
-      stringList(obj.commands).length > 0 ? stringList(obj.commands) : ['npm run bench -w @iolab/framing'],
-    results: data,
-  };
+  if (!isFramingRows(data)) throw new Error(`${path}: not the framing bench's rows (no rows/targets arrays)`);
+  return framingSectionFrom(data, modified);
 }

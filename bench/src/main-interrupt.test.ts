@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { untilValue } from '@iolab/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findStrays, killStrays, RUN_MARKER_ENV } from './process-sweep.js';
 
@@ -21,16 +22,6 @@ let reportsDir: string | undefined;
 function marked(): ReturnType<typeof findStrays> {
   // Root pid 0 matches no process, so only the marker selects.
   return findStrays(0, marker, [process.pid]);
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 afterAll(async () => {
@@ -54,8 +45,10 @@ describe('bench main under Ctrl-C', () => {
     });
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
-    const server = await waitFor('an iolab server to start', 60_000, () =>
-      marked().find((p) => p.cmdline.includes(' serve ') && !p.cmdline.startsWith('/bin/sh')),
+    const server = await untilValue(
+      () => marked().find((p) => p.cmdline.includes(' serve ') && !p.cmdline.startsWith('/bin/sh')),
+      'an iolab server to start',
+      60_000,
     );
     expect(server.cmdline).toContain('--port 0');
     proc.kill('SIGINT');
@@ -66,8 +59,10 @@ describe('bench main under Ctrl-C', () => {
     expect(code, `bench did not exit after SIGINT; stderr:\n${stderr}`).toBe(130);
 
     // Children get SIGKILL/SIGTERM asynchronously; give the kernel a moment to reap them.
-    const left = await waitFor('marked processes to go', 5_000, () =>
-      marked().length === 0 ? [] : undefined,
+    const left = await untilValue(
+      () => (marked().length === 0 ? [] : undefined),
+      'marked processes to go',
+      5_000,
     ).catch(() => marked());
     expect(left, `survivors: ${JSON.stringify(left)}`).toEqual([]);
     expect(stderr).toContain('SIGINT: stopping');

@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBalancerExperiment } from '@iolab/balancer-compare';
+import { killAllManaged } from '@iolab/harness';
 import { kernelBalancingExperiment, kernelBalancingUnavailable } from '@iolab/kernel-balancing';
-import { killAllManaged } from '@iolab/loadgen';
 import { runStickyPackets } from '@iolab/sticky-packets';
-import { runBalancerExperiment, runThroughput } from '@iolab/throughput';
+import { runThroughput } from '@iolab/throughput';
 import { findStrays, killStrays, RUN_MARKER_ENV } from './process-sweep.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { type ExperimentEntry, runBench } from './run-bench.js';

@@ -1,10 +1,10 @@
 /**
  * The last line of defence against stray processes: after every experiment has stopped its own children (and
- * loadgen's registry has killed what it knows of), look in /proc for anything still running that this run
+ * the harness's child registry has killed what it knows of), look in /proc for anything still running that this run
  * started — a descendant of this process, or any process carrying this run's marker in its environment (which
  * also finds children whose parent died and that were re-parented to init) — and kill it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { environHas, listPids, parentMap, readCmdline } from '@iolab/harness';
 
 /** Environment variable every process of one bench run inherits; its value is the run's id. */
 export const RUN_MARKER_ENV = 'IOLAB_BENCH_RUN';
@@ -12,45 +12,6 @@ export const RUN_MARKER_ENV = 'IOLAB_BENCH_RUN';
 export interface StrayProcess {
   readonly pid: number;
   readonly cmdline: string;
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is the state, fields[1] the parent pid; a zombie is already dead.
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return Number(fields[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function cmdlineOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-  } catch {
-    return '';
-  }
-}
-
-function hasMarker(pid: number, marker: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${RUN_MARKER_ENV}=${marker}`);
-  } catch {
-    // Another user's process, or gone.
-    return false;
-  }
-}
-
-function allPids(): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -62,12 +23,8 @@ export function findStrays(
   marker?: string,
   excludePids: readonly number[] = [],
 ): StrayProcess[] {
-  const pids = allPids();
-  const parents = new Map<number, number>();
-  for (const pid of pids) {
-    const parent = parentOf(pid);
-    if (parent !== undefined) parents.set(pid, parent);
-  }
+  const pids = listPids();
+  const parents = parentMap();
   const excluded = new Set([rootPid, process.pid, ...excludePids]);
   // Our own ancestors may carry the marker too (it was set before we started): never theirs to kill.
   let up = parents.get(process.pid);
@@ -88,8 +45,8 @@ export function findStrays(
       }
       ancestor = parents.get(ancestor);
     }
-    if (descends || (marker !== undefined && hasMarker(pid, marker)))
-      found.push({ pid, cmdline: cmdlineOf(pid) });
+    if (descends || (marker !== undefined && environHas(pid, RUN_MARKER_ENV, marker)))
+      found.push({ pid, cmdline: readCmdline(pid) });
   }
   return found;
 }

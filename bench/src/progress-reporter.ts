@@ -3,7 +3,7 @@
  * rewritten in place; under turbo or CI (not a TTY) whole lines are printed, throttled so a 100-cell matrix
  * prints a readable log rather than a flood.
  */
-import type { ProgressEvent } from '@iolab/loadgen';
+import type { ProgressEvent } from '@iolab/harness';
 
 /** Under a non-TTY, a new line at most this often unless the scenario changes. */
 export const DEFAULT_LINE_INTERVAL_MS = 5_000;

@@ -2,6 +2,7 @@
  * reports/REPORT.md: the whole report as Markdown (charts referenced as SVG files beside it). The HTML report
  * is rendered from the same pieces, so the two never disagree.
  */
+import { mdEscape, renderTable } from '@iolab/harness';
 import type { RunComparison } from './results-history.js';
 import type { BenchResults, SectionRecord } from './results-schema.js';
 
@@ -36,10 +37,8 @@ export interface ReportBlock {
   readonly sectionId?: string;
 }
 
-/** Escapes text for a Markdown table cell or inline use. */
-export function mdEscape(text: string): string {
-  return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('<', '&lt;').replaceAll('\n', ' ');
-}
+// One escaping rule for every table in the report: the harness's.
+export { mdEscape };
 
 /**
  * Shifts the headings of a section body so its top level is `###`: the report owns `#` and `##`.
@@ -137,13 +136,27 @@ function environmentBlock(results: BenchResults): string {
   return `${table.join('\n')}\n\n**Packages:** ${packages}\n`;
 }
 
+function flipsBlock(cmp: RunComparison): string {
+  if (cmp.flippedVerdicts.length === 0) return 'No verdict significant in both runs changed its winner.';
+  return [
+    `**${cmp.flippedVerdicts.length} verdict(s) flipped** since the last run (significant both times, different winner): distrust these first.`,
+    '',
+    ...cmp.flippedVerdicts.map(
+      (f) =>
+        `- FLIPPED: ${mdEscape(f.experiment)} ${mdEscape(f.workload)} × ${f.connections.toLocaleString('en-US')}: ${mdEscape(f.previousWinner)} → ${mdEscape(f.currentWinner)}`,
+    ),
+  ].join('\n');
+}
+
 function comparisonBlock(model: ReportModel): string {
   const cmp = model.comparison;
   if (!cmp) return model.comparisonNote;
   if (cmp.cells.length === 0)
-    return `No cell of this run matches a cell of the run of ${cmp.previousStartedAt}.`;
+    return `${flipsBlock(cmp)}\n\nNo cell of this run matches a cell of the run of ${cmp.previousStartedAt}.`;
   const names = cmp.metricNames;
   const lines = [
+    flipsBlock(cmp),
+    '',
     `Against the run of ${cmp.previousStartedAt}${cmp.sameMode ? '' : ' (a run of the other mode: quick vs full, so durations and repetitions differ)'}.` +
       ` ${cmp.cells.length} cells in both runs; ${cmp.onlyInCurrent} only in this run, ${cmp.onlyInPrevious} only in the last.` +
       ' Δ is (this − last) / last; the machine is shared and noisy, so read small deltas as noise.',
@@ -174,9 +187,51 @@ function commandsBlock(results: BenchResults): string {
   return lines.join('\n');
 }
 
-/** The report's blocks, in order; both renderers walk this list. */
+/**
+ * The answer at a glance: workload × connections → the winner, its ratio over the runner-up with the 95 % CI,
+ * or "tie". Straight from results.json's `verdicts`, so it can never disagree with them.
+ */
+export function verdictMatrixBlock(results: BenchResults): string {
+  const verdicts = results.verdicts ?? [];
+  if (verdicts.length === 0) {
+    return '_No comparison had two comparable cells with status ok in this run: no verdict is stated._';
+  }
+  const out: string[] = [];
+  for (const experiment of [...new Set(verdicts.map((v) => v.experiment))]) {
+    const own = verdicts.filter((v) => v.experiment === experiment);
+    const connections = [...new Set(own.map((v) => v.connections))].sort((a, b) => a - b);
+    const workloads = [...new Set(own.map((v) => v.workload))];
+    const cell = (workload: string, conns: number): string => {
+      const v = own.find((x) => x.workload === workload && x.connections === conns);
+      if (!v) return '–';
+      const ci = `${v.ci95[0].toFixed(2)}–${v.ci95[1].toFixed(2)}`;
+      return v.winner === null
+        ? `tie (${v.ratio.toFixed(2)}×, CI ${ci})`
+        : `**${mdEscape(v.winner)}** ${v.ratio.toFixed(2)}× ${mdEscape(v.runnerUp)} (CI ${ci})`;
+    };
+    out.push(
+      `**${mdEscape(experiment)}** — winner over the runner-up, 95 % confidence interval of the ratio; a winner is named only when the interval excludes 1.`,
+      '',
+      renderTable(
+        [
+          'workload',
+          ...connections.map((c) => ({
+            title: `${c.toLocaleString('en-US')} conns`,
+            align: 'right' as const,
+          })),
+        ],
+        workloads.map((w) => [mdEscape(w), ...connections.map((c) => cell(w, c))]),
+      ),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+/** The report's blocks, in order; both renderers walk this list. The verdict matrix always comes first. */
 export function reportBlocks(model: ReportModel): ReportBlock[] {
   const blocks: ReportBlock[] = [
+    { anchor: 'verdicts', title: 'Verdicts', markdown: verdictMatrixBlock(model.results) },
     { anchor: 'conclusions', title: 'Conclusions', markdown: conclusionsBlock(model) },
     { anchor: 'environment', title: 'Environment', markdown: environmentBlock(model.results) },
   ];
@@ -218,10 +273,22 @@ export function reportHeadline(results: BenchResults): string {
 /** Renders REPORT.md. */
 export function renderMarkdown(model: ReportModel): string {
   const blocks = reportBlocks(model);
-  const out = ['# iolab report', '', reportHeadline(model.results), '', '## Contents', ''];
-  for (const block of blocks) out.push(`- [${block.title}](#${block.anchor})`);
+  // The verdict matrix opens the report, before the contents: it is the answer most readers came for.
+  const [first, ...rest] = blocks as [ReportBlock, ...ReportBlock[]];
+  const out = ['# iolab report', '', reportHeadline(model.results), ''];
+  out.push(
+    `<a id="${first.anchor}"></a>`,
+    '',
+    `## ${first.title}`,
+    '',
+    first.markdown,
+    '',
+    '## Contents',
+    '',
+  );
+  for (const block of rest) out.push(`- [${block.title}](#${block.anchor})`);
   out.push('');
-  for (const block of blocks) {
+  for (const block of rest) {
     out.push(`<a id="${block.anchor}"></a>`, '', `## ${block.title}`, '', block.markdown, '');
     for (const chart of model.charts.filter(
       (c) => block.sectionId !== undefined && c.sectionId === block.sectionId,

@@ -99,6 +99,37 @@ export interface RunComparison {
   /** Cells present in only one of the runs. */
   readonly onlyInPrevious: number;
   readonly onlyInCurrent: number;
+  /** Comparisons significant in both runs whose winner changed: the result to distrust first. */
+  readonly flippedVerdicts: readonly FlippedVerdict[];
+}
+
+export interface FlippedVerdict {
+  readonly experiment: string;
+  readonly workload: string;
+  readonly connections: number;
+  readonly previousWinner: string;
+  readonly currentWinner: string;
+}
+
+/** Verdicts of the same experiment × workload × connections, significant both times, with different winners. */
+export function flippedVerdicts(previous: BenchResults, current: BenchResults): FlippedVerdict[] {
+  const key = (v: { experiment: string; workload: string; connections: number }): string =>
+    `${v.experiment}\u0000${v.workload}\u0000${v.connections}`;
+  const before = new Map((previous.verdicts ?? []).filter((v) => v.significant).map((v) => [key(v), v]));
+  return (current.verdicts ?? []).flatMap((now) => {
+    const old = before.get(key(now));
+    if (!now.significant || !old || old.winner === null || now.winner === null || old.winner === now.winner)
+      return [];
+    return [
+      {
+        experiment: now.experiment,
+        workload: now.workload,
+        connections: now.connections,
+        previousWinner: old.winner,
+        currentWinner: now.winner,
+      },
+    ];
+  });
 }
 
 interface Cell {
@@ -165,5 +196,6 @@ export function compareRuns(previous: BenchResults, current: BenchResults): RunC
     cells,
     onlyInPrevious,
     onlyInCurrent,
+    flippedVerdicts: flippedVerdicts(previous, current),
   };
 }

@@ -9,6 +9,24 @@ describe('results schema', () => {
     expect(() => assertValidResults(sampleResults())).not.toThrow();
   });
 
+  it('accepts verdicts of exactly the stated shape and rejects any other field', () => {
+    const verdict = {
+      experiment: 'throughput',
+      workload: '/plaintext',
+      connections: 100,
+      winner: null,
+      runnerUp: 'bio',
+      ratio: 1.05,
+      ci95: [0.91, 1.21] as [number, number],
+      significant: false,
+    };
+    expect(resultsProblems(sampleResults({ verdicts: [verdict] }))).toEqual([]);
+    const extra = resultsProblems({ ...sampleResults(), verdicts: [{ ...verdict, note: 'x' }] });
+    expect(extra.some((p) => p.startsWith('/verdicts/0'))).toBe(true);
+    const short = resultsProblems({ ...sampleResults(), verdicts: [{ ...verdict, ci95: [1] }] });
+    expect(short.some((p) => p.startsWith('/verdicts/0/ci95'))).toBe(true);
+  });
+
   it('rejects a file without an environment block, naming the missing field', () => {
     const { environment: _dropped, ...rest } = sampleResults();
     const problems = resultsProblems(rest);

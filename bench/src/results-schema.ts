@@ -2,6 +2,8 @@
  * The shape of reports/results.json, as a JSON Schema checked with ajv before the file is written, so a run
  * never leaves a file that the next run's comparison (or a user's script) cannot read.
  */
+
+import type { Verdict } from '@iolab/harness';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InvalidResultsError } from './errors.js';
 
@@ -49,6 +51,8 @@ export interface BenchResults {
   readonly commandLine: string;
   readonly environment: EnvironmentRecord;
   readonly sections: readonly SectionRecord[];
+  /** Every comparison the report states, across sections (issue 12's exact shape). */
+  readonly verdicts: readonly Verdict[];
 }
 
 const stringArray = { type: 'array', items: { type: 'string' } } as const;
@@ -113,6 +117,33 @@ export const RESULTS_JSON_SCHEMA = {
         gitDirty: { type: ['boolean', 'null'] },
         hostname: { type: 'string' },
         timestamp: { type: 'string', format: 'date-time' },
+      },
+    },
+    verdicts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'experiment',
+          'workload',
+          'connections',
+          'winner',
+          'runnerUp',
+          'ratio',
+          'ci95',
+          'significant',
+        ],
+        properties: {
+          experiment: { type: 'string' },
+          workload: { type: 'string' },
+          connections: { type: 'integer', minimum: 0 },
+          winner: { type: ['string', 'null'] },
+          runnerUp: { type: 'string' },
+          ratio: { type: 'number' },
+          ci95: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 },
+          significant: { type: 'boolean' },
+        },
       },
     },
     sections: {

@@ -3,17 +3,21 @@
  * the report: REPORT.md, index.html, results.json (schema-checked) and charts/*.svg.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type Experiment, killAllManaged, type ReportSection } from '@iolab/loadgen';
+import { type Experiment, killAllManaged, type ReportSection } from '@iolab/harness';
 import { renderChartSvg } from './chart-renderer.js';
 import { collectEnvironment } from './environment.js';
-import { framingSection } from './framing-section.js';
+import { framingRowsPath, framingSection } from './framing-section.js';
 import { findStrays, killStrays } from './process-sweep.js';
 import type { ProgressReporter } from './progress-reporter.js';
 import { renderHtml } from './report-html.js';
 import { type RenderedChart, type ReportModel, renderMarkdown } from './report-markdown.js';
 import { compareRuns, type RunComparison, rotateResults } from './results-history.js';
 import { assertValidResults, type BenchResults, type SectionRecord } from './results-schema.js';
+
+/** The CLI is a declared dependency: resolved like any package file, so no path into the tree is hard-coded. */
+const DEFAULT_CLI_PATH = createRequire(import.meta.url).resolve('@iolab/cli/bin/iolab.js');
 
 export interface ExperimentEntry {
   readonly id: string;
@@ -37,8 +41,10 @@ export interface RunBenchOptions {
   readonly reporter: ProgressReporter;
   readonly commandLine: string;
   readonly deadlineMs?: number;
-  /** The `iolab` script the experiments run; default apps/cli/bin/iolab.js of this checkout. */
+  /** The `iolab` script the experiments run; default the `@iolab/cli` dependency's bin/iolab.js. */
   readonly cliPath?: string;
+  /** The framing micro-benchmark's rows file; default the one `@iolab/framing`'s bench task writes. */
+  readonly framingRowsPath?: string;
 }
 
 export interface RunBenchOutcome {
@@ -135,7 +141,7 @@ async function runOne(entry: ExperimentEntry, options: RunBenchOptions): Promise
         quick: options.quick,
         progress: options.reporter.progress,
         signal: own.signal,
-        cliPath: options.cliPath ?? join(options.repoRoot, 'apps', 'cli', 'bin', 'iolab.js'),
+        cliPath: options.cliPath ?? DEFAULT_CLI_PATH,
       }),
       abandoned,
     ]);
@@ -203,19 +209,22 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchOutcom
   const baseline = findStrays(process.pid).map((p) => p.pid);
 
   try {
-    const framing = await framingSection(join(options.reportsDir, 'framing-bench.json'));
+    const framing = await framingSection(options.framingRowsPath ?? framingRowsPath());
     if (framing) {
       records.push(recordOf({ id: 'framing', title: framing.title }, framing, 0));
       rendered.push({ id: 'framing', section: framing });
       bodies.set('framing', framing.markdown);
       reporter.log('framing micro-benchmark results found: included');
-    } else reporter.log('no reports/framing-bench.json: the framing section is left out');
+    } else
+      reporter.log(
+        'no framing bench rows (run `npm run bench -w @iolab/framing`): the framing section is left out',
+      );
   } catch (error) {
     records.push({
       id: 'framing',
       title: 'Framing codecs (micro-benchmark)',
       status: 'failed',
-      error: `reports/framing-bench.json unreadable: ${errorText(error)}`,
+      error: `framing bench rows unreadable: ${errorText(error)}`,
       durationSeconds: 0,
       conclusions: [],
       commands: [],
@@ -259,6 +268,21 @@ export async function runBench(options: RunBenchOptions): Promise<RunBenchOutcom
     commandLine: options.commandLine,
     environment,
     sections: records,
+    // Exactly the stated comparisons, in the shape the report's readers (and its verdict matrix) rely on.
+    verdicts: rendered.flatMap(({ section }) =>
+      (section.verdicts ?? []).map(
+        ({ experiment, workload, connections, winner, runnerUp, ratio, ci95, significant }) => ({
+          experiment,
+          workload,
+          connections,
+          winner,
+          runnerUp,
+          ratio,
+          ci95,
+          significant,
+        }),
+      ),
+    ),
   };
   // Validate before anything is moved or written, so a bad run never replaces a good file.
   assertValidResults(JSON.parse(JSON.stringify(results)));

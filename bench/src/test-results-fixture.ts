@@ -26,6 +26,7 @@ export function sampleResults(overrides: Partial<BenchResults> = {}): BenchResul
       hostname: 'box',
       timestamp: '2026-11-21T14:00:00.000Z',
     },
+    verdicts: [],
     sections: [
       {
         id: 'throughput',

@@ -7,10 +7,12 @@
  *
  * Run `npm run build` first: the command runs from dist/.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { sleep, until } from '@iolab/testkit';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -138,16 +140,6 @@ async function connect(port: number): Promise<Client> {
     },
   };
 }
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ── protocols, encoded by hand (independent of @iolab/protocols' own client codecs) ──────────────────
 

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { sleep, until } from '@iolab/testkit';
 
 /** The built CLI (tests run after `npm run build`; turbo's `test` depends on `build`). */
 export const CLI = fileURLToPath(new URL('../bin/iolab.js', import.meta.url));
@@ -192,18 +193,8 @@ export async function whoServes(port: number): Promise<string> {
   return id;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `cond` every 20 ms for at most `timeoutMs`. */
-export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
+// One `until` for the tree (testkit); `waitUntil` is its name at this package's call sites.
+export { sleep, until as waitUntil };
 
 export function countBy(xs: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};

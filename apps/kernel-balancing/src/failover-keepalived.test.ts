@@ -4,7 +4,7 @@
  * the other director. Needs root, ip, nft and keepalived; skipped with a message otherwise.
  */
 import { fileURLToPath } from 'node:url';
-import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, spawnManaged } from '@iolab/harness';
 import {
   createLab,
   findTool,

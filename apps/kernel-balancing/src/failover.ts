@@ -6,7 +6,7 @@
  * brings it back — with preempt on, then with preempt off — and for each event reports how long until the
  * VIP answered through the other director and what the client saw fail meanwhile.
  */
-import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, spawnManaged } from '@iolab/harness';
 import {
   type Director,
   type KeepalivedProcess,

@@ -1,5 +1,5 @@
 // The kernel-balancing experiment: its run (results) and its report section kept apart.
-import type { Experiment } from '@iolab/loadgen';
+import type { Experiment } from '@iolab/harness';
 import { renderKernelBalancing } from './kernel-balancing-report.js';
 import { runKernelBalancing } from './run-kernel-balancing.js';
 

@@ -1,17 +1,15 @@
 /**
  * Results → the report section (Markdown tables and one-line conclusions), computed only from the results.
  */
-import type { ReportSection } from '@iolab/loadgen';
+import { median, type ReportSection } from '@iolab/harness';
 import type { KernelBalancingResults, TargetResult } from './run-kernel-balancing.js';
 
 export const SECTION_ID = 'kernel-balancing';
 export const SECTION_TITLE = 'Kernel vs user-space balancing (network-namespace lab, LVS-NAT/DR, keepalived)';
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+/** The harness's one median, over the finite figures only (a run with no requests has none); NaN for none. */
+function finiteMedian(xs: readonly number[]): number {
+  return median(xs.filter(Number.isFinite)) ?? Number.NaN;
 }
 
 const fmt = (x: number, digits = 0): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
@@ -40,7 +38,7 @@ export interface TargetFigures {
 /** Per-target medians and the director cost, with direct's softirq per request as the baseline. */
 export function targetFigures(targets: readonly TargetResult[]): TargetFigures[] {
   const perReq = (t: TargetResult, f: (r: TargetResult['runs'][number]) => number): number =>
-    median(t.runs.map((r) => (r.requests > 0 ? (f(r) * 1000) / r.requests : Number.NaN)));
+    finiteMedian(t.runs.map((r) => (r.requests > 0 ? (f(r) * 1000) / r.requests : Number.NaN)));
   const direct = targets.find((t) => t.target === 'direct' && t.status === 'ok');
   const baseSoft = direct ? perReq(direct, (r) => r.softirqMs) : 0;
   const baseMachine = direct ? perReq(direct, (r) => r.machineBusyMs) : Number.NaN;
@@ -53,11 +51,11 @@ export function targetFigures(targets: readonly TargetResult[]): TargetFigures[]
       const rps = t.runs.map((r) => r.requestsPerSec);
       return {
         target: t.target,
-        rps: median(rps),
+        rps: finiteMedian(rps),
         rpsMin: Math.min(...rps),
         rpsMax: Math.max(...rps),
-        p50Ms: median(t.runs.map((r) => r.p50Ms)),
-        p99Ms: median(t.runs.map((r) => r.p99Ms)),
+        p50Ms: finiteMedian(t.runs.map((r) => r.p50Ms)),
+        p99Ms: finiteMedian(t.runs.map((r) => r.p99Ms)),
         errors: t.runs.reduce((a, r) => a + r.errors + r.non2xx, 0),
         processUs,
         softirqUs,

@@ -6,7 +6,8 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ManagedProcess, parseWrkOutput, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, machineCpuMs, spawnManaged } from '@iolab/harness';
+import { parseWrkOutput } from '@iolab/loadgen';
 import { findTool, type Lab, labCleanup } from '@iolab/netlab';
 import { REAL_SERVER_PORT, REAL_SERVER_PROXY_PORT, wrkPath } from './targets.js';
 
@@ -149,20 +150,6 @@ export interface LoadRun {
   /** Busy CPU time of the whole machine during the run (/proc/stat: all but idle and iowait), ms. */
   readonly machineBusyMs: number;
   readonly commandLine: string;
-}
-
-/**
- * Machine-wide softirq and busy time in ms from the `cpu` line of /proc/stat (USER_HZ = 100 on every
- * mainstream Linux). Without CONFIG_IRQ_TIME_ACCOUNTING the softirq figure is tick-sampled, and softirq work
- * run on a process's syscall path (veth delivers that way) is charged to that process as system time:
- * hence the busy total beside it, which counts the forwarding wherever the kernel booked it.
- */
-export function machineCpuMs(): { softirq: number; busy: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  const at = (i: number): number => f[i] ?? 0;
-  // user nice system idle iowait irq softirq steal
-  return { softirq: at(5) * 10, busy: (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) * 10 };
 }
 
 function cpuMs(proc: ManagedProcess | undefined): number {

@@ -5,7 +5,7 @@
  * Needs root, nft, ip; skipped with a message otherwise.
  */
 import { fileURLToPath } from 'node:url';
-import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, spawnManaged } from '@iolab/harness';
 import { createLab, type Lab, labUnavailableReason } from '@iolab/netlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRealServers, whoAnswers } from './lab-processes.js';

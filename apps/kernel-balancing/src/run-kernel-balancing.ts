@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProgressEvent } from '@iolab/loadgen';
+import type { ProgressEvent } from '@iolab/harness';
 import { createLab, findTool, labUnavailableReason } from '@iolab/netlab';
 import { type DirectRoutingResult, tryDirectRouting } from './direct-routing.js';
 import { type FailoverResults, runFailover } from './failover.js';

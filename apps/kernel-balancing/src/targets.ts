@@ -12,7 +12,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findExecutable, type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { findExecutable, type ManagedProcess, spawnManaged } from '@iolab/harness';
 import { findTool, type Lab } from '@iolab/netlab';
 
 export type TargetName = 'direct' | 'iolab' | 'iolab+PROXY v2' | 'haproxy' | 'nginx' | 'nft NAT';

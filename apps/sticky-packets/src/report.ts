@@ -2,7 +2,7 @@
  * Turns {@link StickyResults} into the report section: tables, charts and conclusions, every number
  * computed from the runs.
  */
-import type { ChartSpec, ReportSection } from '@iolab/loadgen';
+import type { ChartSpec, ReportSection } from '@iolab/harness';
 import { nativeCodec, type RunRecord, type StickyResults } from './results.js';
 import type { Scenario, ScenarioId } from './scenarios.js';
 import { type CodecResult, READ_SIZE_BUCKETS, type StreamView } from './stream-analyzer.js';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { liveManagedCount, type ProgressEvent, spawnManaged } from '@iolab/loadgen';
+import { liveManagedCount, type ProgressEvent, spawnManaged } from '@iolab/harness';
 import { describe, expect, it } from 'vitest';
 import type { StickyResults } from './results.js';
 import { runStickyPackets } from './run-sticky-packets.js';

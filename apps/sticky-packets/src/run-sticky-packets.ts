@@ -4,7 +4,8 @@
  * unavailable with the reason, not treated as a crash.
  */
 import { readFileSync } from 'node:fs';
-import { AbortedError, type ExperimentOptions, type ReportSection } from '@iolab/loadgen';
+import type { ExperimentOptions, ReportSection } from '@iolab/harness';
+import { AbortedError } from '@iolab/loadgen';
 import { CHECKSUM_NAME, type WireProtocol } from './message-format.js';
 import { runProbe } from './probe.js';
 import { buildReport } from './report.js';

@@ -3,7 +3,7 @@
  * `iolab balance` L4 balancer in front of the loop model. All servers are child processes started with
  * `spawnManaged`, so they are stopped on success, failure, abort and Ctrl-C alike.
  */
-import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, spawnManaged } from '@iolab/harness';
 import type { WireProtocol } from './message-format.js';
 import { type ReferenceServer, startReferenceServer } from './reference-server.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, spreadOf, summarise } from './cell-summary.js';
+import { summarise } from './cell-summary.js';
 import type { RepetitionResult, ServerUse } from './load-job.js';
 
 const server = (cpuPercent: number, rssBytes = 64 * 2 ** 20, threads = 11): ServerUse => ({
@@ -32,19 +32,6 @@ function rep(
     ...extra,
   };
 }
-
-describe('median and spread', () => {
-  it('takes the middle value, or the mean of the middle two', () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNull();
-  });
-
-  it('reports the range relative to the median and ignores missing values', () => {
-    expect(spreadOf([90, 100, 110, null])).toEqual({ median: 100, min: 90, max: 110, spreadPercent: 20 });
-    expect(spreadOf([null]).median).toBeNull();
-  });
-});
 
 describe('summarise', () => {
   it('marks a cell invalid when the generator, not the server, ran out of CPU', () => {
@@ -79,5 +66,25 @@ describe('summarise', () => {
     expect(summary.serverThreads).toBe(30);
     expect(summary.ctxSwitchesPerRequest).toBeCloseTo(2020 / 400);
     expect(summary.serverAliveAtEnd).toBe(true);
+  });
+});
+
+describe('cell status', () => {
+  it('is failed when nothing answered, with the cause counted', () => {
+    const s = summarise([rep(0, 10, 5, { requests: 0, errors: 200, timeouts: 3 })], 2, 1);
+    expect(s.status).toBe('failed');
+    expect(s.statusReason).toBe('nothing answered (200 errors, 3 timeouts, 0 refusals)');
+  });
+
+  it('is failed when errors exceed 1 % of attempts, ok just below', () => {
+    // 1,000 answered + 11 errors: 1.09 % failed.
+    expect(summarise([rep(500, 10, 95, { requests: 1000, errors: 11 })], 2, 1).status).toBe('failed');
+    // 1,000 answered + 10 errors: 0.99 %.
+    expect(summarise([rep(500, 10, 95, { requests: 1000, errors: 10 })], 2, 1).status).toBe('ok');
+  });
+
+  it('is invalid when the generator was the ceiling, and failed wins over invalid', () => {
+    expect(summarise([rep(10_000, 99, 40)], 2, 1).status).toBe('invalid');
+    expect(summarise([rep(10_000, 99, 40, { requests: 0, errors: 5 })], 2, 1).status).toBe('failed');
   });
 });

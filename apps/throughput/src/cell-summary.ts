@@ -2,43 +2,50 @@
  * Repetitions → one cell: medians with their spread, resource use, and the verdict on whether the number is
  * the server's (valid) or the load generator's (invalid: it ran out of CPU first).
  */
+import { median, SATURATION_CPU_PERCENT, type Spread, spreadOf } from '@iolab/harness';
 import type { RepetitionResult } from './load-job.js';
 
-/** The generator is saturated at this share of its core (matches loadgen's own threshold). */
-export const GENERATOR_SATURATED_PERCENT = 90;
+/** The generator is saturated at this share of its core: the harness's one threshold. */
+export const GENERATOR_SATURATED_PERCENT = SATURATION_CPU_PERCENT;
 /** The server counts as saturated at this share of the cores it may use. */
 export const SERVER_SATURATED_SHARE = 0.9;
-
-export interface Spread {
-  readonly median: number | null;
-  readonly min: number | null;
-  readonly max: number | null;
-  /** (max − min) / median × 100. */
-  readonly spreadPercent: number | null;
-}
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-export function spreadOf(values: readonly (number | null)[]): Spread {
-  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  const m = median(xs);
-  if (m === null) return { median: null, min: null, max: null, spreadPercent: null };
-  const min = Math.min(...xs);
-  const max = Math.max(...xs);
-  return { median: m, min, max, spreadPercent: m === 0 ? null : ((max - min) / m) * 100 };
-}
 
 export interface CellMetrics {
   readonly requestsPerSec: number | null;
   readonly p99Ms: number | null;
   readonly rssMiB: number | null;
+}
+
+/** Past this share of attempts failing (errors + timeouts), a cell's rate says nothing about the model. */
+export const FAILED_ERROR_SHARE = 0.01;
+
+export type CellVerdictStatus = 'ok' | 'invalid' | 'failed';
+
+/** failed > invalid > ok, with the cause in words. */
+function cellStatus(
+  requests: number,
+  errors: number,
+  timeouts: number,
+  refusals: number,
+  invalidReason: string | undefined,
+): { status: CellVerdictStatus; statusReason?: string } {
+  // `errors` already counts timeouts (see RepetitionResult); refusals are answers, not failures.
+  const failures = errors;
+  const attempts = requests + failures;
+  if (requests === 0) {
+    return {
+      status: 'failed',
+      statusReason: `nothing answered (${errors} errors, ${timeouts} timeouts, ${refusals} refusals)`,
+    };
+  }
+  if (failures > FAILED_ERROR_SHARE * attempts) {
+    return {
+      status: 'failed',
+      statusReason: `${((failures / attempts) * 100).toFixed(1)} % of requests failed (${errors} errors, ${timeouts} timeouts, ${refusals} refusals)`,
+    };
+  }
+  if (invalidReason !== undefined) return { status: 'invalid', statusReason: invalidReason };
+  return { status: 'ok' };
 }
 
 export interface CellSummary {
@@ -62,6 +69,13 @@ export interface CellSummary {
   /** False when the generator, not the server, was saturated. */
   readonly valid: boolean;
   readonly invalidReason?: string;
+  /**
+   * What a verdict may use: `failed` (nothing answered, or errors (timeouts included) over
+   * {@link FAILED_ERROR_SHARE} of the attempts), `invalid` (the generator was the ceiling), else `ok`.
+   */
+  readonly status: CellVerdictStatus;
+  /** Why a cell is not `ok`, in words the conclusions repeat. */
+  readonly statusReason?: string;
 }
 
 export function summarise(
@@ -88,15 +102,21 @@ export function summarise(
     (loadgenCpu !== null && loadgenCpu >= GENERATOR_SATURATED_PERCENT);
   const serverSaturated = serverCpu !== null && serverCpu >= SERVER_SATURATED_SHARE * 100 * serverCores;
   const valid = !(generatorSaturated && !serverSaturated);
+  const invalidReason = valid
+    ? undefined
+    : `load generator at ${loadgenCpu?.toFixed(0) ?? '?'}% of its core while the server used ${serverCpu?.toFixed(0) ?? '?'}% of ${serverCores}: the generator set the pace`;
+  const errors = sum((r) => r.errors);
+  const timeouts = sum((r) => r.timeouts);
+  const refusals = sum((r) => r.refusals);
   return {
     requestsPerSec: spreadOf(reps.map((r) => r.requestsPerSec)),
     p50Ms: spreadOf(reps.map((r) => r.p50Ms)),
     p99Ms: spreadOf(reps.map((r) => r.p99Ms)),
     p999Ms: spreadOf(reps.map((r) => r.p999Ms)),
     requests,
-    errors: sum((r) => r.errors),
-    timeouts: sum((r) => r.timeouts),
-    refusals: sum((r) => r.refusals),
+    errors,
+    timeouts,
+    refusals,
     serverCpuPercent: serverCpu,
     serverRssMiB: rss.length > 0 ? Math.max(...rss) / 2 ** 20 : null,
     serverThreads: threads.length > 0 ? Math.max(...threads) : null,
@@ -105,11 +125,8 @@ export function summarise(
     loadgenCpuPercent: loadgenCpu,
     serverAliveAtEnd: reps.every((r) => r.server.alive),
     valid,
-    ...(valid
-      ? {}
-      : {
-          invalidReason: `load generator at ${loadgenCpu?.toFixed(0) ?? '?'}% of its core while the server used ${serverCpu?.toFixed(0) ?? '?'}% of ${serverCores}: the generator set the pace`,
-        }),
+    ...(invalidReason === undefined ? {} : { invalidReason }),
+    ...cellStatus(requests, errors, timeouts, refusals, invalidReason),
   };
 }
 

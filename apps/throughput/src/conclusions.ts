@@ -29,7 +29,7 @@ export function fmtRatio(value: number): string {
 }
 
 function usable(cell: CellRecord | undefined): cell is CellRecord & { metrics: { requestsPerSec: number } } {
-  return cell?.status === 'ok' && cell.summary?.valid === true && cell.metrics.requestsPerSec !== null;
+  return cell?.status === 'ok' && cell.summary?.status === 'ok' && cell.metrics.requestsPerSec !== null;
 }
 
 function cellOf(
@@ -220,9 +220,12 @@ function wrkCheck(results: ThroughputResults): string[] {
 
 function validity(results: ThroughputResults): string[] {
   const measured = results.cells.filter((c) => c.status === 'ok');
-  const invalid = measured.filter((c) => c.summary && !c.summary.valid);
+  const invalid = measured.filter((c) => c.summary?.status === 'invalid');
   const failed = results.cells.filter((c) => c.status === 'failed' || c.status === 'crashed');
+  const failedByErrors = measured.filter((c) => c.summary?.status === 'failed');
   const out: string[] = [];
+  // Every failure is named with its cause: a cell that answered nothing is not a slow cell.
+  for (const c of failedByErrors) out.push(`${c.key} failed: ${c.summary?.statusReason ?? 'errors'}.`);
   if (invalid.length > 0) {
     out.push(
       `${invalid.length} of ${measured.length} measured cells are marked invalid (the load generator saturated before the server): ${invalid

@@ -1,3 +1,2 @@
-export { runBalancerExperiment } from './balancer-experiment.js';
 export { runThroughput } from './run-throughput.js';
 export type { CellRecord, OpenLoopRecord, ThroughputResults, WrkCheck } from './throughput-results.js';

@@ -4,7 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, spawnManaged } from '@iolab/harness';
 import { FRAMED_CONNECT_BATCH, FRAMED_CONNECT_TIMEOUT_MS } from './framed-load.js';
 import { type LoadJob, type LoadJobResult, RESULT_LINE_PREFIX } from './load-job.js';
 import { withRaisedNoFile } from './raised-limits.js';

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
-import { diffSamples, type ProcSample } from '@iolab/loadgen';
+import { diffSamples, type ProcSample, sampleTree } from '@iolab/harness';
+import { type HttpWindow, runHttpWindows } from '@iolab/loadgen';
 import { runFramedJob } from './framed-load.js';
-import { type HttpWindow, runHttpWindows } from './http-windows.js';
 import {
   type LoadJob,
   type LoadJobResult,
@@ -15,7 +15,6 @@ import {
   type RepetitionResult,
   type ServerUse,
 } from './load-job.js';
-import { sampleTree } from './process-tree.js';
 
 /**
  * Per-request timeout: a request unanswered this long counts as a timeout (a stalled or queued server). It is

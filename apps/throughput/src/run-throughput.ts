@@ -5,7 +5,8 @@
  * and conclusion comes from this run's data.
  */
 import { availableParallelism } from 'node:os';
-import { type ExperimentOptions, type ReportSection, runWrk, wrkAvailable } from '@iolab/loadgen';
+import { type CorePlan, type ExperimentOptions, planCores, type ReportSection } from '@iolab/harness';
+import { runWrk, wrkAvailable } from '@iolab/loadgen';
 import { metricsOf, summarise } from './cell-summary.js';
 import { LoadWorker } from './load-client.js';
 import type { LoadJobSpec } from './load-job.js';
@@ -45,25 +46,13 @@ function errorText(error: unknown): string {
   return String(error).slice(0, 600);
 }
 
-interface Pinning {
-  readonly serverCpu: number | undefined;
-  readonly loadgenCpu: number | undefined;
-  readonly note: string;
-}
-
-function choosePinning(): Pinning {
-  const cores = availableParallelism();
-  if (cores < 2) {
-    return {
-      serverCpu: undefined,
-      loadgenCpu: undefined,
-      note: 'one core: server and load generator share it (numbers are a lower bound)',
-    };
-  }
+/** The harness's core plan, with what it means for the one model allowed every core. */
+function choosePinning(): CorePlan {
+  const plan = planCores();
+  if (plan.serverCpu === undefined) return plan;
   return {
-    serverCpu: cores - 1,
-    loadgenCpu: 0,
-    note: `server pinned to CPU ${cores - 1}, load generator to CPU 0 (taskset); the one-worker-per-core loop runs unpinned on all ${cores} cores and shares CPU 0 with the generator`,
+    ...plan,
+    note: `${plan.note}; the one-worker-per-core loop runs unpinned on all ${availableParallelism()} cores and shares CPU ${plan.loadgenCpu} with the generator`,
   };
 }
 
@@ -86,7 +75,7 @@ async function withServer<T>(
   options: ExperimentOptions,
   model: ModelSpec,
   protocol: 'http' | 'echo-lp',
-  pinning: Pinning,
+  pinning: CorePlan,
   run: (server: RunningServer) => Promise<T>,
 ): Promise<{ value: T; stats: ServerStats | undefined }> {
   const cpu = model.needsAllCores ? undefined : pinning.serverCpu;
@@ -122,7 +111,7 @@ async function runCell(
   worker: LoadWorker,
   cell: PlannedCell,
   timing: Timing,
-  pinning: Pinning,
+  pinning: CorePlan,
 ): Promise<CellRecord> {
   const base = {
     key: cell.key,
@@ -207,7 +196,7 @@ async function runOpenLoop(
   worker: LoadWorker,
   model: ModelSpec,
   basisRps: number | null,
-  pinning: Pinning,
+  pinning: CorePlan,
 ): Promise<OpenLoopRecord> {
   const plan = planOpenLoop(options.quick);
   const base = { model: model.id, modelLabel: model.label, basisRps };
@@ -286,7 +275,7 @@ async function runWrkCheck(
   options: ExperimentOptions,
   model: ModelSpec,
   cell: CellRecord | undefined,
-  pinning: Pinning,
+  pinning: CorePlan,
 ): Promise<WrkCheck> {
   const base = {
     model: model.id,

@@ -3,7 +3,7 @@
  * CPU, RSS and threads are its own — pinned to a core when the model runs on one, with `ulimit -n` raised.
  */
 import { readFileSync } from 'node:fs';
-import { type ManagedProcess, spawnManaged } from '@iolab/loadgen';
+import { type ManagedProcess, spawnManaged } from '@iolab/harness';
 import type { ModelSpec } from './models.js';
 import { noFileLimitOf, withRaisedNoFile } from './raised-limits.js';
 

@@ -2,9 +2,10 @@
  * Results → report section: method, per-workload tables, skipped cells, open loop, wrk cross-check, caveats,
  * and Vega-Lite chart specs (rendered by the bench orchestrator).
  */
-import type { ChartSpec, ReportSection } from '@iolab/loadgen';
+import { type ChartSpec, type ReportSection, renderTable } from '@iolab/harness';
 import { fmtMs, fmtRate, throughputConclusions } from './conclusions.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
+import { throughputVerdicts, verdictLines } from './verdicts.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -29,7 +30,7 @@ function cellRow(cell: CellRecord): string {
     `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')}${served(cell)} | ${rps.median === null ? '–' : fmtRate(rps.median)}${spread} | ` +
     `${fmtMs(s.p50Ms.median)} | ${fmtMs(s.p99Ms.median)} | ${fmtMs(s.p999Ms.median)} | ${s.errors.toLocaleString('en-US')} | ${s.refusals.toLocaleString('en-US')}${cell.serverStats?.refused ? ` (server: ${cell.serverStats.refused.toLocaleString('en-US')})` : ''} | ` +
     `${fmtMs(s.serverRssMiB)} | ${s.serverThreads ?? '–'} | ${pct(s.serverCpuPercent)} | ${s.ctxSwitchesPerSec === null ? '–' : fmtRate(s.ctxSwitchesPerSec)} | ` +
-    `${pct(s.loadgenCpuPercent)} | ${s.valid ? 'yes' : '**no**'} |`
+    `${pct(s.loadgenCpuPercent)} | ${s.status === 'ok' ? 'ok' : `**${s.status}**`} |`
   );
 }
 
@@ -41,7 +42,7 @@ function workloadTables(results: ThroughputResults): string {
     out.push(
       `#### ${label}`,
       '',
-      '| model | conns | req/s (median ± half-range) | p50 ms | p99 ms | p99.9 ms | errors | refusals | RSS MiB | threads | server CPU % | ctx sw/s | gen CPU % | valid |',
+      '| model | conns | req/s (median ± half-range) | p50 ms | p99 ms | p99.9 ms | errors | refusals | RSS MiB | threads | server CPU % | ctx sw/s | gen CPU % | status |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
       ...cells.sort((a, b) => a.connections - b.connections || a.model.localeCompare(b.model)).map(cellRow),
       '',
@@ -293,9 +294,36 @@ function caveats(results: ThroughputResults): string {
 }
 
 export function buildThroughputSection(results: ThroughputResults): ReportSection {
-  const conclusions = throughputConclusions(results);
+  const verdicts = throughputVerdicts(results);
+  // Conclusions open with the verdicts themselves, so no sentence can contradict them.
+  const conclusions = [...verdictLines(verdicts), ...throughputConclusions(results)];
   const markdown = [
     results.interrupted ? '> Interrupted: the matrix below is partial.\n' : '',
+    '### Verdicts',
+    '',
+    "The two fastest single-core models of each workload × connection count, with the 95 % confidence interval of their ratio (Welch's t on log throughput over the measured windows). A winner is named only when the interval excludes 1. `loop × N workers` uses every core and is not ranked against them.",
+    '',
+    verdicts.length === 0
+      ? '_No group had two comparable cells with status ok._'
+      : renderTable(
+          [
+            'workload',
+            { title: 'conns', align: 'right' },
+            'winner',
+            'runner-up',
+            { title: 'ratio', align: 'right' },
+            { title: '95 % CI', align: 'right' },
+          ],
+          verdicts.map((v) => [
+            v.workload,
+            v.connections.toLocaleString('en-US'),
+            v.winner ?? 'tie within noise',
+            v.runnerUp,
+            `${v.ratio.toFixed(2)}×`,
+            `${v.ci95[0].toFixed(2)}–${v.ci95[1].toFixed(2)}`,
+          ]),
+        ),
+    '',
     '### Method',
     '',
     method(results),
@@ -329,5 +357,6 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     charts: charts(results),
     commands: commandsOf(results),
     results,
+    verdicts,
   };
 }

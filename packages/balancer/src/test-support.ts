@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { until } from '@iolab/testkit';
 import { createBalancer } from './balancer.js';
 import type { Balancer, StartResult } from './balancer-api.js';
 import type { BalancerConfig } from './config.js';
@@ -154,17 +155,14 @@ export async function whoServes(port: number): Promise<string> {
   return line;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '@iolab/testkit';
 
-/** Poll `cond` every 10 ms for at most `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
+/**
+ * testkit's `until` under this package's older argument order (timeout before label), kept so the call
+ * sites other branches are editing stay untouched; new tests call `until(cond, what, timeoutMs)`.
+ */
+export function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  return until(cond, what, timeoutMs);
 }
 
 export function countBy(xs: string[]): Record<string, number> {

@@ -1,10 +1,10 @@
 // Test support (excluded from the build): feed a decoder the same bytes cut in different ways.
 
+import { concat, cutAt } from '@iolab/testkit';
 import type { FrameDecoder } from './frame-decoder.js';
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts);
-}
+// The tree's one copy of the chunking helpers lives in testkit; re-exported for this package's tests.
+export { concat, cutAt };
 
 /** Pushes every chunk, then end(); returns the frames as fresh copies (frames may alias the chunks). */
 export function decodeAll(decoder: FrameDecoder, chunks: readonly Uint8Array[]): Uint8Array[] {
@@ -12,18 +12,6 @@ export function decodeAll(decoder: FrameDecoder, chunks: readonly Uint8Array[]):
   for (const chunk of chunks) for (const frame of decoder.push(chunk)) frames.push(Uint8Array.from(frame));
   decoder.end();
   return frames;
-}
-
-/** Cuts `bytes` at the given sorted offsets. */
-export function cutAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  let start = 0;
-  for (const offset of offsets) {
-    chunks.push(bytes.subarray(start, offset));
-    start = offset;
-  }
-  chunks.push(bytes.subarray(start));
-  return chunks;
 }
 
 /** Every way to cut `bytes` in two, then in three (when short enough), then in one-byte chunks. */

@@ -5,8 +5,6 @@
 
 export type LoadgenErrorCode =
   | 'IOLAB_LOADGEN_SPAWN_FAILED'
-  | 'IOLAB_LOADGEN_READY_TIMEOUT'
-  | 'IOLAB_LOADGEN_CHILD_EXITED'
   | 'IOLAB_LOADGEN_ABORTED'
   | 'IOLAB_LOADGEN_BAD_OPTION'
   | 'IOLAB_LOADGEN_TOOL_MISSING'
@@ -18,45 +16,6 @@ export class LoadgenError extends Error {
     super(message, options);
     this.name = 'LoadgenError';
     this.code = code;
-  }
-}
-
-/** The child did not print its ready line within `readyTimeoutMs`. */
-export class ReadyTimeoutError extends LoadgenError {
-  readonly commandLine: string;
-  readonly stderrTail: string;
-  constructor(commandLine: string, timeoutMs: number, stderrTail: string) {
-    super(
-      'IOLAB_LOADGEN_READY_TIMEOUT',
-      `${commandLine}: no ready line within ${timeoutMs} ms${stderrTail ? `; stderr: ${stderrTail}` : ''}`,
-    );
-    this.name = 'ReadyTimeoutError';
-    this.commandLine = commandLine;
-    this.stderrTail = stderrTail;
-  }
-}
-
-/** The child exited before it was ready (bad arguments, port in use, crash). */
-export class ChildExitedError extends LoadgenError {
-  readonly commandLine: string;
-  readonly exitCode: number | null;
-  readonly exitSignal: NodeJS.Signals | null;
-  readonly stderrTail: string;
-  constructor(
-    commandLine: string,
-    exitCode: number | null,
-    exitSignal: NodeJS.Signals | null,
-    stderrTail: string,
-  ) {
-    super(
-      'IOLAB_LOADGEN_CHILD_EXITED',
-      `${commandLine}: exited before ready (code ${exitCode}, signal ${exitSignal})${stderrTail ? `; stderr: ${stderrTail}` : ''}`,
-    );
-    this.name = 'ChildExitedError';
-    this.commandLine = commandLine;
-    this.exitCode = exitCode;
-    this.exitSignal = exitSignal;
-    this.stderrTail = stderrTail;
   }
 }
 

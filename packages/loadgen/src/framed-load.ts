@@ -6,35 +6,25 @@
  *   closed loop:  send depth ─► on each response: verify, record (now − sent), send one more
  *   open loop:    1 ms ticker ─► every request due by now is sent (or queued behind the in-flight cap);
  *                 on response: verify, record (now − scheduled)
+ *
+ * This file checks options and shapes the result; framed-load-run.ts owns the connections and the phases,
+ * framed-load-drivers.ts the two sending disciplines.
  */
-import { connect, type Socket } from 'node:net';
-import type { FramedResponseDecoder } from '@iolab/protocols';
-import { build, type Histogram } from 'hdr-histogram-js';
+import type { LoadgenCpu } from '@iolab/harness';
+import type { Histogram } from 'hdr-histogram-js';
 import { AbortedError, BadOptionError } from './errors.js';
-import {
-  checkOp,
-  encodeRequest,
-  type FramedOp,
-  type FramedProtocol,
-  responseDecoder,
-} from './framed-client-codec.js';
+import { checkOp, type FramedOp, type FramedProtocol } from './framed-client-codec.js';
+import { ClosedLoopDriver, type LoadDriver, OpenLoopDriver } from './framed-load-drivers.js';
+import { FramedLoadRun } from './framed-load-run.js';
 import type { LatencyMs } from './http-load.js';
-import { type LoadgenCpu, startSelfSampler } from './proc-stats.js';
 
-/** Connects in flight at once: a burst of 10,000 SYNs overflows the server's accept backlog. */
-export const MAX_CONCURRENT_CONNECTS = 256;
 /** Open loop: requests in flight on one connection before new ones wait locally (bounds our memory). */
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 1024;
-/** Open loop: requests waiting locally per connection; beyond this they are counted as `skipped`. */
-export const MAX_LOCAL_BACKLOG_PER_CONNECTION = 4096;
 /** Open loop: p99 lag of our own ticker above this means the generator could not keep the schedule. */
 export const SEND_LAG_SATURATION_MS = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** After the run, time given to in-flight requests before they count as unanswered. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 2_000;
-/** Largest latency the histogram tracks, in µs (one hour); longer ones are clamped. */
-const MAX_TRACKED_US = 3_600_000_000;
-const TICK_MS = 1;
 
 export interface FramedLoadOptions {
   readonly host: string;
@@ -101,52 +91,6 @@ export interface FramedLoadResult {
   readonly saturationReasons: readonly string[];
 }
 
-/** Array-backed FIFO with O(1) shift, compacted as it drains. */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-  push(item: T): void {
-    this.#items.push(item);
-  }
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head++];
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
-}
-
-interface InFlight {
-  /** Closed loop: when written; open loop: when scheduled (ms, performance.now()). */
-  readonly startMs: number;
-  readonly expect: Buffer | undefined;
-  readonly counted: boolean;
-}
-
-interface Conn {
-  socket: Socket;
-  decoder: FramedResponseDecoder;
-  inflight: Fifo<InFlight>;
-  /** Open loop: scheduled times waiting behind the in-flight cap. */
-  backlog: Fifo<number>;
-  answered: number;
-  /** Connected at some point (a later error is not a connect error). */
-  established: boolean;
-  open: boolean;
-  /** Requests built this turn, written in one go. */
-  out: Uint8Array[];
-}
-
 function positiveInt(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1)
     throw new BadOptionError(name, `must be a positive integer, got ${value}`);
@@ -173,8 +117,17 @@ function latencyFrom(h: Histogram): LatencyMs {
   };
 }
 
-function record(h: Histogram, ms: number): void {
-  h.recordValue(Math.min(MAX_TRACKED_US, Math.max(1, Math.round(ms * 1000))));
+/** Checks the options and picks the driver: open loop with `rate`, closed loop without. */
+function driverFor(options: FramedLoadOptions): LoadDriver {
+  const depth = options.depth ?? 1;
+  positiveInt('depth', depth);
+  const rate = options.rate;
+  if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
+    throw new BadOptionError('rate', `must be a positive number, got ${rate}`);
+  }
+  const maxInFlight = options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
+  positiveInt('maxInFlightPerConnection', maxInFlight);
+  return rate === undefined ? new ClosedLoopDriver(depth) : new OpenLoopDriver(rate, maxInFlight);
 }
 
 /**
@@ -185,290 +138,40 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
   const op: FramedOp = options.op ?? { kind: 'echo', size: 16 };
   checkOp(op);
   positiveInt('connections', options.connections);
-  const depth = options.depth ?? 1;
-  positiveInt('depth', depth);
   if (!(options.durationSec > 0))
     throw new BadOptionError('durationSec', `must be > 0, got ${options.durationSec}`);
-  const rate = options.rate;
-  if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
-    throw new BadOptionError('rate', `must be a positive number, got ${rate}`);
-  }
-  const maxInFlight = options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
-  positiveInt('maxInFlightPerConnection', maxInFlight);
+  const driver = driverFor(options);
   const signal = options.signal;
   if (signal?.aborted) throw new AbortedError('framed load');
 
-  const latency = build({ numberOfSignificantValueDigits: 3 });
-  const lag = build({ numberOfSignificantValueDigits: 3 });
-  let seq = 0;
-  let sent = 0;
-  let completed = 0;
-  let errors = 0;
-  let verifyFailures = 0;
-  let connectErrors = 0;
-  let refused = 0;
-  let connectTimeouts = 0;
-  let closedByPeer = 0;
-  let closedBeforeResponse = 0;
-  let skipped = 0;
-  /** Requests in flight over all connections, so the drain check is O(1) with 10,000 connections. */
-  let totalInFlight = 0;
-  let measuring = false;
-  let sending = true;
-  let measureFrom = Number.POSITIVE_INFINITY;
-  let measureUntil = Number.POSITIVE_INFINITY;
-  let aborted = false;
-  const conns: Conn[] = [];
-  let onSettled: (() => void) | undefined;
-  /** Ends the send phase early (abort). */
-  let endRun: (() => void) | undefined;
-
-  const flush = (conn: Conn): void => {
-    if (conn.out.length === 0 || !conn.open) return;
-    conn.socket.write(conn.out.length === 1 ? (conn.out[0] as Uint8Array) : Buffer.concat(conn.out));
-    conn.out = [];
-  };
-
-  const enqueue = (conn: Conn, startMs: number, counted: boolean): void => {
-    const request = encodeRequest(options.protocol, op, seq++);
-    conn.out.push(request.bytes);
-    conn.inflight.push({ startMs, expect: request.expect, counted });
-    totalInFlight++;
-    if (counted) sent++;
-  };
-
-  const lose = (conn: Conn): void => {
-    if (!conn.open) return;
-    conn.open = false;
-    for (let item = conn.inflight.shift(); item; item = conn.inflight.shift()) {
-      totalInFlight--;
-      if (item.counted) errors++;
-    }
-    skipped += conn.backlog.length;
-    conn.backlog.clear();
-    onSettled?.();
-  };
-
-  const onData = (conn: Conn, chunk: Buffer): void => {
-    let responses: ReturnType<FramedResponseDecoder['push']>;
-    try {
-      responses = conn.decoder.push(chunk);
-    } catch {
-      verifyFailures++;
-      conn.socket.destroy();
-      lose(conn);
-      return;
-    }
-    const now = performance.now();
-    for (const response of responses) {
-      const item = conn.inflight.shift();
-      conn.answered++;
-      if (!item) {
-        verifyFailures++;
-        continue;
-      }
-      totalInFlight--;
-      if (!response.ok) {
-        if (item.counted) errors++;
-      } else if (item.expect && !item.expect.equals(response.body)) {
-        if (item.counted) verifyFailures++;
-      } else if (item.counted) {
-        completed++;
-        record(latency, now - item.startMs);
-      }
-      if (!sending) continue;
-      if (rate === undefined) enqueue(conn, now, measuring);
-      else if (conn.backlog.length > 0 && conn.inflight.length < maxInFlight) {
-        const scheduled = conn.backlog.shift() as number;
-        enqueue(conn, scheduled, scheduled >= measureFrom && scheduled < measureUntil);
-      }
-    }
-    flush(conn);
-    if (!sending && totalInFlight === 0) onSettled?.();
-  };
-
-  const open = (): Promise<void> =>
-    new Promise((resolve) => {
-      const socket = connect({ host: options.host, port: options.port });
-      const conn: Conn = {
-        socket,
-        decoder: responseDecoder(options.protocol, op),
-        inflight: new Fifo(),
-        backlog: new Fifo(),
-        answered: 0,
-        established: false,
-        open: false,
-        out: [],
-      };
-      const timer = setTimeout(
-        () => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
-        options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      );
-      socket.setNoDelay(true);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        conn.open = true;
-        conn.established = true;
-        conns.push(conn);
-        resolve();
-      });
-      socket.on('data', (chunk: Buffer) => onData(conn, chunk));
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (!conn.established) {
-          connectErrors++;
-          if (error.code === 'ECONNREFUSED') refused++;
-          else if (error.code === 'ETIMEDOUT') connectTimeouts++;
-          resolve();
-        }
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        if (conn.open && !aborted && sending) {
-          closedByPeer++;
-          if (conn.answered === 0) closedBeforeResponse++;
-        }
-        lose(conn);
-        resolve();
-      });
-    });
-
-  const destroyAll = (): void => {
-    for (const conn of conns) {
-      conn.open = false;
-      conn.socket.destroy();
-    }
-  };
-  const onAbort = (): void => {
-    aborted = true;
-    sending = false;
-    destroyAll();
-    endRun?.();
-    onSettled?.();
-  };
+  const run = new FramedLoadRun(
+    {
+      host: options.host,
+      port: options.port,
+      protocol: options.protocol,
+      op,
+      connections: options.connections,
+      warmupMs: (options.warmupSec ?? 0) * 1000,
+      durationMs: options.durationSec * 1000,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    },
+    driver,
+  );
+  const onAbort = (): void => run.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
-
   try {
-    // Connect, at most MAX_CONCURRENT_CONNECTS at a time.
     const connectStarted = performance.now();
-    let next = 0;
-    const workers = Array.from(
-      { length: Math.min(MAX_CONCURRENT_CONNECTS, options.connections) },
-      async () => {
-        while (next < options.connections && !aborted) {
-          next++;
-          await open();
-        }
-      },
-    );
-    await Promise.all(workers);
-    if (aborted) throw new AbortedError('framed load');
+    await run.connectAll();
+    if (run.aborted) throw new AbortedError('framed load');
+    const connectPhaseMs = performance.now() - connectStarted;
+    await run.load();
+    if (run.aborted) throw new AbortedError('framed load');
+    const { counts, latency, loadgenCpu } = run.finish(connectPhaseMs);
 
-    const startMs = performance.now();
-    const connectPhaseMs = startMs - connectStarted;
-    const warmupMs = (options.warmupSec ?? 0) * 1000;
-    measureFrom = startMs + warmupMs;
-    measureUntil = measureFrom + options.durationSec * 1000;
-    measuring = warmupMs === 0;
-    let sampler = measuring ? startSelfSampler() : undefined;
-    let cpu: LoadgenCpu | undefined;
-
-    const phaseTimers: NodeJS.Timeout[] = [];
-    if (!measuring) {
-      phaseTimers.push(
-        setTimeout(() => {
-          measuring = true;
-          sampler = startSelfSampler();
-        }, warmupMs),
-      );
-    }
-    let ticker: NodeJS.Timeout | undefined;
-    const finished = new Promise<void>((resolve) => {
-      endRun = (): void => {
-        endRun = undefined;
-        measuring = false;
-        sending = false;
-        cpu = sampler?.stop();
-        if (ticker) clearInterval(ticker);
-        resolve();
-      };
-      phaseTimers.push(setTimeout(() => endRun?.(), warmupMs + options.durationSec * 1000));
-    });
-
-    if (rate === undefined) {
-      for (const conn of conns) {
-        for (let i = 0; i < depth; i++) enqueue(conn, performance.now(), measuring);
-        flush(conn);
-      }
-    } else {
-      const intervalMs = 1000 / rate;
-      let scheduled = 0;
-      let rr = 0;
-      const tick = (): void => {
-        const now = performance.now();
-        const end = Math.min(now, measureUntil);
-        const touched = new Set<Conn>();
-        while (sending && startMs + scheduled * intervalMs <= end) {
-          const at = startMs + scheduled * intervalMs;
-          scheduled++;
-          const counted = at >= measureFrom && at < measureUntil;
-          let conn: Conn | undefined;
-          for (let tries = 0; tries < conns.length && !conn; tries++) {
-            const candidate = conns[rr++ % conns.length] as Conn;
-            if (candidate.open) conn = candidate;
-          }
-          if (!conn) {
-            if (counted) skipped++;
-            continue;
-          }
-          if (conn.inflight.length < maxInFlight && conn.backlog.length === 0) {
-            enqueue(conn, at, counted);
-            if (counted) record(lag, now - at);
-            touched.add(conn);
-          } else if (conn.backlog.length < MAX_LOCAL_BACKLOG_PER_CONNECTION) conn.backlog.push(at);
-          else if (counted) skipped++;
-        }
-        for (const conn of touched) flush(conn);
-      };
-      ticker = setInterval(tick, TICK_MS);
-      tick();
-    }
-
-    if (aborted) endRun?.();
-    await finished;
-    // Drain: give in-flight requests a bounded time to be answered.
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (aborted || totalInFlight === 0) done();
-      };
-      const timer = setTimeout(() => done(), options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
-      const done = (): void => {
-        clearTimeout(timer);
-        onSettled = undefined;
-        resolve();
-      };
-      onSettled = check;
-      check();
-    });
-    for (const t of phaseTimers) clearTimeout(t);
-    if (aborted) throw new AbortedError('framed load');
-
-    let unanswered = 0;
-    for (const conn of conns) {
-      for (let item = conn.inflight.shift(); item; item = conn.inflight.shift())
-        if (item.counted) unanswered++;
-      if (conn.open) skipped += conn.backlog.length;
-      conn.backlog.clear();
-    }
-    destroyAll();
-
-    const loadgenCpu = cpu ?? startSelfSampler().stop();
     const reasons: string[] = [];
     if (loadgenCpu.saturated) reasons.push(`generator CPU ${loadgenCpu.cpuPercent.toFixed(0)} % of one core`);
-    const sendLagMs =
-      rate === undefined || lag.totalCount === 0
-        ? undefined
-        : { p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 };
+    const sendLagMs = driver.sendLagMs();
     if (sendLagMs && sendLagMs.p99 > SEND_LAG_SATURATION_MS) {
       reasons.push(`open-loop send lag p99 ${sendLagMs.p99.toFixed(1)} ms > ${SEND_LAG_SATURATION_MS} ms`);
     }
@@ -479,25 +182,25 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
     return {
       protocol: options.protocol,
       op,
-      mode: rate === undefined ? 'closed' : 'open',
+      mode: driver.mode,
       connections: options.connections,
-      connectionsEstablished: options.connections - connectErrors,
-      depth: rate === undefined ? depth : maxInFlight,
-      targetRate: rate,
+      connectionsEstablished: options.connections - counts.connectErrors,
+      depth: driver.depth,
+      targetRate: options.rate,
       durationSec: options.durationSec,
-      sent,
-      completed,
-      errors,
-      verifyFailures,
-      connectErrors,
-      refused,
-      connectTimeouts,
+      sent: counts.sent,
+      completed: counts.completed,
+      errors: counts.errors,
+      verifyFailures: counts.verifyFailures,
+      connectErrors: counts.connectErrors,
+      refused: counts.refused,
+      connectTimeouts: counts.connectTimeouts,
       connectPhaseMs,
-      closedByPeer,
-      closedBeforeResponse,
-      unanswered,
-      skipped,
-      requestsPerSec: completed / options.durationSec,
+      closedByPeer: counts.closedByPeer,
+      closedBeforeResponse: counts.closedBeforeResponse,
+      unanswered: counts.unanswered,
+      skipped: counts.skipped,
+      requestsPerSec: counts.completed / options.durationSec,
       latencyMs: latencyFrom(latency),
       percentiles,
       sendLagMs,
@@ -507,8 +210,6 @@ export async function runFramedLoad(options: FramedLoadOptions): Promise<FramedL
     };
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    destroyAll();
-    latency.destroy();
-    lag.destroy();
+    run.release();
   }
 }

@@ -6,11 +6,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  findExecutable,
+  formatCommandLine,
+  type LoadgenCpu,
+  pinPrefix,
+  startSelfSampler,
+  trackChild,
+} from '@iolab/harness';
 import autocannon from 'autocannon';
-import { trackChild } from './child-registry.js';
 import { AbortedError, BadOptionError, LoadgenError } from './errors.js';
-import { findExecutable, formatCommandLine } from './managed-process.js';
-import { type LoadgenCpu, startSelfSampler } from './proc-stats.js';
 
 export interface HttpLoadOptions {
   readonly url: string;
@@ -282,9 +287,7 @@ export async function runWrk(options: WrkOptions): Promise<HttpLoadResult> {
   if (!wrk) throw new LoadgenError('IOLAB_LOADGEN_TOOL_MISSING', 'wrk is not installed (apt install wrk)');
   const threads = Math.max(1, Math.min(options.threads ?? 1, options.connections));
   const pipelining = options.pipelining ?? 1;
-  const prefix: string[] = [];
-  const taskset = findExecutable('taskset');
-  if (options.cpu !== undefined && taskset) prefix.push(taskset, '-c', String(options.cpu));
+  const prefix = pinPrefix(options.cpu);
   let scriptDir: string | undefined;
   try {
     const args = ['--latency', '-t', String(threads), '-c', String(options.connections)];

@@ -1,13 +1,9 @@
-export { killAllManaged, liveManagedCount } from './child-registry.js';
 export {
   AbortedError,
   BadOptionError,
-  ChildExitedError,
   LoadgenError,
   type LoadgenErrorCode,
-  ReadyTimeoutError,
 } from './errors.js';
-export type { ChartSpec, Experiment, ExperimentOptions, ProgressEvent, ReportSection } from './experiment.js';
 export {
   type EncodedRequest,
   encodeRequest,
@@ -20,11 +16,11 @@ export {
   DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
   type FramedLoadOptions,
   type FramedLoadResult,
-  MAX_CONCURRENT_CONNECTS,
-  MAX_LOCAL_BACKLOG_PER_CONNECTION,
   runFramedLoad,
   SEND_LAG_SATURATION_MS,
 } from './framed-load.js';
+export { MAX_LOCAL_BACKLOG_PER_CONNECTION } from './framed-load-drivers.js';
+export { MAX_CONCURRENT_CONNECTS } from './framed-load-run.js';
 export {
   type HttpLoadOptions,
   type HttpLoadResult,
@@ -36,24 +32,8 @@ export {
   wrkAvailable,
 } from './http-load.js';
 export {
-  DEFAULT_READY_PATTERN,
-  DEFAULT_READY_TIMEOUT_MS,
-  DEFAULT_STDERR_CAP_BYTES,
-  DEFAULT_STOP_GRACE_MS,
-  type ExitResult,
-  findExecutable,
-  formatCommandLine,
-  type ManagedProcess,
-  type SpawnManagedOptions,
-  spawnManaged,
-} from './managed-process.js';
-export {
-  diffSamples,
-  type LoadgenCpu,
-  type ProcDelta,
-  type ProcSample,
-  SATURATION_CPU_PERCENT,
-  type SelfSampler,
-  sampleProcess,
-  startSelfSampler,
-} from './proc-stats.js';
+  type HttpWindow,
+  type HttpWindowsOptions,
+  type HttpWindowsResult,
+  runHttpWindows,
+} from './http-windows.js';

@@ -5,6 +5,7 @@
 //   npm run bench -w @iolab/protocols          (≈ 1 min)
 //   IOLAB_QUICK=1 npm run bench -w @iolab/protocols
 
+import { median } from '@iolab/harness';
 import httpParserJs from 'http-parser-js';
 import { Bench } from 'tinybench';
 import { createSession } from '../src/create-session.js';
@@ -96,11 +97,8 @@ function session(chunks: Buffer[]): number {
   return bytes;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** Every task has a figure from every round, so its median always exists. */
+const mid = (xs: readonly number[]): number => median(xs) ?? Number.NaN;
 
 const tasks = { 'ours (parser)': ours, 'http-parser-js': theirs, 'ours (whole session)': session } as const;
 const rows: string[] = [];
@@ -117,10 +115,10 @@ for (const sc of scenarios) {
     await bench.run();
     for (const t of bench.tasks) (hz[t.name] ??= []).push(t.result!.hz);
   }
-  const peer = median(hz['http-parser-js']!);
+  const peer = mid(hz['http-parser-js']!);
   for (const name of names) {
     const xs = hz[name]!;
-    const m = median(xs);
+    const m = mid(xs);
     const mbs = (m * bytes) / 1e6;
     const spread = `${((Math.min(...xs) / m - 1) * 100).toFixed(0)}%/+${((Math.max(...xs) / m - 1) * 100).toFixed(0)}%`;
     const ratio = name === 'http-parser-js' ? '1.00×' : `${(m / peer).toFixed(2)}×`;

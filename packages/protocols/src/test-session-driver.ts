@@ -2,9 +2,13 @@
 // and reads HTTP responses back with an independent parser (http-parser-js), so our writer is never
 // checked by our own reader. Excluded from the build by tsconfig.build.json (`test-*.ts`).
 
+import { bytewise, concat, splitAt } from '@iolab/testkit';
 import httpParserJs from 'http-parser-js';
 import { runOperationSync } from './operations.js';
 import type { OperationResult, ServerSession, SessionOutput, Work } from './session.js';
+
+// The tree's one copy of the chunking helpers lives in testkit; re-exported for this package's tests.
+export { bytewise, concat, splitAt };
 
 const { HTTPParser } = httpParserJs;
 
@@ -19,18 +23,6 @@ export interface DriveResult {
 }
 
 export type CompletionOrder = 'inline' | 'reverse' | ((pending: Work[]) => Work[]);
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * Feeds `chunks` to `session`. With `inline`, each op runs as soon as it is issued (what the loop does
@@ -128,20 +120,3 @@ export const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, '
 export const latin1 = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-/** Splits `bytes` at the given offsets (sorted, deduplicated by the caller or not). */
-export function splitAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  const cuts = [...new Set(offsets.filter((o) => o > 0 && o < bytes.length))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let from = 0;
-  for (const c of cuts) {
-    parts.push(bytes.subarray(from, c));
-    from = c;
-  }
-  parts.push(bytes.subarray(from));
-  return parts;
-}
-
-export function bytewise(bytes: Uint8Array): Uint8Array[] {
-  return Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
-}

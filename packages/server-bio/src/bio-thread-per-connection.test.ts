@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import type { RunningServer } from '@iolab/server-core';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBio } from './bio-server.js';
 
@@ -33,14 +34,6 @@ async function connect(port: number): Promise<Socket & { text: () => string }> {
 
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const responses = (text: string): number => text.split('HTTP/1.1 ').length - 1;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('bio: a thread per connection', () => {
   it('starts one thread per connection and ends it with the connection', async () => {

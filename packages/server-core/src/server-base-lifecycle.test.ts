@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidServerOptionError } from './errors.js';
 import { serveEvented } from './serve-evented.js';
@@ -57,14 +58,6 @@ async function client(port: number): Promise<Socket & { text: () => string }> {
   socket.on('error', () => {});
   await once(socket, 'connect');
   return Object.assign(socket, { text: () => text });
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('ServerBase lifecycle', () => {

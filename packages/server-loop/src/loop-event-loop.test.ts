@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import type { RunningServer } from '@iolab/server-core';
+import { until } from '@iolab/testkit';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNodeHttp } from './node-http-server.js';
@@ -33,14 +34,6 @@ async function connect(port: number): Promise<Socket & { text: () => string }> {
 }
 
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('loop: one thread, one event loop', () => {
   it('a /sleep is a timer: other connections are answered meanwhile, on one thread', async () => {

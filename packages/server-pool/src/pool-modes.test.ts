@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import type { RunningServer } from '@iolab/server-core';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPool } from './pool-server.js';
 
@@ -32,14 +33,6 @@ async function connect(port: number): Promise<Socket & { text: () => string }> {
 
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const statuses = (text: string): string[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('pool --mode connection', () => {
   it('a connection holds a thread until it closes; the next waits in the queue; beyond the queue, 503', async () => {

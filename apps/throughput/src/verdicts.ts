@@ -1,0 +1,52 @@
+/**
+ * The comparisons the throughput section states, each with the 95 % CI of its ratio (Welch's t on log
+ * throughput over the per-window figures, from the harness). Per group — one workload at one connection
+ * count — the two fastest models that had the same CPU budget (pinned to the one server core) are compared;
+ * a model allowed every core (`loop --workers N`) is never ranked against them by raw req/s. Only cells whose
+ * status is `ok` take part: a failed or generator-bound cell is named in the conclusions instead.
+ */
+import { describeVerdict, type Verdict, verdictOf } from '@iolab/harness';
+import { modelSpecs } from './models.js';
+import type { CellRecord, ThroughputResults } from './throughput-results.js';
+
+function windowsOf(cell: CellRecord): number[] {
+  return (cell.repetitions ?? []).map((r) => r.requestsPerSec);
+}
+
+/** One verdict per group with at least two comparable `ok` cells, winner only when the CI excludes 1. */
+export function throughputVerdicts(results: Pick<ThroughputResults, 'cells'>): Verdict[] {
+  const allCores = new Set(
+    modelSpecs()
+      .filter((m) => m.needsAllCores)
+      .map((m) => m.id),
+  );
+  const groups = new Map<string, CellRecord[]>();
+  for (const cell of results.cells) {
+    if (cell.status !== 'ok' || cell.summary?.status !== 'ok' || allCores.has(cell.model)) continue;
+    if (windowsOf(cell).length < 2) continue;
+    const key = `${cell.workload}\u0000${cell.connections}`;
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  const verdicts: Verdict[] = [];
+  for (const cells of groups.values()) {
+    if (cells.length < 2) continue;
+    const ranked = [...cells].sort(
+      (a, b) => (b.summary?.requestsPerSec.median ?? 0) - (a.summary?.requestsPerSec.median ?? 0),
+    );
+    const [first, second] = ranked as [CellRecord, CellRecord];
+    const verdict = verdictOf(
+      { experiment: 'throughput', workload: first.workloadLabel, connections: first.connections },
+      { name: first.modelLabel, windows: windowsOf(first) },
+      { name: second.modelLabel, windows: windowsOf(second) },
+    );
+    if (verdict) verdicts.push(verdict);
+  }
+  return verdicts;
+}
+
+/** "/plaintext × 100: loop 1.26× bio (95 % CI 1.18–1.33)", one line per verdict. */
+export function verdictLines(verdicts: readonly Verdict[]): string[] {
+  return verdicts.map(
+    (v) => `${v.workload} × ${v.connections.toLocaleString('en-US')} connections: ${describeVerdict(v)}`,
+  );
+}
