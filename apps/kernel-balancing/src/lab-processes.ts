@@ -3,7 +3,7 @@
  * loadgen's managed processes (stopped on abort and at exit) or a bounded execFile.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, machineCpuMs, spawnManaged } from '@iolab/harness';
