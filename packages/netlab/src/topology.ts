@@ -21,9 +21,10 @@
  * Every name carries the run's prefix (`iolab-<id>-…`), so parallel runs do not collide and a leftover is
  * traceable to its run (the state file records the owner pid).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDead, readStat } from '@iolab/harness';
 import { type CleanupHandle, type CleanupRegistry, labCleanup } from './cleanup-registry.js';
 import { LabBadOptionError } from './errors.js';
 import { assertLabAvailable } from './privileges.js';
@@ -127,11 +128,8 @@ const KILL_WAIT_MS = 2_000;
 
 /** Alive and not a zombie. */
 function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  const stat = readStat(pid);
+  return stat !== undefined && !isDead(stat);
 }
 
 /** Removes a namespace after killing whatever still runs inside it (a daemon we lost track of). */
