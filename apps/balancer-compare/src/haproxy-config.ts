@@ -3,8 +3,11 @@
  * with `-db` (foreground, no fork) so the harness stops it by pid.
  */
 
-/** The whole haproxy.cfg for a TCP proxy on 127.0.0.1:`port` in front of `backends` (loopback ports). */
-export function haproxyConfig(port: number, backends: readonly number[]): string {
+/**
+ * The whole haproxy.cfg for a TCP proxy listening on `listen` (HOST:PORT) in front of `backends` (HOST:PORT
+ * each). Shared with the kernel-balancing experiment so both compare against the same HAProxy.
+ */
+export function haproxyConfig(listen: string, backends: readonly string[]): string {
   return [
     'global',
     '  nbthread 1',
@@ -15,11 +18,11 @@ export function haproxyConfig(port: number, backends: readonly number[]): string
     '  timeout client 60s',
     '  timeout server 60s',
     'frontend fe',
-    `  bind 127.0.0.1:${port}`,
+    `  bind ${listen}`,
     '  default_backend be',
     'backend be',
     '  balance roundrobin',
-    ...backends.map((p, i) => `  server b${i} 127.0.0.1:${p}`),
+    ...backends.map((address, i) => `  server b${i} ${address}`),
     '',
   ].join('\n');
 }

@@ -1,5 +1,7 @@
 export type { ProfileSummary } from './cpu-profile.js';
 export { summariseCpuProfile } from './cpu-profile.js';
+export { haproxyConfig } from './haproxy-config.js';
+export { nginxConfig, nginxHasStream } from './nginx-config.js';
 export { renderMarkdown } from './report.js';
 export type {
   BalancerExperimentResults,

@@ -12,7 +12,11 @@ const NGINX_STREAM_MODULES = [
   '/usr/share/nginx/modules/ngx_stream_module.so',
 ];
 
-export function nginxConfig(dir: string, port: number, backends: readonly number[]): string {
+/**
+ * nginx.conf for a `stream` proxy listening on `listen` (HOST:PORT) in front of `backends` (HOST:PORT each).
+ * Shared with the kernel-balancing experiment so both compare against the same nginx.
+ */
+export function nginxConfig(dir: string, listen: string, backends: readonly string[]): string {
   const module = NGINX_STREAM_MODULES.find((m) => existsSync(m));
   return [
     module ? `load_module ${module};` : '# stream module built in',
@@ -24,10 +28,10 @@ export function nginxConfig(dir: string, port: number, backends: readonly number
     'events { worker_connections 4096; }',
     'stream {',
     '  upstream be {',
-    ...backends.map((p) => `    server 127.0.0.1:${p};`),
+    ...backends.map((address) => `    server ${address};`),
     '  }',
     '  server {',
-    `    listen 127.0.0.1:${port};`,
+    `    listen ${listen};`,
     '    proxy_pass be;',
     '  }',
     '}',

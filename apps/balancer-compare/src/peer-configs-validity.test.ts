@@ -23,7 +23,7 @@ const nginx = findTool('nginx');
 describe('peer configs are accepted by the real peers', () => {
   it.skipIf(!haproxy)('haproxy -c accepts the TCP proxy config (skipped: haproxy not installed)', () => {
     const cfg = join(scratch(), 'haproxy.cfg');
-    writeFileSync(cfg, haproxyConfig(18080, [18081, 18082]));
+    writeFileSync(cfg, haproxyConfig('127.0.0.1:18080', ['127.0.0.1:18081', '127.0.0.1:18082']));
     expect(() => execFileSync(haproxy as string, ['-c', '-f', cfg], { stdio: 'pipe' })).not.toThrow();
   });
 
@@ -32,7 +32,7 @@ describe('peer configs are accepted by the real peers', () => {
     () => {
       const dir = scratch();
       const cfg = join(dir, 'nginx.conf');
-      writeFileSync(cfg, nginxConfig(dir, 18080, [18081, 18082]));
+      writeFileSync(cfg, nginxConfig(dir, '127.0.0.1:18080', ['127.0.0.1:18081', '127.0.0.1:18082']));
       expect(() =>
         execFileSync(nginx as string, ['-t', '-p', dir, '-c', cfg], { stdio: 'pipe' }),
       ).not.toThrow();
@@ -49,13 +49,11 @@ describe('peer configs are accepted by the real peers', () => {
   });
 
   it('lists every backend once in each config', () => {
-    expect(haproxyConfig(1, [2, 3]).match(/server b\d 127\.0\.0\.1:\d+/g)).toEqual([
-      'server b0 127.0.0.1:2',
-      'server b1 127.0.0.1:3',
-    ]);
-    expect(nginxConfig('/tmp/x', 1, [2, 3]).match(/server 127\.0\.0\.1:\d+;/g)).toEqual([
-      'server 127.0.0.1:2;',
-      'server 127.0.0.1:3;',
-    ]);
+    expect(
+      haproxyConfig('127.0.0.1:1', ['127.0.0.1:2', '127.0.0.1:3']).match(/server b\d 127\.0\.0\.1:\d+/g),
+    ).toEqual(['server b0 127.0.0.1:2', 'server b1 127.0.0.1:3']);
+    expect(
+      nginxConfig('/tmp/x', '127.0.0.1:1', ['127.0.0.1:2', '127.0.0.1:3']).match(/server 127\.0\.0\.1:\d+;/g),
+    ).toEqual(['server 127.0.0.1:2;', 'server 127.0.0.1:3;']);
   });
 });

@@ -170,7 +170,7 @@ export async function startTargets(
         'haproxy',
         haproxy,
         join(setup.dir, 'haproxy.cfg'),
-        (port) => haproxyConfig(port, backendPorts),
+        (port) => haproxyConfig(`127.0.0.1:${port}`, loopback(backendPorts)),
         (cfg) => ['-db', '-f', cfg],
       );
       if (target) targets.push(target);
@@ -190,7 +190,7 @@ export async function startTargets(
         'nginx',
         nginx,
         join(setup.dir, 'nginx.conf'),
-        (port) => nginxConfig(setup.dir, port, backendPorts),
+        (port) => nginxConfig(setup.dir, `127.0.0.1:${port}`, loopback(backendPorts)),
         (cfg) => ['-p', setup.dir, '-c', cfg],
       );
       if (target) targets.push(target);
@@ -205,4 +205,8 @@ export async function startTargets(
     targets.push({ name: 'naive', port: proc.port, proc });
   }
   return targets;
+}
+
+function loopback(ports: readonly number[]): string[] {
+  return ports.map((port) => `127.0.0.1:${port}`);
 }

@@ -10,8 +10,9 @@
  *   nft NAT         `iolab balance --engine nft`: the kernel rewrites the destination (LVS-NAT);
  *                   real servers route replies through the director's gateway address
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { haproxyConfig, nginxConfig, nginxHasStream } from '@iolab/balancer-compare';
 import { findExecutable, type ManagedProcess, spawnManaged } from '@iolab/harness';
 import { findTool, type Lab } from '@iolab/netlab';
 
@@ -51,18 +52,13 @@ export interface TargetContext {
   readonly signal: AbortSignal;
 }
 
-const NGINX_STREAM_MODULES = [
-  '/usr/lib/nginx/modules/ngx_stream_module.so',
-  '/usr/share/nginx/modules/ngx_stream_module.so',
-];
-
 /** Why a target cannot run here, or undefined. */
 export function targetUnavailable(name: TargetName): string | undefined {
   if (name === 'haproxy' && !findTool('haproxy')) return 'haproxy is not installed';
   if (name === 'nginx') {
-    if (!findTool('nginx')) return 'nginx is not installed';
-    if (!NGINX_STREAM_MODULES.some((m) => existsSync(m)))
-      return 'nginx has no stream module (libnginx-mod-stream)';
+    const nginx = findTool('nginx');
+    if (!nginx) return 'nginx is not installed';
+    if (!nginxHasStream(nginx)) return 'nginx has no stream module (libnginx-mod-stream)';
   }
   return undefined;
 }
@@ -146,50 +142,12 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
       );
     case 'haproxy': {
       const cfg = join(ctx.dir, 'haproxy.cfg');
-      writeFileSync(
-        cfg,
-        [
-          'global',
-          '  nbthread 1',
-          '  maxconn 4096',
-          'defaults',
-          '  mode tcp',
-          '  timeout connect 5s',
-          '  timeout client 60s',
-          '  timeout server 60s',
-          'frontend fe',
-          `  bind ${lab.vip}:${SERVICE_PORT}`,
-          '  default_backend be',
-          'backend be',
-          '  balance roundrobin',
-          ...backends.map((b, i) => `  server rs${i + 1} ${b}`),
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(cfg, haproxyConfig(`${lab.vip}:${SERVICE_PORT}`, backends));
       return spawnIn(['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', findTool('haproxy')!, '-db', '-f', cfg], false);
     }
     case 'nginx': {
       const cfg = join(ctx.dir, 'nginx.conf');
-      const module = NGINX_STREAM_MODULES.find((m) => existsSync(m));
-      writeFileSync(
-        cfg,
-        [
-          module ? `load_module ${module};` : '',
-          // One process: stopped by pid, and a forked worker would outlive a SIGKILLed master.
-          'master_process off;',
-          'daemon off;',
-          `pid ${join(ctx.dir, 'nginx.pid')};`,
-          `error_log ${join(ctx.dir, 'nginx-error.log')} warn;`,
-          'events { worker_connections 4096; }',
-          'stream {',
-          '  upstream be {',
-          ...backends.map((b) => `    server ${b};`),
-          '  }',
-          `  server { listen ${lab.vip}:${SERVICE_PORT}; proxy_pass be; }`,
-          '}',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(cfg, nginxConfig(ctx.dir, `${lab.vip}:${SERVICE_PORT}`, backends));
       return spawnIn(
         ['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', findTool('nginx')!, '-p', ctx.dir, '-c', cfg],
         false,
