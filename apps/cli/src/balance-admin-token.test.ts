@@ -38,8 +38,8 @@ describe('iolab balance --admin: the token', { timeout: 30_000 }, () => {
       '--admin',
       '0',
     ]);
-    const adminPort = Number((await proc.waitFor(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
-    const path = (await proc.waitFor(/^admin token in (.+)$/m))[1]!;
+    const adminPort = Number((await proc.untilOutput(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
+    const path = (await proc.untilOutput(/^admin token in (.+)$/m))[1]!;
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
     const token = readFileSync(path, 'utf8').trim();
@@ -99,7 +99,7 @@ describe('iolab balance --admin: the token', { timeout: 30_000 }, () => {
     process.env.IOLAB_ADMIN_TOKEN = token;
     try {
       const proc = startBalance([...base, '--admin', '0']);
-      const adminPort = Number((await proc.waitFor(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
+      const adminPort = Number((await proc.untilOutput(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
       expect(proc.stdout()).not.toMatch(/admin token in/);
       const url = `http://127.0.0.1:${adminPort}/backends`;
       expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);

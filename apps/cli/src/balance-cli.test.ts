@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveBalanceArgs, UsageError } from '@iolab/balancer/ops';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   CLI,
@@ -15,7 +16,6 @@ import {
   startBalance,
   startIdBackend,
   startListening,
-  waitUntil,
   whoServes,
 } from './test-balance-process.js';
 
@@ -171,7 +171,7 @@ describe('iolab balance (CLI)', { timeout: 30_000 }, () => {
     expect(port).toBeGreaterThan(0);
     const served = countBy(await Promise.all(Array.from({ length: 6 }, () => whoServes(port))));
     expect(served).toEqual({ A: 3, B: 3 });
-    await waitUntil(
+    await until(
       () => proc.logs().filter((l) => l.event === 'connection-end').length >= 6,
       'six connection ends',
     );
@@ -199,7 +199,7 @@ describe('iolab balance (CLI)', { timeout: 30_000 }, () => {
     const c = await connectLines(port);
     expect(await c.nextLine()).toBe('A');
     proc.child.kill('SIGTERM');
-    await proc.waitFor(/"event":"draining"/, 'stderr');
+    await proc.untilOutput(/"event":"draining"/, 'stderr');
     // New connections are refused once draining...
     await expect(
       new Promise((resolve, reject) => {
@@ -224,7 +224,7 @@ describe('iolab balance (CLI)', { timeout: 30_000 }, () => {
   it('--director prints its address and answers with a backend address', async () => {
     const a = await startIdBackend('A');
     const proc = startBalance(['--director', '127.0.0.1:0', '--backend', `127.0.0.1:${a.port}`]);
-    const m = await proc.waitFor(/^director on 127\.0\.0\.1:(\d+)$/m);
+    const m = await proc.untilOutput(/^director on 127\.0\.0\.1:(\d+)$/m);
     const c = await connectLines(Number(m[1]));
     expect(await c.nextLine()).toBe(`127.0.0.1:${a.port}`);
   });

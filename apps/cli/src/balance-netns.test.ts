@@ -8,7 +8,9 @@
  * Needs root and iproute2; skipped with a message otherwise. Every namespace and link it made is removed in
  * afterAll, also when a test fails.
  */
+
 import { execFileSync, spawn } from 'node:child_process';
+import { until } from '@iolab/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -16,7 +18,6 @@ import {
   registerCleanup,
   sleep,
   startListening,
-  waitUntil,
   whoServes,
 } from './test-balance-process.js';
 
@@ -185,7 +186,7 @@ describe.skipIf(skipReason !== undefined)(
 
       // Host A leaves the network: its link goes down, packets to it go nowhere (timeouts, not refusals).
       ip('link', 'set', ha.hostIf, 'down');
-      await waitUntil(
+      await until(
         () => proc.logs().some((l) => l.event === 'backend-state' && l.backend === 'a' && l.to === 'down'),
         'host a marked down',
       );
@@ -196,7 +197,7 @@ describe.skipIf(skipReason !== undefined)(
 
       // Host A comes back: after `rise` good checks it serves again.
       ip('link', 'set', ha.hostIf, 'up');
-      await waitUntil(
+      await until(
         () => proc.logs().some((l) => l.event === 'backend-state' && l.backend === 'a' && l.to === 'up'),
         'host a back up',
       );

@@ -3,10 +3,12 @@
  * running — with and without --admin, in one process and with workers — and reports the error (log line,
  * admin /reload response). HAProxy and nginx keep the old configuration until the new one is fully bound.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -14,7 +16,6 @@ import {
   sleep,
   startBalance,
   startIdBackend,
-  waitUntil,
   whoServes,
 } from './test-balance-process.js';
 
@@ -63,13 +64,13 @@ describe('iolab balance: a reload to a taken port never drops service', { timeou
       const file = join(dir, `lb-${v.name.replace(/\W+/g, '-')}.json`);
       writeFileSync(file, config(0, a.port, v.extra));
       const proc = startBalance(['--config', file]);
-      const port = Number((await proc.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
+      const port = Number((await proc.untilOutput(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
       expect(await whoServes(port)).toBe('A');
 
       const taken = await takePort();
       writeFileSync(file, config(taken, a.port, v.extra));
       proc.child.kill('SIGHUP');
-      await waitUntil(() => proc.logs().some((l) => l.event === 'reload-failed'), 'reload-failed');
+      await until(() => proc.logs().some((l) => l.event === 'reload-failed'), 'reload-failed');
       const failed = proc.logs().find((l) => l.event === 'reload-failed')!;
       expect(failed.code).toBe('IOLAB_BALANCER_LISTEN_FAILED');
       expect(String(failed.err)).toMatch(new RegExp(`127\\.0\\.0\\.1:${taken}: EADDRINUSE`));
@@ -80,7 +81,7 @@ describe('iolab balance: a reload to a taken port never drops service', { timeou
       expect(await whoServes(port)).toBe('A');
 
       if ('admin' in v.extra) {
-        const adminPort = Number((await proc.waitFor(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
+        const adminPort = Number((await proc.untilOutput(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
         const res = await fetch(`http://127.0.0.1:${adminPort}/reload`, {
           method: 'POST',
           headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -96,7 +97,7 @@ describe('iolab balance: a reload to a taken port never drops service', { timeou
       const next = await freePort();
       writeFileSync(file, config(next, a.port, v.extra));
       proc.child.kill('SIGHUP');
-      await waitUntil(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
+      await until(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
       expect(await whoServes(next)).toBe('A');
       await expect(whoServes(port)).rejects.toThrow(/ECONNREFUSED/);
 

@@ -1,15 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  cleanup,
-  connectLines,
-  startIdBackend,
-  startListening,
-  waitUntil,
-  whoServes,
-} from './test-balance-process.js';
+import { cleanup, connectLines, startIdBackend, startListening, whoServes } from './test-balance-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iolab-balance-reload-'));
 afterEach(cleanup);
@@ -46,7 +40,7 @@ describe('iolab balance reload (SIGHUP)', { timeout: 30_000 }, () => {
     // 1. Swap A for B.
     writeFileSync(file, config([b.port]));
     proc.child.kill('SIGHUP');
-    await waitUntil(() => reloads('reload-ok') === 1, 'reload-ok');
+    await until(() => reloads('reload-ok') === 1, 'reload-ok');
     expect(await whoServes(port)).toBe('B');
     expect(await whoServes(port)).toBe('B');
     // The connection made before the reload still reaches A, both ways.
@@ -56,7 +50,7 @@ describe('iolab balance reload (SIGHUP)', { timeout: 30_000 }, () => {
     // 2. A bad file: logged with the field, the previous config keeps serving.
     writeFileSync(file, config([70000]));
     proc.child.kill('SIGHUP');
-    await waitUntil(() => reloads('reload-failed') === 1, 'reload-failed');
+    await until(() => reloads('reload-failed') === 1, 'reload-failed');
     const failed = proc.logs().find((l) => l.event === 'reload-failed')!;
     expect(failed.level).toBe(50);
     expect(JSON.stringify(failed.issues)).toContain('/pools/0/backends/0/port');
@@ -65,7 +59,7 @@ describe('iolab balance reload (SIGHUP)', { timeout: 30_000 }, () => {
     // 3. Not JSON at all: same.
     writeFileSync(file, '{ "listeners": ');
     proc.child.kill('SIGHUP');
-    await waitUntil(() => reloads('reload-failed') === 2, 'second reload-failed');
+    await until(() => reloads('reload-failed') === 2, 'second reload-failed');
     expect(await whoServes(port)).toBe('B');
     established.socket.write('still\n');
     expect(await established.nextLine()).toBe('still');
@@ -73,7 +67,7 @@ describe('iolab balance reload (SIGHUP)', { timeout: 30_000 }, () => {
     // 4. A good file again is applied (weights and both backends).
     writeFileSync(file, config([a.port, b.port]));
     proc.child.kill('SIGHUP');
-    await waitUntil(() => reloads('reload-ok') === 2, 'second reload-ok');
+    await until(() => reloads('reload-ok') === 2, 'second reload-ok');
     const seen = new Set([await whoServes(port), await whoServes(port)]);
     expect(seen).toEqual(new Set(['A', 'B']));
     expect(proc.child.exitCode).toBeNull();

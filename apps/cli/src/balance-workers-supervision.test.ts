@@ -2,18 +2,13 @@
  * `iolab balance --workers 2` supervises its workers: SIGKILL one under load, and the balancer keeps
  * serving, answers admin calls and SIGHUP, and is back to two workers (nginx's master respawns its workers).
  */
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  cleanup,
-  countBy,
-  startBalance,
-  startIdBackend,
-  waitUntil,
-  whoServes,
-} from './test-balance-process.js';
+import { cleanup, countBy, startBalance, startIdBackend, whoServes } from './test-balance-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iolab-balance-supervision-'));
 afterEach(cleanup);
@@ -67,11 +62,11 @@ describe('iolab balance --workers: supervision', { timeout: 60_000 }, () => {
       ]),
     );
     const proc = startBalance(['--config', file]);
-    const port = Number((await proc.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
-    const adminPort = Number((await proc.waitFor(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
+    const port = Number((await proc.untilOutput(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
+    const adminPort = Number((await proc.untilOutput(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
     const admin = `http://127.0.0.1:${adminPort}`;
     const primary = proc.child.pid!;
-    await waitUntil(() => childrenOf(primary).length === 2, 'two workers');
+    await until(() => childrenOf(primary).length === 2, 'two workers');
     const [victim, survivor] = childrenOf(primary);
 
     // Load: 4 clients looping on new connections.
@@ -88,7 +83,7 @@ describe('iolab balance --workers: supervision', { timeout: 60_000 }, () => {
         }
       }
     });
-    await waitUntil(() => results.length > 50, 'load to run');
+    await until(() => results.length > 50, 'load to run');
     process.kill(victim!, 'SIGKILL');
     const killedAt = Date.now();
 
@@ -102,23 +97,19 @@ describe('iolab balance --workers: supervision', { timeout: 60_000 }, () => {
       (await fetch(`${admin}/pools/default/backends/a/enable`, { method: 'POST', headers: auth })).status,
     ).toBe(200);
 
-    await waitUntil(
-      () => proc.logs().some((l) => l.event === 'worker-respawned'),
-      'worker-respawned',
-      20_000,
-    );
+    await until(() => proc.logs().some((l) => l.event === 'worker-respawned'), 'worker-respawned', 20_000);
     const exit = proc.logs().find((l) => l.event === 'worker-exit');
     expect(exit).toMatchObject({ signal: 'SIGKILL' });
     expect(proc.logs().find((l) => l.event === 'worker-respawn')).toMatchObject({
       delayMs: expect.any(Number),
     });
-    await waitUntil(() => childrenOf(primary).length === 2, 'two workers again');
+    await until(() => childrenOf(primary).length === 2, 'two workers again');
     expect(childrenOf(primary)).toContain(survivor);
     const s = (await (await fetch(`${admin}/stats`, { headers: auth })).json()) as {
       workers: { configured: number; live: number };
     };
     expect(s.workers).toEqual({ configured: 2, live: 2 });
-    await waitUntil(
+    await until(
       () => results.filter((r) => r.at > Date.now() - 2000 && r.ok).length > 20,
       'load after respawn',
     );
@@ -127,7 +118,7 @@ describe('iolab balance --workers: supervision', { timeout: 60_000 }, () => {
     const c = await startIdBackend('C');
     writeFileSync(file, config([{ id: 'c', port: c.port }]));
     proc.child.kill('SIGHUP');
-    await waitUntil(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
+    await until(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
     running = false;
     await Promise.all(loops);
     expect(countBy(await Promise.all(Array.from({ length: 8 }, () => whoServes(port))))).toEqual({ C: 8 });
@@ -139,7 +130,7 @@ describe('iolab balance --workers: supervision', { timeout: 60_000 }, () => {
           .map((l) => l.pid),
       );
     for (let i = 0; i < 20 && pidsServingC().size < 2; i++) await whoServes(port);
-    await waitUntil(() => pidsServingC().size === 2, 'both workers (one respawned) to serve c');
+    await until(() => pidsServingC().size === 2, 'both workers (one respawned) to serve c');
 
     // Kept serving: only connections caught in the killed worker failed, none started a second after.
     const failed = results.filter((r) => !r.ok);

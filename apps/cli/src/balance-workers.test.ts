@@ -1,15 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  cleanup,
-  countBy,
-  startBalance,
-  startIdBackend,
-  waitUntil,
-  whoServes,
-} from './test-balance-process.js';
+import { cleanup, countBy, startBalance, startIdBackend, whoServes } from './test-balance-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iolab-balance-workers-'));
 afterEach(cleanup);
@@ -55,13 +49,13 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
       ]),
     );
     const proc = startBalance(['--config', file]);
-    const port = Number((await proc.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
-    const adminPort = Number((await proc.waitFor(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
+    const port = Number((await proc.untilOutput(/^listening on 127\.0\.0\.1:(\d+)$/m))[1]);
+    const adminPort = Number((await proc.untilOutput(/^admin on 127\.0\.0\.1:(\d+)$/m))[1]);
     const admin = `http://127.0.0.1:${adminPort}`;
 
     const n = 12;
     for (let i = 0; i < n; i++) await whoServes(port);
-    await waitUntil(
+    await until(
       () => proc.logs().filter((l) => l.event === 'connection-end').length === n,
       'connection ends',
     );
@@ -101,7 +95,7 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
     const c = await startIdBackend('C');
     writeFileSync(file, config([{ id: 'c', port: c.port }]));
     proc.child.kill('SIGHUP');
-    await waitUntil(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
+    await until(() => proc.logs().some((l) => l.event === 'reload-ok'), 'reload-ok');
     expect(countBy(await Promise.all(Array.from({ length: 8 }, () => whoServes(port))))).toEqual({ C: 8 });
     // Cluster round-robin spreads those 8 over both workers: each applied the reload.
     const pidsServing = (id: string) =>
@@ -111,10 +105,10 @@ describe('iolab balance --workers', { timeout: 40_000 }, () => {
           .filter((l) => l.event === 'connection-end' && l.backend === id)
           .map((l) => l.pid),
       );
-    await waitUntil(() => pidsServing('c').size === 2, 'both workers to serve c');
+    await until(() => pidsServing('c').size === 2, 'both workers to serve c');
 
     proc.child.kill('SIGTERM');
     expect((await proc.exited).code).toBe(0);
-    await waitUntil(() => workerPids.every((p) => !isAlive(p)), 'workers to exit', 5000);
+    await until(() => workerPids.every((p) => !isAlive(p)), 'workers to exit', 5000);
   });
 });

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { sleep, until } from '@iolab/testkit';
+import { sleep, untilValue } from '@iolab/testkit';
 
 /** The built CLI (tests run after `npm run build`; turbo's `test` depends on `build`). */
 export const CLI = fileURLToPath(new URL('../bin/iolab.js', import.meta.url));
@@ -29,8 +29,11 @@ export interface BalanceProcess {
   stderr(): string;
   /** JSON log lines seen on stderr so far. */
   logs(): Record<string, unknown>[];
-  /** Resolves with the first match of `re` on stdout (or stderr), waiting up to `timeoutMs`. */
-  waitFor(re: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<RegExpExecArray>;
+  /**
+   * Resolves with the first match of `re` on stdout (or stderr), waiting up to `timeoutMs`; rejects at once
+   * if the process exits first. testkit's `untilValue` does the polling, so the tree has one wait loop.
+   */
+  untilOutput(re: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<RegExpExecArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -69,18 +72,23 @@ export function startBalance(
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    async waitFor(re, stream = 'stdout', timeoutMs = 10_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const m = re.exec(stream === 'stdout' ? out : err);
-        if (m) return m;
-        if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(
-            `iolab balance exited (${child.exitCode ?? child.signalCode}) before ${re}:\n${out}\n${err}`,
-          );
-        }
-        if (Date.now() > end) throw new Error(`timed out waiting for ${re} on ${stream}:\n${out}\n${err}`);
-        await sleep(20);
+    async untilOutput(re, stream = 'stdout', timeoutMs = 10_000) {
+      try {
+        return await untilValue(
+          () => {
+            const m = re.exec(stream === 'stdout' ? out : err);
+            if (m) return m;
+            if (child.exitCode !== null || child.signalCode !== null) {
+              throw new Error(`iolab balance exited (${child.exitCode ?? child.signalCode}) before ${re}`);
+            }
+            return undefined;
+          },
+          `${re} on ${stream}`,
+          timeoutMs,
+        );
+      } catch (e) {
+        // The process's output is what explains a failed start; keep it in the message.
+        throw new Error(`${e instanceof Error ? e.message : String(e)}:\n${out}\n${err}`);
       }
     },
     exited,
@@ -93,7 +101,7 @@ export async function startListening(
   args: readonly string[],
 ): Promise<{ proc: BalanceProcess; port: number }> {
   const proc = startBalance(args);
-  const m = await proc.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);
+  const m = await proc.untilOutput(/^listening on 127\.0\.0\.1:(\d+)$/m);
   return { proc, port: Number(m[1]) };
 }
 
@@ -193,8 +201,7 @@ export async function whoServes(port: number): Promise<string> {
   return id;
 }
 
-// One `until` for the tree (testkit); `waitUntil` is its name at this package's call sites.
-export { sleep, until as waitUntil };
+export { sleep };
 
 export function countBy(xs: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};

@@ -1,3 +1,4 @@
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBalancer } from './balancer.js';
 import type { BackendStateEvent } from './balancer-api.js';
@@ -11,7 +12,6 @@ import {
   readLine,
   startBackend,
   startBalancer,
-  waitFor,
   whoServes,
 } from './test-support.js';
 
@@ -68,7 +68,7 @@ describe('admin operations', () => {
     lb.removeBackend('p', 'a');
     expect(lb.stats().pools[0]!.backends.find((b) => b.id === 'a')!.state).toBe('draining');
     held.destroy();
-    await waitFor(() => !lb.stats().pools[0]!.backends.some((b) => b.id === 'a'), 2000, 'a forgotten');
+    await until(() => !lb.stats().pools[0]!.backends.some((b) => b.id === 'a'), 'a forgotten', 2000);
 
     const d = await startBackend('d');
     lb.addBackend('p', { id: 'd', host: '127.0.0.1', port: d.port, weight: 3 });
@@ -118,7 +118,7 @@ describe('admin operations', () => {
     held.end('survived');
     expect((await readAll(held)).toString()).toBe('survived');
     expect(lb.stats().pools[0]!.backends.find((b) => b.id === 'a')!.total).toBeGreaterThan(stateBefore.total);
-    await waitFor(() => !lb.stats().pools[0]!.backends.some((b) => b.id === 'b'), 2000, 'b dropped');
+    await until(() => !lb.stats().pools[0]!.backends.some((b) => b.id === 'b'), 'b dropped', 2000);
     // An invalid update changes nothing.
     await expect(lb.update({ ...config, listeners: [{ port: 0, pool: 'missing' }] })).rejects.toMatchObject({
       code: 'IOLAB_BALANCER_CONFIG_INVALID',
@@ -138,7 +138,7 @@ describe('admin operations', () => {
       });
       expect(await whoServes(port)).toBe('a');
       expect(await whoServes(port)).toBe('b');
-      await waitFor(() => warnings.length >= 2, 2000, 'warnings');
+      await until(() => warnings.length >= 2, 'warnings', 2000);
       expect(warnings[0]).toBe('IOLAB_BALANCER_LISTENER_THREW');
     } finally {
       process.off('warning', onWarning);

@@ -9,14 +9,11 @@ import type { BackendStats, Balancer, BalancerEvents, BalancerStats, StartResult
 import {
   type BackendConfig,
   type BalancerConfig,
-  checkWeight,
   DEFAULT_CLOSE_DEADLINE,
-  formatHostPort,
   type ResolvedConfig,
   type ResolvedListener,
-  resolveBackend,
-  resolveConfig,
 } from './config.js';
+import { checkWeight, formatHostPort, resolveBackend, resolveConfig } from './config-resolve.js';
 import {
   BalancerStateError,
   DuplicateBackendError,

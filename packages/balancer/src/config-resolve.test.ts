@@ -4,8 +4,8 @@ import {
   DEFAULT_HEALTH_FALL,
   DEFAULT_HEALTH_INTERVAL,
   DEFAULT_HEALTH_RISE,
-  resolveConfig,
 } from './config.js';
+import { resolveConfig } from './config-resolve.js';
 import { BalancerConfigError } from './errors.js';
 
 const ok: BalancerConfig = {

@@ -1,6 +1,7 @@
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionEndEvent } from './balancer-api.js';
-import { cleanup, connectClient, readAll, startBackend, startBalancer, waitFor } from './test-support.js';
+import { cleanup, connectClient, readAll, startBackend, startBalancer } from './test-support.js';
 
 afterEach(cleanup);
 
@@ -39,10 +40,10 @@ describe('director mode', () => {
     expect((await readAll(direct)).toString()).toBe('b\n');
     // Same health as proxy mode: a dead backend is no longer named.
     await a.kill();
-    await waitFor(() => lb.stats().pools[0]!.backends[0]!.state === 'down', 3000, 'a down');
+    await until(() => lb.stats().pools[0]!.backends[0]!.state === 'down', 'a down', 3000);
     expect([await ask(port), await ask(port)]).toEqual([`127.0.0.1:${b.port}\n`, `127.0.0.1:${b.port}\n`]);
     expect(lb.stats().pools[0]!.backends[1]!.directed).toBe(3);
-    await waitFor(() => ends.length === 5, 1000, 'ends');
+    await until(() => ends.length === 5, 'ends', 1000);
     expect(ends[0]).toMatchObject({
       backend: 'a',
       closedBy: 'balancer',
@@ -59,7 +60,7 @@ describe('director mode', () => {
     const ends: ConnectionEndEvent[] = [];
     lb.on('connection-end', (e) => ends.push(e));
     expect(await ask(port)).toBe('');
-    await waitFor(() => ends.length === 1, 1000, 'end');
+    await until(() => ends.length === 1, 'end', 1000);
     expect(ends[0]!.reason).toBe('IOLAB_BALANCER_NO_BACKEND');
   });
 });

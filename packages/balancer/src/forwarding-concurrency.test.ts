@@ -6,6 +6,7 @@
  */
 
 import type { Socket } from 'node:net';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -16,7 +17,6 @@ import {
   sleep,
   startBackend,
   startChildBalancer,
-  waitFor,
 } from './test-support.js';
 
 afterEach(cleanup);
@@ -45,7 +45,7 @@ describe('forwarding: many connections', () => {
         );
         clients.push(...batch);
       }
-      await waitFor(() => backend.sockets.size === CONNECTIONS, 20_000, `${CONNECTIONS} backend connections`);
+      await until(() => backend.sockets.size === CONNECTIONS, `${CONNECTIONS} backend connections`, 20_000);
       // All open at once: now every client talks, and every reply must be its own.
       const replies = clients.map((c, i) => {
         c.write(`hello-${i}\n`);
@@ -55,7 +55,7 @@ describe('forwarding: many connections', () => {
       expect(got.every((line, i) => line === `hello-${i}`)).toBe(true);
       expect(backend.sockets.size).toBe(CONNECTIONS);
       for (const c of clients) c.end();
-      await waitFor(() => lb.ends().count === CONNECTIONS, 20_000, 'every connection-end');
+      await until(() => lb.ends().count === CONNECTIONS, 'every connection-end', 20_000);
       expect(lb.ends().reasons).toEqual({ end: CONNECTIONS });
     },
     60_000,
@@ -83,7 +83,7 @@ describe('forwarding: many connections', () => {
     }
     // At the limit the kernel's backlog is shed (libuv accepts and closes with its reserve fd, so Node
     // does not even see an error): the excess clients are closed, the established ones keep working.
-    await waitFor(() => clients.some((c) => c.readableEnded || c.closed), 5000, 'excess clients to be shed');
+    await until(() => clients.some((c) => c.readableEnded || c.closed), 'excess clients to be shed', 5000);
     const established = clients.filter((c) => !(c.readableEnded || c.closed));
     expect(established.length).toBeGreaterThan(10);
     expect(established.length).toBeLessThan(clients.length);
@@ -91,7 +91,7 @@ describe('forwarding: many connections', () => {
     expect(await readLine(established[0]!)).toBe('still-working');
     expect(lb.child.exitCode).toBe(null);
     for (const c of clients) c.destroy();
-    await waitFor(() => backend.sockets.size === 0, 5000, 'proxied connections to close');
+    await until(() => backend.sockets.size === 0, 'proxied connections to close', 5000);
     await sleep(1100); // past DEFAULT_ACCEPT_PAUSE_MS, in case accept(2) errors were reported
     const c = await connectClient(lb.port);
     c.end('alive');

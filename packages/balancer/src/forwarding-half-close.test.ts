@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionEndEvent } from './balancer-api.js';
-import { cleanup, connectClient, readAll, startBackend, startBalancer, waitFor } from './test-support.js';
+import { cleanup, connectClient, readAll, startBackend, startBalancer } from './test-support.js';
 
 afterEach(cleanup);
 
@@ -45,7 +46,7 @@ describe('forwarding: half-close and errors', () => {
     const got = await readAll(c);
     expect(got.length).toBe(reply.length);
     expect(createHash('sha1').update(got).digest('hex')).toBe(createHash('sha1').update(reply).digest('hex'));
-    await waitFor(() => ends.length === 1, 2000, 'connection-end');
+    await until(() => ends.length === 1, 'connection-end', 2000);
     expect(ends[0]).toMatchObject({ closedBy: 'client', reason: 'end', bytesIn: 7, bytesOut: reply.length });
   });
 
@@ -65,12 +66,12 @@ describe('forwarding: half-close and errors', () => {
     // Our write side is still open through the balancer.
     c.write('late-1');
     c.end('late-2');
-    await waitFor(
+    await until(
       () => Buffer.concat(received).toString() === 'late-1late-2',
-      2000,
       'late bytes at the backend',
+      2000,
     );
-    await waitFor(() => ends.length === 1, 2000, 'connection-end');
+    await until(() => ends.length === 1, 'connection-end', 2000);
     expect(ends[0]).toMatchObject({ closedBy: 'backend', reason: 'end', bytesOut: 4, bytesIn: 12 });
   });
 
@@ -78,10 +79,10 @@ describe('forwarding: half-close and errors', () => {
     const { port, backend, ends, lb } = await setup();
     const c = await connectClient(port);
     c.write('hello');
-    await waitFor(() => backend.sockets.size === 1, 2000, 'backend connection');
+    await until(() => backend.sockets.size === 1, 'backend connection', 2000);
     c.resetAndDestroy();
-    await waitFor(() => backend.sockets.size === 0, 2000, 'backend side closed');
-    await waitFor(() => ends.length === 1, 2000, 'connection-end');
+    await until(() => backend.sockets.size === 0, 'backend side closed', 2000);
+    await until(() => ends.length === 1, 'connection-end', 2000);
     expect(ends[0]).toMatchObject({ closedBy: 'client', reason: 'reset', error: 'ECONNRESET' });
     const c2 = await connectClient(port);
     c2.end('again');
@@ -97,7 +98,7 @@ describe('forwarding: half-close and errors', () => {
     const err = new Promise<NodeJS.ErrnoException>((resolve) => c.once('error', resolve));
     c.write('x');
     expect((await err).code).toBe('ECONNRESET');
-    await waitFor(() => ends.length === 1, 2000, 'connection-end');
+    await until(() => ends.length === 1, 'connection-end', 2000);
     expect(ends[0]).toMatchObject({ closedBy: 'backend', reason: 'reset' });
   });
 
@@ -108,7 +109,7 @@ describe('forwarding: half-close and errors', () => {
     const done = readAll(c);
     c.end(payload);
     expect((await done).equals(payload)).toBe(true);
-    await waitFor(() => lb.stats().pools[0]!.backends[0]!.active === 0, 2000, 'release');
+    await until(() => lb.stats().pools[0]!.backends[0]!.active === 0, 'release', 2000);
     const b = lb.stats().pools[0]!.backends[0]!;
     expect(b).toMatchObject({ bytesIn: payload.length, bytesOut: payload.length, total: 1 });
   });

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectErrorEvent, ConnectionEndEvent, QueueEvent } from './balancer-api.js';
 import type { TimeoutsConfig } from './config.js';
@@ -10,7 +11,6 @@ import {
   startBackend,
   startBalancer,
   startBlackhole,
-  waitFor,
   whoServes,
 } from './test-support.js';
 
@@ -58,7 +58,7 @@ describe('timeouts', () => {
     const t0 = Date.now();
     await closed(c);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
-    await waitFor(() => ends.length === 1, 1000, 'connection-end');
+    await until(() => ends.length === 1, 'connection-end', 1000);
     expect(ends[0]).toMatchObject({ closedBy: 'balancer', reason: 'IOLAB_BALANCER_IDLE_TIMEOUT' });
   });
 
@@ -80,7 +80,7 @@ describe('timeouts', () => {
     await readLine(c);
     c.end(); // backend ('id' behaviour) keeps its side open: the connection is half-closed
     await closed(c);
-    await waitFor(() => ends.length === 1, 1000, 'connection-end');
+    await until(() => ends.length === 1, 'connection-end', 1000);
     expect(ends[0]).toMatchObject({ closedBy: 'client', reason: 'IOLAB_BALANCER_CLIENT_FIN_TIMEOUT' });
     expect(ends[0]!.durationMs).toBeLessThan(2000);
   });
@@ -91,7 +91,7 @@ describe('timeouts', () => {
     expect(await readLine(first)).toBe('a');
     const second = await connectClient(port);
     const secondLine = readLine(second);
-    await waitFor(() => queue.some((e) => e.action === 'enqueued'), 1000, 'second queued');
+    await until(() => queue.some((e) => e.action === 'enqueued'), 'second queued', 1000);
     expect(lb.stats().pools[0]!.queued).toBe(1);
     first.resetAndDestroy(); // a FIN alone would leave it half-open: this backend never closes its side
     expect(await secondLine).toBe('a');
@@ -106,7 +106,7 @@ describe('timeouts', () => {
     const waiting = await connectClient(port);
     const over = await connectClient(port);
     await Promise.all([closed(waiting), closed(over)]);
-    await waitFor(() => ends.length === 2, 1000, 'two ends');
+    await until(() => ends.length === 2, 'two ends', 1000);
     expect(ends.map((e) => e.reason).sort()).toEqual([
       'IOLAB_BALANCER_QUEUE_FULL',
       'IOLAB_BALANCER_QUEUE_TIMEOUT',
@@ -146,7 +146,7 @@ describe('connect retries', () => {
     }
     expect(errors).toHaveLength(3);
     expect(errors[0]).toMatchObject({ backend: 'dead', error: 'ECONNREFUSED', willRetry: true, attempt: 1 });
-    await waitFor(() => ends.length === 3, 1000, 'ends');
+    await until(() => ends.length === 3, 'ends', 1000);
     expect(ends.every((e) => e.backend === 'good' && e.attempts === 2 && e.bytesIn === 5)).toBe(true);
     expect(lb.stats().pools[0]!.backends[0]).toMatchObject({ failures: 3, total: 0, active: 0 });
   });
@@ -224,7 +224,7 @@ describe('connect retries', () => {
     lb.on('connection-end', (e) => ends.push(e));
     const c = await connectClient(port);
     expect((await readAll(c)).length).toBe(0);
-    await waitFor(() => ends.length === 1, 1000, 'end');
+    await until(() => ends.length === 1, 'end', 1000);
     expect(ends[0]).toMatchObject({
       closedBy: 'balancer',
       reason: 'IOLAB_BALANCER_CONNECT_FAILED',

@@ -1,6 +1,7 @@
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendStateEvent, ConnectErrorEvent } from './balancer-api.js';
-import { cleanup, countBy, sleep, startBackend, startBalancer, waitFor, whoServes } from './test-support.js';
+import { cleanup, countBy, sleep, startBackend, startBalancer, whoServes } from './test-support.js';
 
 afterEach(cleanup);
 
@@ -45,7 +46,7 @@ describe('health: failover and recovery', () => {
     await sleep(200);
     await b.kill();
     const killedAt = Date.now();
-    await waitFor(() => states.some((e) => e.backend === 'b' && e.to === 'down'), 3000, 'b marked down');
+    await until(() => states.some((e) => e.backend === 'b' && e.to === 'down'), 'b marked down', 3000);
     const downAt = states.find((e) => e.backend === 'b' && e.to === 'down')!.at;
     const servedAtDown = served.length;
     await sleep(300);
@@ -55,11 +56,11 @@ describe('health: failover and recovery', () => {
     expect(served.length).toBeGreaterThan(servedAtDown);
 
     await b.revive();
-    await waitFor(() => states.some((e) => e.backend === 'b' && e.to === 'up'), 3000, 'b back up');
-    await waitFor(
+    await until(() => states.some((e) => e.backend === 'b' && e.to === 'up'), 'b back up', 3000);
+    await until(
       () => lb.stats().pools[0]!.backends.find((x) => x.id === 'b')!.total > bTotal,
-      3000,
       'b serving again',
+      3000,
     );
     running = false;
     await Promise.all(loops);
@@ -117,7 +118,7 @@ describe('health: failover and recovery', () => {
         },
       ],
     });
-    await waitFor(() => lb.stats().pools[0]!.backends[1]!.state === 'down', 3000, 'wrong reply marks down');
+    await until(() => lb.stats().pools[0]!.backends[1]!.state === 'down', 'wrong reply marks down', 3000);
     const [g, w] = lb.stats().pools[0]!.backends;
     expect(g).toMatchObject({ state: 'up', lastCheck: { ok: true } });
     expect(w!.lastCheck).toMatchObject({ ok: false, detail: 'closed before the expected reply' });
@@ -145,13 +146,13 @@ describe('health: failover and recovery', () => {
     for (let i = 0; i < 6; i++) before.push(await whoServes(port));
     expect(countBy(before)).toEqual({ p1: 3, p2: 3 });
     await p1.kill();
-    await waitFor(() => lb.stats().pools[0]!.backends[1]!.state === 'down', 3000, 'p1 down');
+    await until(() => lb.stats().pools[0]!.backends[1]!.state === 'down', 'p1 down', 3000);
     expect(await whoServes(port)).toBe('p2');
     await p2.kill();
-    await waitFor(() => lb.stats().pools[0]!.backends[2]!.state === 'down', 3000, 'p2 down');
+    await until(() => lb.stats().pools[0]!.backends[2]!.state === 'down', 'p2 down', 3000);
     expect([await whoServes(port), await whoServes(port)]).toEqual(['bk', 'bk']);
     await p1.revive();
-    await waitFor(() => lb.stats().pools[0]!.backends[1]!.state === 'up', 3000, 'p1 up');
+    await until(() => lb.stats().pools[0]!.backends[1]!.state === 'up', 'p1 up', 3000);
     expect([await whoServes(port), await whoServes(port)]).toEqual(['p1', 'p1']);
   });
 });

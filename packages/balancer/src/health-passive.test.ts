@@ -7,9 +7,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendStateEvent, ConnectErrorEvent } from './balancer-api.js';
-import { cleanup, sleep, startBackend, startBalancer, waitFor, whoServes } from './test-support.js';
+import { cleanup, sleep, startBackend, startBalancer, whoServes } from './test-support.js';
 
 const children: ChildProcess[] = [];
 afterEach(async () => {
@@ -158,7 +159,7 @@ describe('passive health: first-byte timeouts', () => {
 
     // Thawed: only active checks bring it back, after `rise` good ones.
     a.child.kill('SIGCONT');
-    await waitFor(() => states.some((e) => e.backend === 'a' && e.to === 'up'), 10_000, 'a back up');
+    await until(() => states.some((e) => e.backend === 'a' && e.to === 'up'), 'a back up', 10_000);
     expect(states.find((e) => e.backend === 'a' && e.to === 'up')?.cause).toBe('check');
   }, 30_000);
 

@@ -5,7 +5,8 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { BalancerEvents, ListenerStats } from './balancer-api.js';
-import { DEFAULT_ACCEPT_PAUSE_MS, formatHostPort, type ResolvedListener } from './config.js';
+import { DEFAULT_ACCEPT_PAUSE_MS, type ResolvedListener } from './config.js';
+import { formatHostPort } from './config-resolve.js';
 import type { Pool } from './pool.js';
 import { unmapIPv4 } from './proxy-protocol/header.js';
 import { ProxySession } from './proxy-session.js';

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PolicyOption } from './config.js';
 import { p2c } from './policies/p2c.js';
@@ -12,7 +13,6 @@ import {
   startBackend,
   startBalancer,
   type TestBackend,
-  waitFor,
   whoServes,
 } from './test-support.js';
 
@@ -90,7 +90,7 @@ describe('policy distribution through real sockets', () => {
     const ids = held.map((s) => (s as Socket & { id?: string }).id!);
     expect(countBy(ids)).toEqual({ b0: 2, b1: 2, b2: 2 });
     for (const s of held.filter((x) => (x as Socket & { id?: string }).id === 'b1')) s.destroy();
-    await waitFor(() => lb.stats().pools[0]!.backends[1]!.active === 0, 2000, 'b1 to have no connections');
+    await until(() => lb.stats().pools[0]!.backends[1]!.active === 0, 'b1 to have no connections', 2000);
     const next: string[] = [];
     for (let i = 0; i < 2; i++) {
       const s = await connectClient(port);
@@ -107,7 +107,7 @@ describe('policy distribution through real sockets', () => {
     const idle = () => lb.stats().pools[0]!.backends.every((b) => b.active === 0);
     for (let i = 0; i < 8; i++) {
       seen.push(await whoServes(port));
-      await waitFor(idle, 2000, 'connections to end');
+      await until(idle, 'connections to end', 2000);
     }
     expect(new Set(seen).size).toBe(1);
     const home = seen[0]!;

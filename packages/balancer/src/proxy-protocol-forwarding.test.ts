@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { until } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionEndEvent } from './balancer-api.js';
 import type { ProxyProtocolVersion } from './config.js';
@@ -6,7 +7,7 @@ import { parseProxyHeader } from './proxy-protocol/detect.js';
 import type { ProxyHeader } from './proxy-protocol/header.js';
 import { encodeProxyV1 } from './proxy-protocol/v1.js';
 import { encodeProxyV2 } from './proxy-protocol/v2.js';
-import { cleanup, connectClient, readAll, startBackend, startBalancer, waitFor } from './test-support.js';
+import { cleanup, connectClient, readAll, startBackend, startBalancer } from './test-support.js';
 
 afterEach(cleanup);
 
@@ -85,7 +86,7 @@ describe('PROXY protocol on real connections', () => {
       c.end(Buffer.concat([header.subarray(5), Buffer.from('after-header')]));
       expect((await readAll(c)).toString()).toBe('after-header');
       expect(headers[0]).toMatchObject({ version: 1, source: src, destination: dst });
-      await waitFor(() => ends.length === 1, 1000, 'end');
+      await until(() => ends.length === 1, 'end', 1000);
       expect(ends[0]).toMatchObject({ clientAddress: '203.0.113.7', clientPort: 40000, bytesIn: 12 });
     });
   }
@@ -123,7 +124,7 @@ describe('PROXY protocol on real connections', () => {
     const slow = await connectClient(port);
     slow.write('PROXY TCP4 ');
     expect((await readAll(slow)).length).toBe(0);
-    await waitFor(() => ends.length === 2, 1000, 'ends');
+    await until(() => ends.length === 2, 'ends', 1000);
     expect(ends.map((e) => e.reason)).toEqual([
       'IOLAB_BALANCER_PROXY_HEADER_INVALID',
       'IOLAB_BALANCER_PROXY_HEADER_TIMEOUT',

@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { until } from '@iolab/testkit';
 import { createBalancer } from './balancer.js';
 import type { Balancer, StartResult } from './balancer-api.js';
 import type { BalancerConfig } from './config.js';
@@ -156,14 +155,6 @@ export async function whoServes(port: number): Promise<string> {
 }
 
 export { sleep } from '@iolab/testkit';
-
-/**
- * testkit's `until` under this package's older argument order (timeout before label), kept so the call
- * sites other branches are editing stay untouched; new tests call `until(cond, what, timeoutMs)`.
- */
-export function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  return until(cond, what, timeoutMs);
-}
 
 export function countBy(xs: string[]): Record<string, number> {
   const out: Record<string, number> = {};

@@ -9,7 +9,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { type BalancerConfig, type ResolvedBackend, type ResolvedConfig, resolveConfig } from '../config.js';
+import type { BalancerConfig, ResolvedBackend, ResolvedConfig } from '../config.js';
+import { resolveConfig } from '../config-resolve.js';
 import { NftApplyError } from '../errors.js';
 import { runHealthCheck } from '../health-check.js';
 import { type NftService, nftServices, renderNftRuleset } from './nft-ruleset.js';

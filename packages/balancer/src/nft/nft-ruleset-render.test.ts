@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type BalancerConfig, resolveConfig } from '../config.js';
+import type { BalancerConfig } from '../config.js';
+import { resolveConfig } from '../config-resolve.js';
 import { BalancerConfigError } from '../errors.js';
 import { nftServices, renderNftRuleset } from './nft-ruleset.js';
 

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanup, startBackend, waitFor, whoServes } from '../test-support.js';
+import { cleanup, startBackend, whoServes } from '../test-support.js';
 
 const ENTRY = fileURLToPath(new URL('./test-command-entry.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'iolab-command-'));
@@ -49,7 +50,7 @@ function run(args: string[]): Running {
     stderr: () => err,
     async line(re) {
       let m: RegExpExecArray | null = null;
-      await waitFor(() => (m = re.exec(out)) !== null || child.exitCode !== null, 15_000, `stdout ${re}`);
+      await until(() => (m = re.exec(out)) !== null || child.exitCode !== null, `stdout ${re}`, 15_000);
       if (!m) throw new Error(`exited ${child.exitCode} before ${re}; stderr: ${err}`);
       return m;
     },
@@ -168,7 +169,7 @@ timeouts:
     expect(before).toEqual(new Set(['a', 'extra']));
 
     r.child.kill('SIGHUP');
-    await waitFor(() => /backend-removed-by-reload/.test(r.stderr()), 10_000, 'the removal log line');
+    await until(() => /backend-removed-by-reload/.test(r.stderr()), 'the removal log line', 10_000);
     const logged = r
       .stderr()
       .split('\n')

@@ -4,7 +4,7 @@
  * the weight cap.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveBalanceArgs, UsageError } from './command.js';
+import { resolveBalanceArgs, UsageError } from './command-flags.js';
 
 const base = ['--listen', '127.0.0.1:0', '--backend', '127.0.0.1:9'];
 

@@ -5,7 +5,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { resolveConfig } from '../config.js';
+import { resolveConfig } from '../config-resolve.js';
 import { type BalancerFileConfig, ConfigFileError, type ConfigIssue } from './config-schema.js';
 
 /**

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config.js';
+import { resolveConfig } from '../config-resolve.js';
 import { parseDuration } from '../duration.js';
-import { resolveBalanceArgs, UsageError } from './command.js';
+import { resolveBalanceArgs, UsageError } from './command-flags.js';
 import { checkAddresses, effectiveConfig } from './config-check.js';
 import {
   BALANCER_CONFIG_SCHEMA,

@@ -24,7 +24,8 @@ import type {
   PoolConfig,
   TimeoutsConfig,
 } from '../config.js';
-import { MAX_WEIGHT, POLICY_NAMES, resolveConfig } from '../config.js';
+import { MAX_WEIGHT, POLICY_NAMES } from '../config.js';
+import { resolveConfig } from '../config-resolve.js';
 import { backendSchemaIssues, configSchemaIssues } from '../config-validate.js';
 import { DURATION_PATTERN, MAX_DURATION_MS } from '../duration.js';
 import { BalancerConfigError, type ConfigIssue } from '../errors.js';

@@ -5,7 +5,8 @@ export type { AdminServer, BalancerControl } from './admin-api.js';
 export { localControl, MAX_ADMIN_BODY_BYTES, startAdminServer } from './admin-api.js';
 export type { RunningBalancer } from './cluster.js';
 export { runClusterWorker, startCluster, startLocal } from './cluster.js';
-export { resolveBalanceArgs, runBalance, UsageError } from './command.js';
+export { runBalance } from './command.js';
+export { resolveBalanceArgs, UsageError } from './command-flags.js';
 export type { AdminConfig, BalancerFileConfig, ConfigIssue, LogLevel } from './config-schema.js';
 export {
   BALANCER_CONFIG_SCHEMA,

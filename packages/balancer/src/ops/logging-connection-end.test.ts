@@ -1,8 +1,9 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@iolab/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanup, connectClient, readLine, startBackend, startBalancer, waitFor } from '../test-support.js';
+import { cleanup, connectClient, readLine, startBackend, startBalancer } from '../test-support.js';
 import { attachBalancerLogging, createBalancerLogger } from './logging.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iolab-log-test-'));
@@ -46,12 +47,12 @@ describe('structured logs', () => {
       await readLine(c2);
       // The client answers the backend's FIN with its own (it was opened half-open capable).
       c2.once('end', () => c2.end());
-      await waitFor(() => a.sockets.size === 1, 2000, 'backend to hold one socket');
+      await until(() => a.sockets.size === 1, 'backend to hold one socket', 2000);
       for (const s of a.sockets) s.end();
-      await waitFor(
+      await until(
         () => lines(file).filter((l) => l.event === 'connection-end').length === 2,
-        5000,
         'two ends',
+        5000,
       );
 
       const ends = lines(file).filter((l) => l.event === 'connection-end');
@@ -96,10 +97,10 @@ describe('structured logs', () => {
       lb.drain('web', 'a');
       lb.enable('web', 'a');
       await a.kill();
-      await waitFor(
+      await until(
         () => lines(file).some((l) => l.event === 'backend-state' && l.to === 'down'),
-        5000,
         'down',
+        5000,
       );
       const states = lines(file).filter((l) => l.event === 'backend-state');
       expect(states[0]).toMatchObject({
@@ -130,7 +131,7 @@ describe('structured logs', () => {
       const c = await connectClient(port);
       c.once('end', () => c.end());
       await readLine(c);
-      await waitFor(() => ends.length === 1, 2000, 'connection end');
+      await until(() => ends.length === 1, 'connection end', 2000);
       expect(lines(file)).toEqual([]);
     } finally {
       closeSync(fd);

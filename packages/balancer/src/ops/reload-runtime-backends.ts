@@ -5,7 +5,7 @@
  * backend a reload removes gets one warning line, saying whether it came from the admin API.
  */
 import type { BalancerStats } from '../balancer-api.js';
-import { resolveConfig } from '../config.js';
+import { resolveConfig } from '../config-resolve.js';
 import type { BalancerFileConfig } from './config-schema.js';
 import type { Logger } from './logging.js';
 
