@@ -19,10 +19,13 @@ section { border-top: 1px solid var(--line); padding-top: 8px; margin-top: 24px;
 h2 { font-size: 22px; } h3 { font-size: 17px; margin-top: 24px; } h4 { font-size: 15px; }
 a { color: var(--accent); }
 table { border-collapse: collapse; margin: 12px 0; font-size: 13px; display: block; overflow-x: auto; max-width: 100%; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; white-space: nowrap; }
+/* The Markdown's own column alignment (marked writes it as align="…") wins: numbers stay right-aligned. */
+th:not([align]), td:not([align]), [align="left"] { text-align: left; }
+[align="right"] { text-align: right; } [align="center"] { text-align: center; }
 td:last-child { white-space: normal; min-width: 12ch; }
 th { background: #f5f7f9; } tr:nth-child(even) td { background: #fafbfc; }
-td:not(:first-child) { font-variant-numeric: tabular-nums; }
+td { font-variant-numeric: tabular-nums; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; padding: 1px 4px; border-radius: 3px; }
 pre { background: #f6f8fa; padding: 12px; overflow-x: auto; border-radius: 4px; } pre code { background: none; padding: 0; }
 blockquote { margin: 12px 0; padding: 8px 16px; border-left: 4px solid #f59e0b; background: #fffbeb; }
