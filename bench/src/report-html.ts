@@ -3,7 +3,7 @@
  * disk or an email attachment with every chart in place.
  */
 import { marked } from 'marked';
-import { type ReportModel, reportBlocks, reportHeadline } from './report-markdown.js';
+import { chartsOfBlock, type ReportModel, reportBlocks, reportHeadline } from './report-markdown.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #1d232a; --muted: #5b6570; --line: #e3e7eb; --accent: #2563eb; }
@@ -55,10 +55,8 @@ export function renderHtml(model: ReportModel): string {
   const blocks = reportBlocks(model);
   const toc = blocks.map((b) => `<li><a href="#${b.anchor}">${escapeHtml(b.title)}</a></li>`).join('\n');
   const body = blocks
-    .map((block) => {
-      const charts = model.charts.filter(
-        (c) => block.sectionId !== undefined && c.sectionId === block.sectionId,
-      );
+    .map((block, index) => {
+      const charts = chartsOfBlock(model, block, index);
       const figures = charts
         .map((chart) =>
           chart.svg

@@ -175,6 +175,7 @@ async function renderCharts(
           title: chart.title,
           svg: await renderChartSvg(chartId, chart.spec),
           file,
+          ...(chart.placement === 'headline' ? { headline: true } : {}),
         });
       } catch (error) {
         charts.push({
@@ -184,6 +185,7 @@ async function renderCharts(
           svg: undefined,
           error: errorText(error),
           file,
+          ...(chart.placement === 'headline' ? { headline: true } : {}),
         });
       }
     }

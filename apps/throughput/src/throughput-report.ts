@@ -4,6 +4,7 @@
  */
 import { type ChartSpec, type ReportSection, renderTable } from '@iolab/harness';
 import { fmtMs, fmtRate, throughputConclusions } from './conclusions.js';
+import { rankedCharts } from './ranked-chart.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
 import { throughputVerdicts, verdictLines } from './verdicts.js';
 
@@ -201,7 +202,7 @@ function lineChart(
 
 function charts(results: ThroughputResults): ChartSpec[] {
   const rows = chartRows(results);
-  const out: ChartSpec[] = [];
+  const out: ChartSpec[] = [...rankedCharts(results)];
   if (rows.length > 0) {
     out.push(
       lineChart(
