@@ -204,12 +204,17 @@ export function verdictMatrixBlock(results: BenchResults): string {
     const connections = [...new Set(own.map((v) => v.connections))].sort((a, b) => a - b);
     const workloads = [...new Set(own.map((v) => v.workload))];
     const cell = (workload: string, conns: number): string => {
-      const v = own.find((x) => x.workload === workload && x.connections === conns);
-      if (!v) return '–';
-      const ci = `${v.ci95[0].toFixed(2)}–${v.ci95[1].toFixed(2)}`;
-      return v.winner === null
-        ? `tie (${v.ratio.toFixed(2)}×, CI ${ci})`
-        : `**${mdEscape(v.winner)}** ${v.ratio.toFixed(2)}× ${mdEscape(v.runnerUp)} (CI ${ci})`;
+      // Several comparisons may share a cell (the balancer against each peer): all are shown, one per line.
+      const found = own.filter((x) => x.workload === workload && x.connections === conns);
+      if (found.length === 0) return '–';
+      return found
+        .map((v) => {
+          const ci = `${v.ci95[0].toFixed(2)}–${v.ci95[1].toFixed(2)}`;
+          return v.winner === null
+            ? `tie${found.length > 1 ? ` with ${mdEscape(v.runnerUp)}` : ''} (${v.ratio.toFixed(2)}×, CI ${ci})`
+            : `**${mdEscape(v.winner)}** ${v.ratio.toFixed(2)}× ${mdEscape(v.runnerUp)} (CI ${ci})`;
+        })
+        .join('<br>');
     };
     out.push(
       `**${mdEscape(experiment)}** — winner over the runner-up, 95 % confidence interval of the ratio; a winner is named only when the interval excludes 1.`,
