@@ -115,12 +115,7 @@ describe('throughput conclusions', () => {
     expect(lines).toContain(
       'At 100 connections bio ran 110 threads in 700 MiB RSS — 10× the memory of loop (11 threads, 70.0 MiB).',
     );
-    expect(
-      lines.some(
-        (l) =>
-          l.startsWith('Relay cost') &&
-          l.includes("bio serves /plaintext at 2,000 req/s vs loop's 4,000 (0.5×)"),
-      ),
-    ).toBe(true);
+    // These cells carry no per-window figures, so no interval: the relay cost is not stated at all.
+    expect(lines.some((l) => l.startsWith('Relay cost'))).toBe(false);
   });
 });

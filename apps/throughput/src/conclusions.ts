@@ -6,6 +6,7 @@
 import type { WorkloadId } from './matrix.js';
 import type { ModelId } from './models.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
+import { relayLine, relayVerdict } from './verdicts.js';
 
 /** "1 connection", "1,000 connections". */
 function connectionCount(n: number): string {
@@ -129,16 +130,21 @@ function bioRanOut(results: ThroughputResults): string[] {
 }
 
 function relayCost(results: ThroughputResults): string[] {
-  const bio = cellOf(results, 'bio', 'plaintext', 1);
-  const loop = cellOf(results, 'loop', 'plaintext', 1);
-  if (!usable(bio) || !usable(loop)) return [];
-  const perReqBio = 1000 / bio.metrics.requestsPerSec;
-  const perReqLoop = 1000 / loop.metrics.requestsPerSec;
-  return [
-    `Relay cost (worker threads cannot own sockets, so bio relays bytes through the main thread): at 1 connection bio serves /plaintext at ` +
-      `${fmtRate(bio.metrics.requestsPerSec)} req/s vs loop's ${fmtRate(loop.metrics.requestsPerSec)} (${fmtRatio(bio.metrics.requestsPerSec / loop.metrics.requestsPerSec)}); ` +
-      `${perReqBio - perReqLoop >= 0 ? '+' : ''}${((perReqBio - perReqLoop) * 1000).toFixed(0)} µs per request round trip; p50 ${fmtMs(bio.summary?.p50Ms.median ?? null)} ms vs ${fmtMs(loop.summary?.p50Ms.median ?? null)} ms.`,
-  ];
+  const v = relayVerdict(results);
+  if (!v) return [];
+  const line = relayLine(v);
+  if (v.winner === null) return [line];
+  // Only outside the noise is the per-request difference stated, from the same geometric means as the ratio.
+  const geo = (model: string): number | undefined => {
+    const cell = cellOf(results, model as ModelId, 'plaintext', 1);
+    const w = (cell?.repetitions ?? []).map((r) => r.requestsPerSec);
+    return w.length ? Math.exp(w.reduce((s, x) => s + Math.log(x), 0) / w.length) : undefined;
+  };
+  const bio = geo('bio');
+  const loop = geo('loop');
+  if (bio === undefined || loop === undefined) return [line];
+  const us = (1e6 / bio - 1e6 / loop).toFixed(0);
+  return [`${line.slice(0, -1)}; ${Number(us) >= 0 ? '+' : ''}${us} µs per request round trip for bio.`];
 }
 
 function sleepAndCpu(results: ThroughputResults): string[] {

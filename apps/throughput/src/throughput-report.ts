@@ -6,7 +6,7 @@ import { type ChartSpec, type ReportSection, renderTable } from '@iolab/harness'
 import { fmtMs, fmtRate, throughputConclusions } from './conclusions.js';
 import { rankedCharts } from './ranked-chart.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
-import { throughputVerdicts, verdictLines } from './verdicts.js';
+import { relayVerdict, throughputVerdicts, verdictLines } from './verdicts.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -331,6 +331,7 @@ function caveats(results: ThroughputResults): string {
 
 export function buildThroughputSection(results: ThroughputResults): ReportSection {
   const verdicts = throughputVerdicts(results);
+  const relay = relayVerdict(results);
   // Conclusions open with the verdicts themselves, so no sentence can contradict them.
   const conclusions = [...verdictLines(verdicts), ...throughputConclusions(results)];
   const markdown = [
@@ -393,6 +394,6 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     charts: charts(results),
     commands: commandsOf(results),
     results,
-    verdicts,
+    verdicts: [...verdicts, ...(relay ? [relay] : [])],
   };
 }
