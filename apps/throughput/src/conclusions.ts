@@ -4,7 +4,7 @@
  * typed in by hand: each comes from a cell of this run, and a finding is left out when its cells are missing.
  */
 import type { WorkloadId } from './matrix.js';
-import type { ModelId } from './models.js';
+import { type ModelId, modelSpecs } from './models.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
 import { relayLine, relayVerdict } from './verdicts.js';
 
@@ -60,7 +60,17 @@ function bestConnectionCount(results: ThroughputResults, workload: WorkloadId): 
   return best;
 }
 
-function winners(results: ThroughputResults): string[] {
+/**
+ * The medians behind each workload's verdict, as a ranking and nothing more: who "wins" is said only by the
+ * verdict lines (95 % CI), so this sentence never names a winner and cannot contradict them. A model given
+ * every core is labelled, since it is not ranked against the single-core ones.
+ */
+function rankings(results: ThroughputResults): string[] {
+  const allCores = new Set(
+    modelSpecs()
+      .filter((m) => m.needsAllCores)
+      .map((m) => m.id),
+  );
   const out: string[] = [];
   const workloads = [...new Set(results.cells.map((c) => c.workload))];
   for (const workload of workloads) {
@@ -69,19 +79,17 @@ function winners(results: ThroughputResults): string[] {
     const ranked = results.cells
       .filter((c) => c.workload === workload && c.connections === conns && usable(c))
       .sort((a, b) => (b.metrics.requestsPerSec ?? 0) - (a.metrics.requestsPerSec ?? 0));
-    const [first, second] = ranked;
-    const last = ranked[ranked.length - 1];
-    if (!first || !second || !last) continue;
-    const r1 = first.metrics.requestsPerSec as number;
-    const r2 = second.metrics.requestsPerSec as number;
-    const rl = last.metrics.requestsPerSec as number;
-    const tail =
-      last !== second && rl > 0
-        ? `, ${fmtRatio(r1 / rl)} the slowest (${last.model}, ${fmtRate(rl)} req/s)`
-        : '';
+    const [first] = ranked;
+    if (!first || ranked.length < 2) continue;
     out.push(
-      `${first.workloadLabel} at ${connectionCount(conns)}: **${first.model}** wins with ${fmtRate(r1)} req/s — ` +
-        `${r2 > 0 ? fmtRatio(r1 / r2) : '∞'} the runner-up (${second.model}, ${fmtRate(r2)} req/s)${tail}; p99 ${fmtMs(first.metrics.p99Ms)} ms vs ${fmtMs(second.metrics.p99Ms)} ms.`,
+      `${first.workloadLabel} at ${connectionCount(conns)}, median req/s (ranking only; the verdicts above say what lies outside the noise): ` +
+        ranked
+          .map(
+            (c) =>
+              `${c.model}${allCores.has(c.model) ? ' (all cores)' : ''} ${fmtRate(c.metrics.requestsPerSec as number)} (p99 ${fmtMs(c.metrics.p99Ms)} ms)`,
+          )
+          .join(', ') +
+        '.',
     );
   }
   return out;
@@ -253,7 +261,7 @@ function validity(results: ThroughputResults): string[] {
 
 export function throughputConclusions(results: ThroughputResults): string[] {
   return [
-    ...winners(results),
+    ...rankings(results),
     ...bioRanOut(results),
     ...relayCost(results),
     ...sleepAndCpu(results),
