@@ -56,4 +56,10 @@ describe('HTML tables', () => {
   it('shows the status word in the row itself', () => {
     expect(html).toMatch(/<td[^>]*><strong>failed<\/strong><\/td>/);
   });
+
+  it('lets the verdict matrix cells wrap, so five connection-count columns fit 1280 px', () => {
+    const rule = cssRules(html).find(([sel]) => sel === '#verdicts td');
+    expect(rule?.[1]).toMatch(/white-space:\s*normal/);
+    expect(html).toContain('<section id="verdicts">');
+  });
 });

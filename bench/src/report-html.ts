@@ -24,6 +24,8 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; white-space: nowrap; }
 th:not([align]), td:not([align]), [align="left"] { text-align: left; }
 [align="right"] { text-align: right; } [align="center"] { text-align: center; }
 td:last-child { white-space: normal; min-width: 12ch; }
+/* The verdict matrix has one column per connection count (five in a full run): its cells wrap so it fits 1280 px. */
+#verdicts td { white-space: normal; min-width: 14ch; }
 th { background: #f5f7f9; } tr:nth-child(even) td { background: #fafbfc; }
 td { font-variant-numeric: tabular-nums; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; padding: 1px 4px; border-radius: 3px; }

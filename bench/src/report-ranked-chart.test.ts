@@ -90,6 +90,10 @@ describe('ranked bar chart in the report', () => {
     expect((rules.match(/<line/g) ?? []).length).toBe(3);
     expect(svg).toContain('FAILED: nothing answered');
     expect(svg).toContain('/plaintext at 100 connections');
+    // Fits the report's main column at a 1280 px window (1280 − 250 px contents − 80 px padding).
+    const width = Number(/^<svg[^>]*\swidth="(\d+(?:\.\d+)?)"/.exec(svg)?.[1]);
+    expect(width).toBeGreaterThan(0);
+    expect(width).toBeLessThanOrEqual(950);
   });
 
   it('sits right after the verdict matrix in both REPORT.md and index.html, not in the section', async () => {

@@ -80,7 +80,8 @@ export function rankedBars(cells: readonly CellRecord[]): RankedBar[] {
         ciLow: est?.lo ?? value,
         ciHigh: est?.hi ?? value,
         status,
-        label: reason.slice(0, 90),
+        // Capped so the chart stays inside the 1280 px page (the full cause is in the table and conclusions).
+        label: reason.length > 64 ? `${reason.slice(0, 63)}…` : reason,
       };
     });
   const rank = (b: RankedBar): number => (b.status === 'ok' ? 0 : b.status === 'all cores' ? 1 : 2);
