@@ -18,17 +18,24 @@ export function fmt(n: number | null, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-const SUMMARY_COLUMNS: readonly Column[] = [
+// Two tables rather than one of ten columns, so each fits a 1280 px window: what the client saw, then the CPU
+// it cost. client and target lead both.
+const TRAFFIC_COLUMNS: readonly Column[] = [
   { title: 'client' },
   { title: 'target' },
   { title: 'req/s median', align: 'right' },
   { title: 'req/s min–max', align: 'right' },
   { title: 'p99 ms median', align: 'right' },
   { title: 'p99 min–max', align: 'right' },
+  { title: 'errors', align: 'right' },
+];
+
+const CPU_COLUMNS: readonly Column[] = [
+  { title: 'client' },
+  { title: 'target' },
   { title: 'proxy CPU %', align: 'right' },
   { title: 'proxy µs CPU/req', align: 'right' },
   { title: 'client CPU %', align: 'right' },
-  { title: 'errors', align: 'right' },
 ];
 
 /** The Markdown table plus method and caveats; every number comes from `results`. */
@@ -44,7 +51,7 @@ export function renderMarkdown(results: BalancerExperimentResults): string {
       ' `direct` = the client against backend A with no proxy.',
     '',
     renderTable(
-      SUMMARY_COLUMNS,
+      TRAFFIC_COLUMNS,
       results.summary.map((row) => [
         row.client,
         row.target,
@@ -52,10 +59,18 @@ export function renderMarkdown(results: BalancerExperimentResults): string {
         `${fmt(row.rpsMin)}–${fmt(row.rpsMax)}`,
         fmt(row.p99Median, 2),
         `${fmt(row.p99Min, 2)}–${fmt(row.p99Max, 2)}`,
+        String(row.errors),
+      ]),
+    ),
+    '',
+    renderTable(
+      CPU_COLUMNS,
+      results.summary.map((row) => [
+        row.client,
+        row.target,
         fmt(row.proxyCpuMedian),
         fmt(row.proxyCpuUsPerRequest, 1),
         fmt(row.clientCpuMedian),
-        String(row.errors),
       ]),
     ),
   );
