@@ -3,7 +3,7 @@
  * disk or an email attachment with every chart in place.
  */
 import { marked } from 'marked';
-import { type ReportModel, reportBlocks, reportHeadline } from './report-markdown.js';
+import { chartsOfBlock, type ReportModel, reportBlocks, reportHeadline } from './report-markdown.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #1d232a; --muted: #5b6570; --line: #e3e7eb; --accent: #2563eb; }
@@ -19,10 +19,15 @@ section { border-top: 1px solid var(--line); padding-top: 8px; margin-top: 24px;
 h2 { font-size: 22px; } h3 { font-size: 17px; margin-top: 24px; } h4 { font-size: 15px; }
 a { color: var(--accent); }
 table { border-collapse: collapse; margin: 12px 0; font-size: 13px; display: block; overflow-x: auto; max-width: 100%; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; white-space: nowrap; }
+/* The Markdown's own column alignment (marked writes it as align="…") wins: numbers stay right-aligned. */
+th:not([align]), td:not([align]), [align="left"] { text-align: left; }
+[align="right"] { text-align: right; } [align="center"] { text-align: center; }
 td:last-child { white-space: normal; min-width: 12ch; }
+/* The verdict matrix has one column per connection count (five in a full run): its cells wrap so it fits 1280 px. */
+#verdicts td { white-space: normal; min-width: 14ch; }
 th { background: #f5f7f9; } tr:nth-child(even) td { background: #fafbfc; }
-td:not(:first-child) { font-variant-numeric: tabular-nums; }
+td { font-variant-numeric: tabular-nums; }
 code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; padding: 1px 4px; border-radius: 3px; }
 pre { background: #f6f8fa; padding: 12px; overflow-x: auto; border-radius: 4px; } pre code { background: none; padding: 0; }
 blockquote { margin: 12px 0; padding: 8px 16px; border-left: 4px solid #f59e0b; background: #fffbeb; }
@@ -52,10 +57,8 @@ export function renderHtml(model: ReportModel): string {
   const blocks = reportBlocks(model);
   const toc = blocks.map((b) => `<li><a href="#${b.anchor}">${escapeHtml(b.title)}</a></li>`).join('\n');
   const body = blocks
-    .map((block) => {
-      const charts = model.charts.filter(
-        (c) => block.sectionId !== undefined && c.sectionId === block.sectionId,
-      );
+    .map((block, index) => {
+      const charts = chartsOfBlock(model, block, index);
       const figures = charts
         .map((chart) =>
           chart.svg

@@ -15,6 +15,8 @@ export interface RenderedChart {
   readonly error?: string;
   /** Path relative to the reports folder, for REPORT.md. */
   readonly file: string;
+  /** Placed right after the verdict matrix (the ranked bar charts) rather than in its section. */
+  readonly headline?: boolean;
 }
 
 export interface ReportModel {
@@ -202,12 +204,17 @@ export function verdictMatrixBlock(results: BenchResults): string {
     const connections = [...new Set(own.map((v) => v.connections))].sort((a, b) => a - b);
     const workloads = [...new Set(own.map((v) => v.workload))];
     const cell = (workload: string, conns: number): string => {
-      const v = own.find((x) => x.workload === workload && x.connections === conns);
-      if (!v) return '–';
-      const ci = `${v.ci95[0].toFixed(2)}–${v.ci95[1].toFixed(2)}`;
-      return v.winner === null
-        ? `tie (${v.ratio.toFixed(2)}×, CI ${ci})`
-        : `**${mdEscape(v.winner)}** ${v.ratio.toFixed(2)}× ${mdEscape(v.runnerUp)} (CI ${ci})`;
+      // Several comparisons may share a cell (the balancer against each peer): all are shown, one per line.
+      const found = own.filter((x) => x.workload === workload && x.connections === conns);
+      if (found.length === 0) return '–';
+      return found
+        .map((v) => {
+          const ci = `${v.ci95[0].toFixed(2)}–${v.ci95[1].toFixed(2)}`;
+          return v.winner === null
+            ? `tie${found.length > 1 ? ` with ${mdEscape(v.runnerUp)}` : ''} (${v.ratio.toFixed(2)}×, CI ${ci})`
+            : `**${mdEscape(v.winner)}** ${v.ratio.toFixed(2)}× ${mdEscape(v.runnerUp)} (CI ${ci})`;
+        })
+        .join('<br>');
     };
     out.push(
       `**${mdEscape(experiment)}** — winner over the runner-up, 95 % confidence interval of the ratio; a winner is named only when the interval excludes 1.`,
@@ -270,36 +277,39 @@ export function reportHeadline(results: BenchResults): string {
   );
 }
 
+/**
+ * The charts a block shows: the verdict block (always first) gets the headline charts — one ranked bar chart
+ * per workload — so the answer at a glance is a table and a picture; a section gets its own other charts.
+ */
+export function chartsOfBlock(model: ReportModel, block: ReportBlock, index: number): RenderedChart[] {
+  if (index === 0) return model.charts.filter((c) => c.headline === true);
+  return model.charts.filter(
+    (c) => c.headline !== true && block.sectionId !== undefined && c.sectionId === block.sectionId,
+  );
+}
+
+function markdownCharts(charts: readonly RenderedChart[]): string[] {
+  return charts.flatMap((chart) => [
+    chart.svg
+      ? `![${mdEscape(chart.title)}](${chart.file})`
+      : `_Chart “${mdEscape(chart.title)}” failed: ${mdEscape(chart.error ?? '')}_`,
+    '',
+  ]);
+}
+
 /** Renders REPORT.md. */
 export function renderMarkdown(model: ReportModel): string {
   const blocks = reportBlocks(model);
   // The verdict matrix opens the report, before the contents: it is the answer most readers came for.
   const [first, ...rest] = blocks as [ReportBlock, ...ReportBlock[]];
   const out = ['# iolab report', '', reportHeadline(model.results), ''];
-  out.push(
-    `<a id="${first.anchor}"></a>`,
-    '',
-    `## ${first.title}`,
-    '',
-    first.markdown,
-    '',
-    '## Contents',
-    '',
-  );
+  out.push(`<a id="${first.anchor}"></a>`, '', `## ${first.title}`, '', first.markdown, '');
+  out.push(...markdownCharts(chartsOfBlock(model, first, 0)), '## Contents', '');
   for (const block of rest) out.push(`- [${block.title}](#${block.anchor})`);
   out.push('');
-  for (const block of rest) {
+  rest.forEach((block, i) => {
     out.push(`<a id="${block.anchor}"></a>`, '', `## ${block.title}`, '', block.markdown, '');
-    for (const chart of model.charts.filter(
-      (c) => block.sectionId !== undefined && c.sectionId === block.sectionId,
-    )) {
-      out.push(
-        chart.svg
-          ? `![${mdEscape(chart.title)}](${chart.file})`
-          : `_Chart “${mdEscape(chart.title)}” failed: ${mdEscape(chart.error ?? '')}_`,
-        '',
-      );
-    }
-  }
+    out.push(...markdownCharts(chartsOfBlock(model, block, i + 1)));
+  });
   return `${out.join('\n')}\n`;
 }

@@ -59,3 +59,41 @@ describe('verdict matrix', () => {
     expect(html.indexOf('Verdicts')).toBeLessThan(html.indexOf('Conclusions'));
   });
 });
+
+describe('verdict matrix with several comparisons in one cell', () => {
+  it('shows every comparison of a workload × connections cell, one per line', () => {
+    const ci = (lo: number, hi: number): [number, number] => [lo, hi];
+    const md = verdictMatrixBlock(
+      sampleResults({
+        verdicts: [
+          {
+            experiment: 'balancer',
+            workload: 'HTTP (wrk)',
+            connections: 64,
+            winner: null,
+            runnerUp: 'HAProxy',
+            ratio: 1.05,
+            ci95: ci(0.91, 1.21),
+            significant: false,
+          },
+          {
+            experiment: 'balancer',
+            workload: 'HTTP (wrk)',
+            connections: 64,
+            winner: 'iolab balance',
+            runnerUp: 'naive pipe proxy',
+            ratio: 1.6,
+            ci95: ci(1.4, 1.8),
+            significant: true,
+          },
+        ],
+      }),
+    );
+    const row = md.split('\n').find((l) => l.startsWith('| HTTP (wrk)')) ?? '';
+    expect(row).toContain(
+      'tie with HAProxy (1.05×, CI 0.91–1.21)<br>**iolab balance** 1.60× naive pipe proxy (CI 1.40–1.80)',
+    );
+    const html = renderHtml({ ...model(), results: sampleResults({ verdicts: [] }) });
+    expect(html).toContain('No comparison had two comparable cells');
+  });
+});

@@ -44,4 +44,30 @@ describe('flipped verdicts', () => {
       ),
     ).toEqual([]);
   });
+
+  it('tells apart several comparisons sharing a group (the balancer against each peer)', () => {
+    const b = (winner: string, runnerUp: string) => ({
+      ...v(winner, runnerUp, true, 64),
+      experiment: 'balancer',
+    });
+    const before = sampleResults({
+      verdicts: [b('HAProxy', 'iolab balance'), b('iolab balance', 'naive pipe proxy')],
+    });
+    const same = sampleResults({
+      verdicts: [b('HAProxy', 'iolab balance'), b('iolab balance', 'naive pipe proxy')],
+    });
+    expect(flippedVerdicts(before, same)).toEqual([]);
+    const flipped = sampleResults({
+      verdicts: [b('iolab balance', 'HAProxy'), b('iolab balance', 'naive pipe proxy')],
+    });
+    expect(flippedVerdicts(before, flipped)).toEqual([
+      {
+        experiment: 'balancer',
+        workload: '/plaintext',
+        connections: 64,
+        previousWinner: 'HAProxy',
+        currentWinner: 'iolab balance',
+      },
+    ]);
+  });
 });

@@ -8,6 +8,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Verdict } from '@iolab/harness';
 import { type BenchResults, RESULTS_SCHEMA_VERSION, resultsProblems } from './results-schema.js';
 
 /** Old runs kept in reports/history; beyond this the oldest are deleted so the folder cannot grow forever. */
@@ -113,8 +114,21 @@ export interface FlippedVerdict {
 
 /** Verdicts of the same experiment × workload × connections, significant both times, with different winners. */
 export function flippedVerdicts(previous: BenchResults, current: BenchResults): FlippedVerdict[] {
-  const key = (v: { experiment: string; workload: string; connections: number }): string =>
-    `${v.experiment}\u0000${v.workload}\u0000${v.connections}`;
+  const group = (v: Verdict): string => `${v.experiment}\u0000${v.workload}\u0000${v.connections}`;
+  // A group holding several comparisons (the balancer against each peer) is told apart by the pair compared;
+  // a group of one (the two fastest models) is one comparison even when its pair changed between runs.
+  const shared = new Set<string>();
+  for (const list of [previous.verdicts ?? [], current.verdicts ?? []]) {
+    const seen = new Set<string>();
+    for (const v of list) {
+      if (seen.has(group(v))) shared.add(group(v));
+      seen.add(group(v));
+    }
+  }
+  const key = (v: Verdict): string =>
+    shared.has(group(v))
+      ? `${group(v)}\u0000${[v.winner ?? '', v.runnerUp].sort().join('\u0000')}`
+      : group(v);
   const before = new Map((previous.verdicts ?? []).filter((v) => v.significant).map((v) => [key(v), v]));
   return (current.verdicts ?? []).flatMap((now) => {
     const old = before.get(key(now));

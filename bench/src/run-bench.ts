@@ -179,6 +179,7 @@ async function renderCharts(
           title: chart.title,
           svg: await renderChartSvg(chartId, chart.spec),
           file,
+          ...(chart.placement === 'headline' ? { headline: true } : {}),
         });
       } catch (error) {
         charts.push({
@@ -188,6 +189,7 @@ async function renderCharts(
           svg: undefined,
           error: errorText(error),
           file,
+          ...(chart.placement === 'headline' ? { headline: true } : {}),
         });
       }
     }

@@ -42,6 +42,7 @@ import {
   startTargets,
   type TargetSetup,
 } from './targets.js';
+import { balancerVerdicts } from './verdicts.js';
 
 /** Knobs for the standalone runner; the report orchestrator only passes {@link ExperimentOptions}. */
 export interface BalancerExperimentExtras {
@@ -228,6 +229,7 @@ export async function runBalancerExperiment(
       charts: [chart(summary)],
       commands,
       results,
+      verdicts: balancerVerdicts(results),
     };
   } finally {
     await peers.stopAll();

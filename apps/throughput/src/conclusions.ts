@@ -4,8 +4,9 @@
  * typed in by hand: each comes from a cell of this run, and a finding is left out when its cells are missing.
  */
 import type { WorkloadId } from './matrix.js';
-import type { ModelId } from './models.js';
+import { type ModelId, modelSpecs } from './models.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
+import { relayLine, relayVerdict } from './verdicts.js';
 
 /** "1 connection", "1,000 connections". */
 function connectionCount(n: number): string {
@@ -59,7 +60,17 @@ function bestConnectionCount(results: ThroughputResults, workload: WorkloadId): 
   return best;
 }
 
-function winners(results: ThroughputResults): string[] {
+/**
+ * The medians behind each workload's verdict, as a ranking and nothing more: who "wins" is said only by the
+ * verdict lines (95 % CI), so this sentence never names a winner and cannot contradict them. A model given
+ * every core is labelled, since it is not ranked against the single-core ones.
+ */
+function rankings(results: ThroughputResults): string[] {
+  const allCores = new Set(
+    modelSpecs()
+      .filter((m) => m.needsAllCores)
+      .map((m) => m.id),
+  );
   const out: string[] = [];
   const workloads = [...new Set(results.cells.map((c) => c.workload))];
   for (const workload of workloads) {
@@ -68,19 +79,17 @@ function winners(results: ThroughputResults): string[] {
     const ranked = results.cells
       .filter((c) => c.workload === workload && c.connections === conns && usable(c))
       .sort((a, b) => (b.metrics.requestsPerSec ?? 0) - (a.metrics.requestsPerSec ?? 0));
-    const [first, second] = ranked;
-    const last = ranked[ranked.length - 1];
-    if (!first || !second || !last) continue;
-    const r1 = first.metrics.requestsPerSec as number;
-    const r2 = second.metrics.requestsPerSec as number;
-    const rl = last.metrics.requestsPerSec as number;
-    const tail =
-      last !== second && rl > 0
-        ? `, ${fmtRatio(r1 / rl)} the slowest (${last.model}, ${fmtRate(rl)} req/s)`
-        : '';
+    const [first] = ranked;
+    if (!first || ranked.length < 2) continue;
     out.push(
-      `${first.workloadLabel} at ${connectionCount(conns)}: **${first.model}** wins with ${fmtRate(r1)} req/s — ` +
-        `${r2 > 0 ? fmtRatio(r1 / r2) : '∞'} the runner-up (${second.model}, ${fmtRate(r2)} req/s)${tail}; p99 ${fmtMs(first.metrics.p99Ms)} ms vs ${fmtMs(second.metrics.p99Ms)} ms.`,
+      `${first.workloadLabel} at ${connectionCount(conns)}, median req/s (ranking only; the verdicts above say what lies outside the noise): ` +
+        ranked
+          .map(
+            (c) =>
+              `${c.model}${allCores.has(c.model) ? ' (all cores)' : ''} ${fmtRate(c.metrics.requestsPerSec as number)} (p99 ${fmtMs(c.metrics.p99Ms)} ms)`,
+          )
+          .join(', ') +
+        '.',
     );
   }
   return out;
@@ -129,16 +138,21 @@ function bioRanOut(results: ThroughputResults): string[] {
 }
 
 function relayCost(results: ThroughputResults): string[] {
-  const bio = cellOf(results, 'bio', 'plaintext', 1);
-  const loop = cellOf(results, 'loop', 'plaintext', 1);
-  if (!usable(bio) || !usable(loop)) return [];
-  const perReqBio = 1000 / bio.metrics.requestsPerSec;
-  const perReqLoop = 1000 / loop.metrics.requestsPerSec;
-  return [
-    `Relay cost (worker threads cannot own sockets, so bio relays bytes through the main thread): at 1 connection bio serves /plaintext at ` +
-      `${fmtRate(bio.metrics.requestsPerSec)} req/s vs loop's ${fmtRate(loop.metrics.requestsPerSec)} (${fmtRatio(bio.metrics.requestsPerSec / loop.metrics.requestsPerSec)}); ` +
-      `${perReqBio - perReqLoop >= 0 ? '+' : ''}${((perReqBio - perReqLoop) * 1000).toFixed(0)} µs per request round trip; p50 ${fmtMs(bio.summary?.p50Ms.median ?? null)} ms vs ${fmtMs(loop.summary?.p50Ms.median ?? null)} ms.`,
-  ];
+  const v = relayVerdict(results);
+  if (!v) return [];
+  const line = relayLine(v);
+  if (v.winner === null) return [line];
+  // Only outside the noise is the per-request difference stated, from the same geometric means as the ratio.
+  const geo = (model: string): number | undefined => {
+    const cell = cellOf(results, model as ModelId, 'plaintext', 1);
+    const w = (cell?.repetitions ?? []).map((r) => r.requestsPerSec);
+    return w.length ? Math.exp(w.reduce((s, x) => s + Math.log(x), 0) / w.length) : undefined;
+  };
+  const bio = geo('bio');
+  const loop = geo('loop');
+  if (bio === undefined || loop === undefined) return [line];
+  const us = (1e6 / bio - 1e6 / loop).toFixed(0);
+  return [`${line.slice(0, -1)}; ${Number(us) >= 0 ? '+' : ''}${us} µs per request round trip for bio.`];
 }
 
 function sleepAndCpu(results: ThroughputResults): string[] {
@@ -247,7 +261,7 @@ function validity(results: ThroughputResults): string[] {
 
 export function throughputConclusions(results: ThroughputResults): string[] {
   return [
-    ...winners(results),
+    ...rankings(results),
     ...bioRanOut(results),
     ...relayCost(results),
     ...sleepAndCpu(results),

@@ -4,8 +4,9 @@
  */
 import { type ChartSpec, type ReportSection, renderTable } from '@iolab/harness';
 import { fmtMs, fmtRate, throughputConclusions } from './conclusions.js';
+import { rankedCharts } from './ranked-chart.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
-import { throughputVerdicts, verdictLines } from './verdicts.js';
+import { relayVerdict, throughputVerdicts, verdictLines } from './verdicts.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -19,32 +20,67 @@ function served(cell: CellRecord): string {
   return n !== undefined && n < cell.connections ? ` (${n.toLocaleString('en-US')} answered)` : '';
 }
 
-function cellRow(cell: CellRecord): string {
+/**
+ * The status word every row carries in both tables, so a failed or generator-bound cell is named in words
+ * (not only by a colour or a missing number) wherever the reader looks.
+ */
+function statusWord(cell: CellRecord): string {
+  if (cell.status !== 'ok' || !cell.summary) return `**${cell.status}**`;
+  return cell.summary.status === 'ok' ? 'ok' : `**${cell.summary.status}**`;
+}
+
+function reasonOf(cell: CellRecord): string {
+  return (cell.reason ?? '').replaceAll('|', '/').replaceAll('\n', ' ').slice(0, 140);
+}
+
+/** model · conns · status lead both tables, so the status is never the column that scrolls off-screen. */
+function rowHead(cell: CellRecord): string {
+  return `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')}${served(cell)} | ${statusWord(cell)} |`;
+}
+
+function throughputRow(cell: CellRecord): string {
   const s = cell.summary;
-  if (!s || cell.status !== 'ok') {
-    return `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')} | ${cell.status}: ${(cell.reason ?? '').replaceAll('|', '/').replaceAll('\n', ' ').slice(0, 140)} |||||||||||`;
-  }
+  if (!s || cell.status !== 'ok') return `${rowHead(cell)} ${reasonOf(cell)} ||||||`;
   const rps = s.requestsPerSec;
   const spread = rps.spreadPercent === null ? '' : ` ±${(rps.spreadPercent / 2).toFixed(0)}%`;
   return (
-    `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')}${served(cell)} | ${rps.median === null ? '–' : fmtRate(rps.median)}${spread} | ` +
-    `${fmtMs(s.p50Ms.median)} | ${fmtMs(s.p99Ms.median)} | ${fmtMs(s.p999Ms.median)} | ${s.errors.toLocaleString('en-US')} | ${s.refusals.toLocaleString('en-US')}${cell.serverStats?.refused ? ` (server: ${cell.serverStats.refused.toLocaleString('en-US')})` : ''} | ` +
-    `${fmtMs(s.serverRssMiB)} | ${s.serverThreads ?? '–'} | ${pct(s.serverCpuPercent)} | ${s.ctxSwitchesPerSec === null ? '–' : fmtRate(s.ctxSwitchesPerSec)} | ` +
-    `${pct(s.loadgenCpuPercent)} | ${s.status === 'ok' ? 'ok' : `**${s.status}**`} |`
+    `${rowHead(cell)} ${rps.median === null ? '–' : fmtRate(rps.median)}${spread} | ` +
+    `${fmtMs(s.p50Ms.median)} | ${fmtMs(s.p99Ms.median)} | ${fmtMs(s.p999Ms.median)} | ${s.errors.toLocaleString('en-US')} | ${s.refusals.toLocaleString('en-US')}${cell.serverStats?.refused ? ` (server: ${cell.serverStats.refused.toLocaleString('en-US')})` : ''} |`
   );
 }
 
-function workloadTables(results: ThroughputResults): string {
+function resourceRow(cell: CellRecord): string {
+  const s = cell.summary;
+  if (!s || cell.status !== 'ok') return `${rowHead(cell)} – | – | – | – | – |`;
+  return (
+    `${rowHead(cell)} ${fmtMs(s.serverRssMiB)} | ${s.serverThreads ?? '–'} | ${pct(s.serverCpuPercent)} | ${s.ctxSwitchesPerSec === null ? '–' : fmtRate(s.ctxSwitchesPerSec)} | ` +
+    `${pct(s.loadgenCpuPercent)} |`
+  );
+}
+
+/**
+ * Two tables per workload rather than one of fourteen columns: at 1280 px the wide one pushed its status
+ * column off-screen. Throughput and latency first (what the verdict rests on), then the resources behind them.
+ */
+export function workloadTables(results: Pick<ThroughputResults, 'workloads' | 'cells'>): string {
   const out: string[] = [];
   for (const [id, label] of Object.entries(results.workloads)) {
-    const cells = results.cells.filter((c) => c.workload === id && c.status !== 'skipped');
+    const cells = results.cells
+      .filter((c) => c.workload === id && c.status !== 'skipped')
+      .sort((a, b) => a.connections - b.connections || a.model.localeCompare(b.model));
     if (cells.length === 0) continue;
     out.push(
       `#### ${label}`,
       '',
-      '| model | conns | req/s (median ± half-range) | p50 ms | p99 ms | p99.9 ms | errors | refusals | RSS MiB | threads | server CPU % | ctx sw/s | gen CPU % | status |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-      ...cells.sort((a, b) => a.connections - b.connections || a.model.localeCompare(b.model)).map(cellRow),
+      '| model | conns | status | req/s (median ± half-range) | p50 ms | p99 ms | p99.9 ms | errors | refusals |',
+      '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+      ...cells.map(throughputRow),
+      '',
+      `Resources, ${label}:`,
+      '',
+      '| model | conns | status | RSS MiB | threads | server CPU % | ctx sw/s | gen CPU % |',
+      '|---|---:|---|---:|---:|---:|---:|---:|',
+      ...cells.map(resourceRow),
       '',
     );
   }
@@ -166,7 +202,7 @@ function lineChart(
 
 function charts(results: ThroughputResults): ChartSpec[] {
   const rows = chartRows(results);
-  const out: ChartSpec[] = [];
+  const out: ChartSpec[] = [...rankedCharts(results)];
   if (rows.length > 0) {
     out.push(
       lineChart(
@@ -295,6 +331,7 @@ function caveats(results: ThroughputResults): string {
 
 export function buildThroughputSection(results: ThroughputResults): ReportSection {
   const verdicts = throughputVerdicts(results);
+  const relay = relayVerdict(results);
   // Conclusions open with the verdicts themselves, so no sentence can contradict them.
   const conclusions = [...verdictLines(verdicts), ...throughputConclusions(results)];
   const markdown = [
@@ -357,6 +394,6 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     charts: charts(results),
     commands: commandsOf(results),
     results,
-    verdicts,
+    verdicts: [...verdicts, ...(relay ? [relay] : [])],
   };
 }

@@ -50,3 +50,45 @@ export function verdictLines(verdicts: readonly Verdict[]): string[] {
     (v) => `${v.workload} × ${v.connections.toLocaleString('en-US')} connections: ${describeVerdict(v)}`,
   );
 }
+
+/** The relay-cost comparison's experiment name in `verdicts` (its own row block in the verdict matrix). */
+export const RELAY_EXPERIMENT = 'relay cost';
+
+/**
+ * The relay cost: bio (the main thread relays every byte to and from a worker thread) against loop (no relay)
+ * at 1 connection on /plaintext, where neither model queues and the gap is the relay itself. Undefined when
+ * either cell is not `ok` or has fewer than two windows.
+ */
+export function relayVerdict(results: Pick<ThroughputResults, 'cells'>): Verdict | undefined {
+  const find = (model: string): CellRecord | undefined =>
+    results.cells.find(
+      (c) =>
+        c.model === model &&
+        c.workload === 'plaintext' &&
+        c.connections === 1 &&
+        c.status === 'ok' &&
+        c.summary?.status === 'ok',
+    );
+  const bio = find('bio');
+  const loop = find('loop');
+  if (!bio || !loop) return undefined;
+  return (
+    verdictOf(
+      { experiment: RELAY_EXPERIMENT, workload: bio.workloadLabel, connections: 1 },
+      { name: loop.modelLabel, windows: windowsOf(loop) },
+      { name: bio.modelLabel, windows: windowsOf(bio) },
+    ) ?? undefined
+  );
+}
+
+/**
+ * The relay-cost conclusion, from its verdict: the µs per round trip only when the interval excludes 1; a
+ * tie says so with the interval rather than printing a difference inside the noise as a fact.
+ */
+export function relayLine(v: Verdict): string {
+  const head =
+    'Relay cost (worker threads cannot own sockets, so bio relays bytes through the main thread), /plaintext at 1 connection: ';
+  if (v.winner === null)
+    return `${head}${describeVerdict(v)} between loop and bio — no relay cost measurable in this run.`;
+  return `${head}${describeVerdict(v)}.`;
+}

@@ -32,6 +32,11 @@ export interface ChartSpec {
   readonly title: string;
   /** A Vega-Lite top-level spec (kept as a plain object so experiments need not depend on vega-lite). */
   readonly spec: Record<string, unknown>;
+  /**
+   * `headline`: the report places the chart right after the verdict matrix (the ranked answer at a glance)
+   * instead of in the section's own body.
+   */
+  readonly placement?: 'headline';
 }
 
 export interface ReportSection {
