@@ -69,6 +69,9 @@ export interface ServerSession {
 /*
  * Rules every session keeps, so models can rely on them:
  * - `receive(chunk)` never keeps a reference to `chunk`: a model may reuse its read buffer at once.
+ * - Bytes in `Work` (an echo body) are lent, not given: they may be a shared constant (the one empty
+ *   body) or a view of a buffer the session reuses. A model that moves them to another thread copies them
+ *   and transfers only its copy; transferring them would detach a buffer the session still uses.
  * - Every routed request becomes `Work`, even `/plaintext`, so each model decides where handlers run.
  * - Once an output has `close: true`, later calls return `{ work: [], send: [], close: true }`.
  * - `complete()` with an id that is not pending throws `UnknownWorkError` (a model bug, not peer input).

@@ -26,7 +26,7 @@ import {
   type ThreadStats,
 } from '@iolab/server-core';
 import { Piscina } from 'piscina';
-import { ownedCopy, type PoolTask } from './pool-task.js';
+import { type PoolTask, transferableCopy } from './pool-task.js';
 
 export type PoolMode = 'connection' | 'request';
 
@@ -171,7 +171,8 @@ class PoolServer extends ServerBase {
   async #runOperation(op: Operation): Promise<OperationResult> {
     let transferList: ArrayBuffer[] | undefined;
     if (op.kind === 'echo') {
-      const body = ownedCopy(op.body);
+      // Never the session's own buffer: see transferableCopy.
+      const body = transferableCopy(op.body);
       op = { kind: 'echo', body };
       transferList = [body.buffer as ArrayBuffer];
     }

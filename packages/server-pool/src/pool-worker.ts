@@ -5,7 +5,7 @@
  */
 import { blockingSleep, createSession, type OperationResult, runOperationSync } from '@iolab/protocols';
 import { BlockingSocket, SharedCounters, serveBlocking } from '@iolab/server-core';
-import { ownedCopy, type PoolTask } from './pool-task.js';
+import { cloneableCopy, type PoolTask } from './pool-task.js';
 
 export default function runTask(task: PoolTask): OperationResult | null {
   if (task.kind === 'connection') {
@@ -19,7 +19,7 @@ export default function runTask(task: PoolTask): OperationResult | null {
   }
   const result = runOperationSync(task.op, blockingSleep);
   if (!result.ok) return result;
-  // piscina can only transfer a top-level return value; a body that owns its buffer is cloned with exactly
-  // its own bytes (one copy), where a view into a larger buffer would clone the whole buffer.
-  return { ok: true, contentType: result.contentType, body: ownedCopy(result.body) };
+  // piscina clones the return value (it transfers only a top-level `Piscina.move`): a body that owns its
+  // buffer is cloned with exactly its own bytes, where a view into a larger buffer would clone all of it.
+  return { ok: true, contentType: result.contentType, body: cloneableCopy(result.body) };
 }

@@ -470,7 +470,8 @@ export class HttpRequestParser {
       const ceiling = this.#state === 'body-length' ? this.#bodyExpected : this.#limits.maxBodyBytes;
       const capacity = Math.min(Math.max(this.#body.length * 2, BODY_INITIAL_CAPACITY, need), ceiling);
       const grown = new Uint8Array(capacity);
-      grown.set(this.#body.subarray(0, this.#bodyFilled));
+      // Nothing filled yet means #body is the shared EMPTY_BODY: never touch it (it is lent to requests).
+      if (this.#bodyFilled > 0) grown.set(this.#body.subarray(0, this.#bodyFilled));
       this.#body = grown;
     }
     this.#body.set(bytes, this.#bodyFilled);
