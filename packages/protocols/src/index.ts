@@ -5,7 +5,13 @@
  * @packageDocumentation
  */
 
-export { createSession, isProtocolName, PROTOCOL_NAMES, refusalBytes } from './create-session.js';
+export {
+  createSession,
+  failureBytes,
+  isProtocolName,
+  PROTOCOL_NAMES,
+  refusalBytes,
+} from './create-session.js';
 export {
   EchoLineResponseDecoder,
   type EchoLineResponseDecoderOptions,

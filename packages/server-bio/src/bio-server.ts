@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ProtocolName } from '@iolab/protocols';
+import type { ConnectionFailureCode } from '@iolab/server-core';
 import {
   type Connection,
   checkIntegerOption,
@@ -39,6 +40,13 @@ export interface BioWorkerData {
   readonly protocol: ProtocolName;
   readonly relay: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
+}
+
+/** What a BIO thread posts when the server failed on its connection (already counted in `counters`). */
+export interface BioFailureMessage {
+  readonly kind: 'failure';
+  readonly code: ConnectionFailureCode;
+  readonly message: string;
 }
 
 // Resolves to dist/bio-worker.js from src/ (under vitest) and from dist/ alike: workers need built JS.
@@ -76,7 +84,15 @@ class BioServer extends ServerBase {
     this.#workers.add(worker);
     this.#peak = Math.max(this.#peak, this.#workers.size);
     connection.drain = relay.drain;
-    worker.on('error', () => this.counters.addErrors());
+    // Failures the thread caught itself: counted there, logged here (the main thread owns the log).
+    worker.on('message', (message: BioFailureMessage) => {
+      if (message?.kind === 'failure') {
+        this.connectionFailed(connection.id, message.code, message.message, true);
+      }
+    });
+    // The thread died past its own guard (out of memory, a throw at start-up): counted and logged here;
+    // 'exit' follows and closes the connection through the relay.
+    worker.on('error', (err) => this.connectionFailed(connection.id, 'IOLAB_SERVER_THREAD_FAILED', err));
     worker.once('exit', () => {
       this.#workers.delete(worker);
       relay.workerEnded();

@@ -1,5 +1,13 @@
 export { type BlockingIo, BlockingSocket, type ReadEnd } from './blocking-socket.js';
 export {
+  type ConnectionFailureLog,
+  FAILURE_LOG_LINES_PER_SECOND,
+  stderrFailureLog,
+} from './connection-failure-log.js';
+export {
+  ConnectionFailedError,
+  type ConnectionFailureCode,
+  describeThrown,
   InvalidServerOptionError,
   IolabServerError,
   type IolabServerErrorCode,
@@ -13,7 +21,7 @@ export {
   MIN_RING_CAPACITY,
   type RelayCapacities,
 } from './relay-buffer.js';
-export { type BlockingEnd, serveBlocking } from './serve-blocking.js';
+export { type BlockingEnd, type BlockingFailures, serveBlocking } from './serve-blocking.js';
 export {
   type EventedConnection,
   type EventedOptions,

@@ -9,8 +9,9 @@
  */
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type ProtocolName, refusalBytes } from '@iolab/protocols';
-import { InvalidServerOptionError } from './errors.js';
+import { failureBytes, type ProtocolName, refusalBytes } from '@iolab/protocols';
+import { type ConnectionFailureLog, stderrFailureLog } from './connection-failure-log.js';
+import { ConnectionFailedError, type ConnectionFailureCode, InvalidServerOptionError } from './errors.js';
 import { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
@@ -30,6 +31,11 @@ export interface ServerOptions {
   readonly backlog?: number;
   /** Default deadline for `close()`. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Where failures of the server on one connection are logged (each is also counted in `errors`).
+   * Default: one line on stderr each, at most `FAILURE_LOG_LINES_PER_SECOND`.
+   */
+  readonly logConnectionFailure?: ConnectionFailureLog;
 }
 
 export interface ServerStats {
@@ -78,6 +84,7 @@ export abstract class ServerBase {
   readonly #port: number;
   readonly #backlog: number;
   readonly #drainTimeoutMs: number;
+  readonly #logFailure: ConnectionFailureLog;
   readonly #connections = new Set<Connection>();
   #server: Server | undefined;
   #peakConnections = 0;
@@ -100,6 +107,7 @@ export abstract class ServerBase {
       0,
       3_600_000,
     );
+    this.#logFailure = options.logConnectionFailure ?? stderrFailureLog();
   }
 
   /** Runs one connection's session until it ends. Called once per accepted (not refused) connection. */
@@ -115,6 +123,30 @@ export abstract class ServerBase {
 
   protected get isClosing(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /** What to write before closing a connection the server failed on: HTTP 500, nothing for framed. */
+  protected get failureBytes(): Uint8Array {
+    return failureBytes(this.protocol);
+  }
+
+  /**
+   * The server failed on one connection (a throwing session, handler, thread, or dispatch): count it in
+   * `errors` (unless a worker thread already did, through the shared counters) and log it with its code.
+   * The caller closes that connection; nothing else is touched.
+   */
+  protected connectionFailed(
+    connectionId: number | undefined,
+    code: ConnectionFailureCode,
+    cause: unknown,
+    alreadyCounted = false,
+  ): void {
+    if (!alreadyCounted) this.counters.addErrors();
+    try {
+      this.#logFailure(new ConnectionFailedError(code, cause, connectionId), this.protocol);
+    } catch {
+      // A log that throws (a closed stderr pipe) must not turn one failure into a crash.
+    }
   }
 
   /** Counts work turned away at a cap without a connection to close (pool request mode's 503s). */
@@ -158,7 +190,15 @@ export abstract class ServerBase {
       this.#connections.delete(connection);
       if (this.#connections.size === 0) this.#allGone?.();
     });
-    this.serve(connection);
+    try {
+      this.serve(connection);
+    } catch (err) {
+      // The model could not start serving it (a thread that failed to start, a relay that could not be
+      // built): this connection gets a 500 and a close, the listener carries on.
+      this.connectionFailed(connection.id, 'IOLAB_SERVER_DISPATCH_FAILED', err);
+      if (!socket.destroyed && this.failureBytes.length > 0) socket.write(this.failureBytes);
+      closeAfterFlush(socket);
+    }
   }
 
   #close(deadlineMs: number): Promise<void> {

@@ -43,6 +43,8 @@ export class LoopServer extends ServerBase {
     const evented = serveEvented(connection.socket, createSession(this.protocol), runOperation, {
       counters: this.counters,
       idleTimeoutMs: this.#idleTimeoutMs,
+      onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
+      failureBytes: this.failureBytes,
     });
     connection.drain = evented.drain;
   }

@@ -24,6 +24,8 @@ class NodeHttpServer extends ServerBase {
   /** Requests being answered per socket; a draining socket closes when its count reaches 0. */
   readonly #inFlight = new WeakMap<Socket, number>();
   readonly #draining = new WeakSet<Socket>();
+  /** The base's connection id per socket, for failure logs. */
+  readonly #ids = new WeakMap<Socket, number>();
 
   constructor(options: NodeHttpOptions) {
     super({ ...options, protocol: 'http' });
@@ -37,7 +39,17 @@ class NodeHttpServer extends ServerBase {
     this.#http = createServer(
       { maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: idle },
       (req, res) => {
-        void this.#handle(req, res);
+        this.#handle(req, res).catch((err: unknown) => {
+          // A handler that threw or a body stream that failed (the peer reset mid-body): 500 if nothing
+          // was sent yet, close this connection either way, count and log; nothing else is affected.
+          this.connectionFailed(this.#ids.get(req.socket), 'IOLAB_SERVER_HANDLER_FAILED', err);
+          if (!res.headersSent && !res.destroyed) {
+            res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
+            res.end('internal server error');
+          } else {
+            res.destroy();
+          }
+        });
       },
     );
     this.#http.keepAliveTimeout = idle;
@@ -45,6 +57,7 @@ class NodeHttpServer extends ServerBase {
 
   protected override serve(connection: Connection): void {
     const socket = connection.socket;
+    this.#ids.set(socket, connection.id);
     connection.drain = () => {
       this.#draining.add(socket);
       if ((this.#inFlight.get(socket) ?? 0) === 0) socket.end();

@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { createSession, type Operation, type OperationResult } from '@iolab/protocols';
 import {
   type Connection,
+  ConnectionFailedError,
   checkIntegerOption,
   InvalidServerOptionError,
   type RelayCapacities,
@@ -26,7 +27,7 @@ import {
   type ThreadStats,
 } from '@iolab/server-core';
 import { Piscina } from 'piscina';
-import { type PoolTask, transferableCopy } from './pool-task.js';
+import { type ConnectionTaskResult, type PoolTask, transferableCopy } from './pool-task.js';
 
 export type PoolMode = 'connection' | 'request';
 
@@ -64,13 +65,20 @@ function isQueueFull(err: unknown): boolean {
   return err instanceof Error && /queue is at limit|No task queue available/.test(err.message);
 }
 
+/** A task that could not be posted (structured clone failed) vs. one that failed in its thread. */
+function dispatchOrThread(err: unknown): 'IOLAB_SERVER_DISPATCH_FAILED' | 'IOLAB_SERVER_THREAD_FAILED' {
+  return err instanceof Error && err.name === 'DataCloneError'
+    ? 'IOLAB_SERVER_DISPATCH_FAILED'
+    : 'IOLAB_SERVER_THREAD_FAILED';
+}
+
 class PoolServer extends ServerBase {
   readonly #mode: PoolMode;
   readonly #threads: number;
   readonly #queue: number;
   readonly #ring: RelayCapacities | undefined;
   readonly #connectionIdleTimeoutMs: number;
-  readonly #pool: Piscina<PoolTask, OperationResult | null>;
+  readonly #pool: Piscina<PoolTask, OperationResult | ConnectionTaskResult>;
   #inFlight = 0; // connection tasks submitted and not finished (running + queued)
   #peak = 0;
   readonly #threadsOnline: Promise<unknown>;
@@ -104,7 +112,7 @@ class PoolServer extends ServerBase {
     );
     this.#ring = options.ring;
     // Every option set explicitly: piscina's defaults on 2 cores are 1–3 threads with no idle timeout.
-    this.#pool = new Piscina<PoolTask, OperationResult | null>({
+    this.#pool = new Piscina<PoolTask, OperationResult | ConnectionTaskResult>({
       filename: WORKER_URL.href,
       minThreads,
       maxThreads: this.#threads,
@@ -133,6 +141,8 @@ class PoolServer extends ServerBase {
         {
           counters: this.counters,
           idleTimeoutMs: this.#connectionIdleTimeoutMs,
+          onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
+          failureBytes: this.failureBytes,
         },
       );
       connection.drain = evented.drain;
@@ -155,10 +165,16 @@ class PoolServer extends ServerBase {
     this.#pool
       .run(task)
       .then(
-        () => undefined,
+        (result) => {
+          // Failures the task caught itself: counted in the shared counters, logged here.
+          for (const f of (result as ConnectionTaskResult | null)?.failures ?? []) {
+            this.connectionFailed(connection.id, f.code, f.message, true);
+          }
+        },
         (err: unknown) => {
           if (isQueueFull(err)) this.refuse(connection.socket);
-          else if (!this.isClosing) this.counters.addErrors();
+          // The thread failed past serveBlocking's guard, or was terminated by our own close().
+          else if (!this.isClosing) this.connectionFailed(connection.id, dispatchOrThread(err), err);
         },
       )
       .finally(() => {
@@ -179,13 +195,19 @@ class PoolServer extends ServerBase {
     try {
       const result = this.#pool.run({ kind: 'operation', op }, transferList ? { transferList } : {});
       this.#notePeak();
-      return (await result) ?? { ok: false, status: 500, message: 'pool task returned nothing' };
+      const value = await result;
+      if (value === null || typeof value !== 'object' || !('ok' in value)) {
+        throw new ConnectionFailedError('IOLAB_SERVER_THREAD_FAILED', 'pool task returned no result');
+      }
+      return value;
     } catch (err) {
       if (isQueueFull(err)) {
         this.noteRefusal();
         return { ok: false, status: 503, message: 'pool queue is full' };
       }
-      throw err;
+      if (err instanceof ConnectionFailedError) throw err;
+      // serveEvented answers 500, closes this connection, and counts and logs it with this code.
+      throw new ConnectionFailedError(dispatchOrThread(err), err);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Operation, ProtocolName } from '@iolab/protocols';
+import type { ConnectionFailureCode } from '@iolab/server-core';
 
 /**
  * The two kinds of piscina task. Connection mode hands a whole connection (its relay buffer) to a pool
@@ -12,6 +13,17 @@ export type PoolTask =
       readonly counters: SharedArrayBuffer;
     }
   | { readonly kind: 'operation'; readonly op: Operation };
+
+/**
+ * What a connection task returns: the failures it caught (already counted in the shared counters), for
+ * the main thread to log. At most `MAX_REPORTED_FAILURES`: a connection ends at its first session failure,
+ * and handler failures close it too, so more than one is rare.
+ */
+export interface ConnectionTaskResult {
+  readonly failures: readonly { readonly code: ConnectionFailureCode; readonly message: string }[];
+}
+
+export const MAX_REPORTED_FAILURES = 4;
 
 /**
  * A fresh copy of `bytes` in an ArrayBuffer of exactly its size, made only to be transferred.

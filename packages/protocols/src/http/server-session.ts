@@ -87,6 +87,11 @@ export function httpRefusal(): Uint8Array {
   return writeTextResponse(503, 'server at capacity', 'close')[0]!;
 }
 
+/** A 500 with `Connection: close`: what a model writes when the session or a handler threw (`failureBytes`). */
+export function httpFailure(): Uint8Array {
+  return writeTextResponse(500, 'internal server error', 'close')[0]!;
+}
+
 export class HttpServerSession implements ServerSession {
   readonly #limits: ResolvedLimits;
   readonly #parser: HttpRequestParser;
