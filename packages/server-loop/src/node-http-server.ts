@@ -40,6 +40,11 @@ class NodeHttpServer extends ServerBase {
       { maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: idle },
       (req, res) => {
         this.#handle(req, res).catch((err: unknown) => {
+          if (!req.complete) {
+            // The peer went away mid-body (node:http answers the parse side itself): not our failure.
+            res.destroy();
+            return;
+          }
           // A handler that threw or a body stream that failed (the peer reset mid-body): 500 if nothing
           // was sent yet, close this connection either way, count and log; nothing else is affected.
           this.connectionFailed(this.#ids.get(req.socket), 'IOLAB_SERVER_HANDLER_FAILED', err);
