@@ -21,11 +21,14 @@ import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ECHO_LINE_CORPUS, ECHO_LP_CORPUS, type FramedCase, HTTP_CORPUS } from './test-hostile-corpus.js';
 
-// Generous: 2 shared cores, 1 MiB cases, and bio pays a thread start-up per new connection.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 30_000 });
+// Generous: 2 shared cores, 1 MiB cases, and bio pays a thread start-up per new connection. Cases of one
+// server run CASE_CONCURRENCY at a time (each still checks health after itself): bio's thread start-up is
+// mostly latency, so this is what keeps the suite short; the cases are independent connections.
+const CASE_CONCURRENCY = 6;
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 30_000, maxConcurrency: CASE_CONCURRENCY });
 
 const BIN = fileURLToPath(new URL('../bin/iolab.js', import.meta.url));
 const HOST = '127.0.0.1';
@@ -86,8 +89,10 @@ function alive(server: ServeProcess): boolean {
 
 // ── raw exchanges ───────────────────────────────────────────────────────────────────────────────────
 
+// Cases run concurrently, so no afterEach may touch sockets: each exchange destroys its own socket when
+// it settles (also on timeout); this only catches what a failed test left behind.
 const openSockets = new Set<Socket>();
-afterEach(() => {
+afterAll(() => {
   for (const socket of openSockets) socket.destroy();
   openSockets.clear();
 });
@@ -261,7 +266,8 @@ const MODELS: readonly {
   readonly httpOnly?: boolean;
 }[] = [
   { label: 'bio', args: ['bio'] },
-  { label: 'pool --mode connection', args: ['pool', '--mode', 'connection', '--threads', '4'] },
+  // A connection holds a thread: enough threads for the concurrent cases' connections.
+  { label: 'pool --mode connection', args: ['pool', '--mode', 'connection', '--threads', '16'] },
   { label: 'pool --mode request', args: ['pool', '--mode', 'request', '--threads', '2'] },
   { label: 'loop', args: ['loop'] },
   { label: 'node-http', args: ['node-http'], httpOnly: true },
@@ -335,7 +341,7 @@ for (const model of MODELS) {
         for (const c of HTTP_CORPUS) {
           const accepted = model.label === 'node-http' && c.node ? c.node.statuses : [c.statuses];
           const statuses = accepted[0]!;
-          it(`${c.name} → ${statuses.join(', ')}`, async () => {
+          it.concurrent(`${c.name} → ${statuses.join(', ')}`, async () => {
             const logBefore = server.log.length;
             const bytes = typeof c.bytes === 'string' ? Buffer.from(c.bytes, 'latin1') : c.bytes;
             // A protocol error must close the connection by itself; anything else is ended by our FIN.
@@ -359,7 +365,7 @@ for (const model of MODELS) {
       } else {
         const corpus: readonly FramedCase[] = protocol === 'echo-line' ? ECHO_LINE_CORPUS : ECHO_LP_CORPUS;
         for (const c of corpus) {
-          it(`${c.name} → ${c.replies.length === 0 ? 'close' : c.replies.map((r) => r.slice(0, 12)).join(', ')}${c.closes ? ', close' : ''}`, async () => {
+          it.concurrent(`${c.name} → ${c.replies.length === 0 ? 'close' : c.replies.map((r) => r.slice(0, 12)).join(', ')}${c.closes ? ', close' : ''}`, async () => {
             const logBefore = server.log.length;
             const answers = await Promise.all([
               exchange(server.port, c.bytes, false, !c.closes),
@@ -373,7 +379,7 @@ for (const model of MODELS) {
         }
       }
 
-      it(`random mutations of valid requests (fast-check, ${MUTATION_RUNS} runs)`, async () => {
+      it.concurrent(`random mutations of valid requests (fast-check, ${MUTATION_RUNS} runs)`, async () => {
         await fc.assert(
           fc.asyncProperty(
             fc.constantFrom(...SEEDS[protocol]),
