@@ -341,11 +341,11 @@ for (const model of MODELS) {
         for (const c of HTTP_CORPUS) {
           const accepted = model.label === 'node-http' && c.node ? c.node.statuses : [c.statuses];
           const statuses = accepted[0]!;
-          it.concurrent(`${c.name} → ${statuses.join(', ')}`, async () => {
+          it.concurrent(`${c.name} → ${statuses.length === 0 ? 'close' : statuses.join(', ')}`, async () => {
             const logBefore = server.log.length;
             const bytes = typeof c.bytes === 'string' ? Buffer.from(c.bytes, 'latin1') : c.bytes;
             // A protocol error must close the connection by itself; anything else is ended by our FIN.
-            const fin = !accepted.some((list) => list.some((s) => CLOSING_STATUSES.has(s)));
+            const fin = c.fin ?? !accepted.some((list) => list.some((s) => CLOSING_STATUSES.has(s)));
             const answers = await Promise.all([
               exchange(server.port, bytes, false, fin),
               exchange(server.port, bytes, true, fin),

@@ -20,6 +20,8 @@ export interface HttpCase {
   readonly node?: { readonly statuses: readonly (readonly number[])[]; readonly why: string };
   /** Bodies that must appear in the answer (the echo of each request), in order. */
   readonly echoes?: readonly string[];
+  /** Half-close after sending even though an error is expected (the FIN is part of the case). */
+  readonly fin?: true;
 }
 
 const MAX_REQUEST_LINE = 8 * 1024;
@@ -81,6 +83,17 @@ export const HTTP_CORPUS: readonly HttpCase[] = [
       post('Content-Length: 3\r\n', 'abc') + post('Content-Length: 0\r\n') + post(te, '2\r\nde\r\n0\r\n\r\n'),
     statuses: [200, 200, 200],
     echoes: ['abc', '', 'de'],
+  },
+
+  {
+    name: 'a body cut short by FIN',
+    bytes: post('Content-Length: 10\r\n', 'abc'),
+    fin: true,
+    statuses: [],
+    node: {
+      statuses: [[400]],
+      why: 'the peer can never finish that request; node:http answers 400, we close without a reply, as for any request the peer abandons (nothing is owed for a request never received in full)',
+    },
   },
 
   // ── smuggling: Content-Length and Transfer-Encoding ───────────────────────────────────────────────
