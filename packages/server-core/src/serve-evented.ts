@@ -113,10 +113,16 @@ export function serveEvented(
       } catch (err) {
         pending = Promise.reject(err); // a runner that throws instead of rejecting
       }
-      pending.then(
-        (result) => finish(work.id, result),
-        (err: unknown) => handlerFailed(work.id, err),
-      );
+      pending
+        .then(
+          (result) => finish(work.id, result),
+          (err: unknown) => handlerFailed(work.id, err),
+        )
+        .catch((err: unknown) => {
+          // Last line: nothing thrown on this path may become an unhandled rejection (which ends Node).
+          failed('IOLAB_SERVER_SESSION_FAILED', err);
+          close();
+        });
     }
     if ((draining || socket.readableEnded) && session.pending === 0) close();
     else updateReading();
