@@ -61,6 +61,7 @@ export type {
   Operation,
   OperationResult,
   ProtocolName,
+  Receiving,
   ServerSession,
   SessionOutput,
   Work,

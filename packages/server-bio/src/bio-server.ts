@@ -12,6 +12,7 @@ import type { ProtocolName } from '@iolab/protocols';
 import {
   type Connection,
   checkIntegerOption,
+  type ReadTimeouts,
   type RelayCapacities,
   type RunningServer,
   relaySocket,
@@ -39,6 +40,8 @@ export interface BioWorkerData {
   readonly protocol: ProtocolName;
   readonly relay: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
+  readonly timeouts: ReadTimeouts;
+  readonly acceptedAt: number;
 }
 
 // Resolves to dist/bio-worker.js from src/ (under vitest) and from dist/ alike: workers need built JS.
@@ -71,6 +74,8 @@ class BioServer extends ServerBase {
       protocol: this.protocol,
       relay: relay.buffer,
       counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
     };
     const worker = new Worker(WORKER_URL, { workerData });
     this.#workers.add(worker);

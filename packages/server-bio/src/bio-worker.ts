@@ -13,4 +13,6 @@ serveBlocking(
   new BlockingSocket(data.relay),
   blockingSleep,
   new SharedCounters(data.counters),
+  data.timeouts,
+  data.acceptedAt,
 );

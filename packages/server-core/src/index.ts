@@ -7,6 +7,16 @@ export {
   RelayClosedError,
 } from './errors.js';
 export {
+  acceptedAtMs,
+  type Clock,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type DeadlineKind,
+  expireDeadline,
+  ReadDeadline,
+  type ReadTimeouts,
+} from './read-deadline.js';
+export {
   createRelayBuffer,
   DEFAULT_RING_CAPACITY,
   MAX_RING_CAPACITY,
@@ -30,6 +40,7 @@ export {
   ServerBase,
   type ServerOptions,
   type ServerStats,
+  type SocketMode,
   type ThreadStats,
 } from './server-base.js';
 export { SharedCounters } from './shared-counters.js';

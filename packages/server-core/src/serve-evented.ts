@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Operation, OperationResult, ServerSession, SessionOutput } from '@iolab/protocols';
+import { expireDeadline, ReadDeadline, type ReadTimeouts } from './read-deadline.js';
 import type { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
@@ -12,8 +13,10 @@ export type RunOperation = (op: Operation) => Promise<OperationResult>;
 
 export interface EventedOptions {
   readonly counters: SharedCounters;
-  /** Close a connection with nothing in flight after this long without bytes; 0 disables. */
-  readonly idleTimeoutMs: number;
+  /** Header and idle deadlines (see `ReadDeadline`); each 0 disables. */
+  readonly timeouts: ReadTimeouts;
+  /** `acceptedAtMs()` when another thread accepted the socket; default: now. */
+  readonly acceptedAt?: number;
 }
 
 export interface EventedConnection {
@@ -44,11 +47,40 @@ export function serveEvented(
   const close = (): void => {
     if (closing) return;
     closing = true;
+    clearTimeout(timer);
     closeAfterFlush(socket);
   };
 
-  const apply = (output: SessionOutput): void => {
+  // One timer per connection, moved only when the deadline comes *earlier* than it is set for; a later
+  // deadline (the next idle period after each request) is found when the timer fires and re-arms. So a
+  // busy keep-alive connection costs one clock read per request, not a timer operation.
+  const deadline = new ReadDeadline(options.timeouts, options.acceptedAt);
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+  const arm = (): void => {
+    const at = deadline.at;
+    if (at >= timerAt || closing) return;
+    clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(onTimer, Math.max(0, deadline.remaining()));
+    timer.unref(); // the listening server keeps the process alive, not a connection's deadline
+  };
+  const onTimer = (): void => {
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+    if (closing || socket.destroyed) return;
+    if (deadline.remaining() > 0) {
+      arm();
+      return;
+    }
+    const kind = deadline.kind;
+    if (kind !== 'busy') apply(expireDeadline(session, kind, options.counters), false);
+  };
+
+  const apply = (output: SessionOutput, bytes: boolean): void => {
     if (closing) return;
+    deadline.update(session, bytes);
+    arm();
     for (const bytes of output.send) {
       // Backpressure: stop reading a peer that does not read our answers; resume on 'drain'.
       if (!socket.write(bytes) && !pausedForDrain) {
@@ -83,22 +115,19 @@ export function serveEvented(
   const finish = (id: number, result: OperationResult): void => {
     options.counters.addRequests();
     if (closing || socket.destroyed) return;
-    apply(session.complete(id, result));
+    apply(session.complete(id, result), false);
   };
 
   socket.on('data', (chunk: Buffer) => {
-    if (!closing) apply(session.receive(chunk));
+    if (!closing) apply(session.receive(chunk), true);
   });
   socket.on('end', () => {
     if (closing) return;
-    apply(session.peerEnded());
+    apply(session.peerEnded(), false);
     if (session.pending === 0) close();
   });
-  if (options.idleTimeoutMs > 0) {
-    socket.setTimeout(options.idleTimeoutMs, () => {
-      if (session.pending === 0) close();
-    });
-  }
+  socket.once('close', () => clearTimeout(timer));
+  arm();
 
   return {
     drain: () => {

@@ -11,6 +11,12 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { type ProtocolName, refusalBytes } from '@iolab/protocols';
 import { InvalidServerOptionError } from './errors.js';
+import {
+  acceptedAtMs,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type ReadTimeouts,
+} from './read-deadline.js';
 import { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
@@ -30,7 +36,14 @@ export interface ServerOptions {
   readonly backlog?: number;
   /** Default deadline for `close()`. */
   readonly drainTimeoutMs?: number;
+  /** The whole request head (framed: a frame) must arrive within this, else 408/error and close; 0 = never. */
+  readonly headerTimeoutMs?: number;
+  /** Close a keep-alive connection with nothing in flight (or a body with no byte) this long; 0 = never. */
+  readonly idleTimeoutMs?: number;
 }
+
+/** How a thread model's handler threads reach their sockets (see `@iolab/server-core`'s README). */
+export type SocketMode = 'relay' | 'owned';
 
 export interface ServerStats {
   /** Open connections now, and the most ever open at once. */
@@ -47,6 +60,12 @@ export interface ServerStats {
   readonly errors: number;
   /** Connections turned away at a cap (`maxThreads`, full queue). */
   readonly refused: number;
+  /** Request heads (framed: frames) or bodies not received in time: answered 408 / error, closed. */
+  readonly headerTimeouts: number;
+  /** Keep-alive connections closed after the idle timeout. */
+  readonly idleTimeouts: number;
+  /** Thread models: whether threads own their sockets or the main thread relays bytes; absent otherwise. */
+  readonly socketMode?: SocketMode;
   readonly rssBytes: number;
 }
 
@@ -67,6 +86,8 @@ export interface ThreadStats {
 export interface Connection {
   readonly id: number;
   readonly socket: Socket;
+  /** `acceptedAtMs()` at accept: a thread that takes the connection later counts its deadlines from here. */
+  readonly acceptedAt: number;
   /** Set by the model: finish at the next request boundary and close. The default closes at once. */
   drain: () => void;
 }
@@ -74,6 +95,7 @@ export interface Connection {
 export abstract class ServerBase {
   protected readonly protocol: ProtocolName;
   protected readonly counters = new SharedCounters();
+  protected readonly timeouts: ReadTimeouts;
   readonly #host: string;
   readonly #port: number;
   readonly #backlog: number;
@@ -100,6 +122,25 @@ export abstract class ServerBase {
       0,
       3_600_000,
     );
+    this.timeouts = {
+      headerTimeoutMs: checkIntegerOption(
+        'headerTimeoutMs',
+        options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+        0,
+        86_400_000,
+      ),
+      idleTimeoutMs: checkIntegerOption(
+        'idleTimeoutMs',
+        options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+        0,
+        86_400_000,
+      ),
+    };
+  }
+
+  /** Thread models say which socket mode they run; the loop models have none. */
+  protected get socketMode(): SocketMode | undefined {
+    return undefined;
   }
 
   /** Runs one connection's session until it ends. Called once per accepted (not refused) connection. */
@@ -150,7 +191,12 @@ export abstract class ServerBase {
       socket.destroy();
       return;
     }
-    const connection: Connection = { id: this.#nextId++, socket, drain: () => closeAfterFlush(socket) };
+    const connection: Connection = {
+      id: this.#nextId++,
+      socket,
+      acceptedAt: acceptedAtMs(),
+      drain: () => closeAfterFlush(socket),
+    };
     this.#connections.add(connection);
     this.#peakConnections = Math.max(this.#peakConnections, this.#connections.size);
     socket.on('error', () => this.counters.addErrors());
@@ -198,6 +244,9 @@ export abstract class ServerBase {
       requests: this.counters.requests,
       errors: this.counters.errors,
       refused: this.#refused,
+      headerTimeouts: this.counters.headerTimeouts,
+      idleTimeouts: this.counters.idleTimeouts,
+      ...(this.socketMode !== undefined && { socketMode: this.socketMode }),
       rssBytes: process.memoryUsage.rss(),
     };
   }

@@ -4,7 +4,9 @@
  */
 const REQUESTS = 0;
 const ERRORS = 1;
-const WORDS = 2;
+const HEADER_TIMEOUTS = 2;
+const IDLE_TIMEOUTS = 3;
+const WORDS = 4;
 
 export class SharedCounters {
   /** Pass this to worker threads (workerData or a task) and wrap it there with `new SharedCounters(buffer)`. */
@@ -24,6 +26,24 @@ export class SharedCounters {
   /** A socket error, a failed operation or a handler that crashed. */
   addErrors(n = 1): void {
     Atomics.add(this.#words, ERRORS, BigInt(n));
+  }
+
+  /** A request head (framed: a frame) or body that did not arrive in time: 408/error reply and close. */
+  addHeaderTimeouts(n = 1): void {
+    Atomics.add(this.#words, HEADER_TIMEOUTS, BigInt(n));
+  }
+
+  /** A keep-alive connection closed after its idle timeout. */
+  addIdleTimeouts(n = 1): void {
+    Atomics.add(this.#words, IDLE_TIMEOUTS, BigInt(n));
+  }
+
+  get headerTimeouts(): number {
+    return Number(Atomics.load(this.#words, HEADER_TIMEOUTS));
+  }
+
+  get idleTimeouts(): number {
+    return Number(Atomics.load(this.#words, IDLE_TIMEOUTS));
   }
 
   get requests(): number {

@@ -38,9 +38,7 @@ export const DEFAULT_THREADS = Math.max(2, availableParallelism() * 2);
 /** Tasks (connections or requests) that may wait for a thread before new ones are refused. */
 export const DEFAULT_QUEUE = 1024;
 /** Idle threads above `minThreads` exit after this long, so a burst does not pin memory forever. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
-/** Close an idle keep-alive connection in request mode after this long (connection mode: the thread owns it). */
-export const DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_THREAD_IDLE_TIMEOUT_MS = 30_000;
 
 export interface PoolOptions extends ServerOptions {
   readonly mode?: PoolMode;
@@ -50,10 +48,8 @@ export interface PoolOptions extends ServerOptions {
   readonly minThreads?: number;
   /** piscina maxQueue: tasks waiting beyond running ones before refusal. */
   readonly queue?: number;
-  /** piscina idleTimeout for threads above minThreads. */
-  readonly idleTimeoutMs?: number;
-  /** Request mode: idle keep-alive timeout; 0 disables. */
-  readonly connectionIdleTimeoutMs?: number;
+  /** piscina idleTimeout for threads above minThreads (`idleTimeoutMs` is the connections' one). */
+  readonly threadIdleTimeoutMs?: number;
   readonly ring?: RelayCapacities;
 }
 
@@ -69,7 +65,6 @@ class PoolServer extends ServerBase {
   readonly #threads: number;
   readonly #queue: number;
   readonly #ring: RelayCapacities | undefined;
-  readonly #connectionIdleTimeoutMs: number;
   readonly #pool: Piscina<PoolTask, OperationResult | null>;
   #inFlight = 0; // connection tasks submitted and not finished (running + queued)
   #peak = 0;
@@ -91,14 +86,8 @@ class PoolServer extends ServerBase {
       this.#threads,
     );
     const idleTimeout = checkIntegerOption(
-      'idleTimeoutMs',
-      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      0,
-      86_400_000,
-    );
-    this.#connectionIdleTimeoutMs = checkIntegerOption(
-      'connectionIdleTimeoutMs',
-      options.connectionIdleTimeoutMs ?? DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS,
+      'threadIdleTimeoutMs',
+      options.threadIdleTimeoutMs ?? DEFAULT_THREAD_IDLE_TIMEOUT_MS,
       0,
       86_400_000,
     );
@@ -132,7 +121,7 @@ class PoolServer extends ServerBase {
         (op) => this.#runOperation(op),
         {
           counters: this.counters,
-          idleTimeoutMs: this.#connectionIdleTimeoutMs,
+          timeouts: this.timeouts,
         },
       );
       connection.drain = evented.drain;
@@ -151,6 +140,8 @@ class PoolServer extends ServerBase {
       protocol: this.protocol,
       relay: relay.buffer,
       counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
     };
     this.#pool
       .run(task)

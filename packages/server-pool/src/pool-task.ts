@@ -1,4 +1,5 @@
 import type { Operation, ProtocolName } from '@iolab/protocols';
+import type { ReadTimeouts } from '@iolab/server-core';
 
 /**
  * The two kinds of piscina task. Connection mode hands a whole connection (its relay buffer) to a pool
@@ -10,6 +11,8 @@ export type PoolTask =
       readonly protocol: ProtocolName;
       readonly relay: SharedArrayBuffer;
       readonly counters: SharedArrayBuffer;
+      readonly timeouts: ReadTimeouts;
+      readonly acceptedAt: number;
     }
   | { readonly kind: 'operation'; readonly op: Operation };
 

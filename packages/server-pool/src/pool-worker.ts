@@ -14,6 +14,8 @@ export default function runTask(task: PoolTask): OperationResult | null {
       new BlockingSocket(task.relay),
       blockingSleep,
       new SharedCounters(task.counters),
+      task.timeouts,
+      task.acceptedAt,
     );
     return null;
   }

@@ -5,8 +5,14 @@
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_THREADS, startBio } from '@iolab/server-bio';
-import { DEFAULT_DRAIN_TIMEOUT_MS, IolabServerError, type RunningServer } from '@iolab/server-core';
-import { DEFAULT_IDLE_TIMEOUT_MS, startLoop, startNodeHttp } from '@iolab/server-loop';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  IolabServerError,
+  type RunningServer,
+} from '@iolab/server-core';
+import { startLoop, startNodeHttp } from '@iolab/server-loop';
 import { DEFAULT_QUEUE, DEFAULT_THREADS, startPool } from '@iolab/server-pool';
 
 const MODELS = ['bio', 'pool', 'loop', 'node-http'] as const;
@@ -29,9 +35,17 @@ options:
   --port N                             port; 0 picks a free one, printed on stdout (default 0)
   --drain-timeout MS                   on SIGTERM/SIGINT, let in-flight requests finish this long, then
                                        close what is left (default ${DEFAULT_DRAIN_TIMEOUT_MS})
+  --header-timeout MS                  the whole request head (framed: a frame) must arrive within MS,
+                                       else HTTP 408 (framed: an error reply) and close; a new connection's
+                                       first head counts from accept; 0 = never (default ${DEFAULT_HEADER_TIMEOUT_MS},
+                                       Tomcat's connectionTimeout; nginx and node:http use 60 s)
+  --idle-timeout MS                    close a keep-alive connection with nothing in flight (or a body with
+                                       no byte) after MS; 0 = never (default ${DEFAULT_IDLE_TIMEOUT_MS}, Tomcat's)
+                                       In bio and pool threads both are a read with a deadline (SO_TIMEOUT).
   --stats-interval MS                  print a JSON stats line to stderr every MS (and one at exit);
                                        fields: connections, peakConnections, threadsAlive, threadsPeak,
-                                       queueLength, requests, errors, refused, rssBytes (default off)
+                                       queueLength, requests, errors, refused, headerTimeouts,
+                                       idleTimeouts, socketMode (bio, pool), rssBytes (default off)
   -h, --help                           this text
 
 bio:
@@ -41,8 +55,6 @@ pool:
   --threads N          pool threads, piscina min = max = N (default ${DEFAULT_THREADS}: 2 × cores)
   --queue N            tasks waiting for a thread before refusal: connection mode refuses the
                        connection (503/close), request mode answers 503 (default ${DEFAULT_QUEUE})
-loop, node-http, pool --mode request:
-  --idle-timeout MS    close keep-alive connections idle this long; 0 = never (default ${DEFAULT_IDLE_TIMEOUT_MS})
 loop:
   --workers N          run N event loops under node:cluster on one socket (default 1)
 
@@ -77,7 +89,6 @@ const ONLY_FOR: Record<string, readonly Model[]> = {
   queue: ['pool'],
   mode: ['pool'],
   workers: ['loop'],
-  'idle-timeout': ['loop', 'node-http', 'pool'],
 };
 
 interface ServeCommand {
@@ -104,6 +115,7 @@ function parse(args: string[]): ServeCommand | 'help' {
       mode: { type: 'string' },
       workers: { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'header-timeout': { type: 'string' },
       'drain-timeout': { type: 'string' },
       'stats-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -124,16 +136,21 @@ function parse(args: string[]): ServeCommand | 'help' {
   if (model === 'node-http' && protocol !== 'http')
     throw new UsageError('node-http serves --protocol http only');
   const mode = oneOf('mode', values.mode, ['connection', 'request'] as const);
-  if (values['idle-timeout'] !== undefined && model === 'pool' && mode !== 'request') {
-    throw new UsageError('--idle-timeout applies to pool only with --mode request');
-  }
   const host = values.host ?? '127.0.0.1';
   const port = integer('port', values.port, 0, 65535) ?? 0;
   const drainTimeoutMs =
     integer('drain-timeout', values['drain-timeout'], 0, 3_600_000) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const statsIntervalMs = integer('stats-interval', values['stats-interval'], 10, 3_600_000);
   const idleTimeoutMs = integer('idle-timeout', values['idle-timeout'], 0, 86_400_000);
-  const base = { protocol, host, port, drainTimeoutMs };
+  const headerTimeoutMs = integer('header-timeout', values['header-timeout'], 0, 86_400_000);
+  const base = {
+    protocol,
+    host,
+    port,
+    drainTimeoutMs,
+    ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
+    ...(headerTimeoutMs !== undefined && { headerTimeoutMs }),
+  };
   const maxThreads = integer('max-threads', values['max-threads'], 1, 100_000);
   const threads = integer('threads', values.threads, 1, 10_000);
   const queue = integer('queue', values.queue, 0, 1_000_000);
@@ -148,21 +165,16 @@ function parse(args: string[]): ServeCommand | 'help' {
           ...(mode !== undefined && { mode }),
           ...(threads !== undefined && { threads }),
           ...(queue !== undefined && { queue }),
-          ...(idleTimeoutMs !== undefined && { connectionIdleTimeoutMs: idleTimeoutMs }),
         });
       case 'loop':
         return startLoop({
           ...base,
           ...(workers !== undefined && { workers }),
-          ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
         });
-      case 'node-http':
-        return startNodeHttp({
-          host,
-          port,
-          drainTimeoutMs,
-          ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
-        });
+      case 'node-http': {
+        const { protocol: _http, ...rest } = base;
+        return startNodeHttp(rest);
+      }
     }
   };
   return { model, protocol, host, drainTimeoutMs, statsIntervalMs, start };
