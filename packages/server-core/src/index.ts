@@ -30,6 +30,7 @@ export {
   type RunOperation,
   serveEvented,
 } from './serve-evented.js';
+export { type OwnedControl, serveOwned } from './serve-owned.js';
 export {
   type Connection,
   checkIntegerOption,
@@ -46,3 +47,9 @@ export {
 export { SharedCounters } from './shared-counters.js';
 export { closeAfterFlush, LINGER_MS } from './socket-close.js';
 export { relaySocket, type SocketRelay } from './socket-relay.js';
+export {
+  resolveSocketMode,
+  SOCKET_MODE_CHOICES,
+  type SocketModeChoice,
+  socketTransferSupported,
+} from './socket-transfer.js';

@@ -90,6 +90,12 @@ export interface Connection {
   readonly acceptedAt: number;
   /** Set by the model: finish at the next request boundary and close. The default closes at once. */
   drain: () => void;
+  /**
+   * Owned mode: the socket is about to move to another thread (its handle here then closes at once).
+   * The base stops watching this handle; call the returned function when the owning thread reports the
+   * connection closed, so `stats().connections` and `close()` keep counting it until then.
+   */
+  transfer(): () => void;
 }
 
 export abstract class ServerBase {
@@ -191,19 +197,26 @@ export abstract class ServerBase {
       socket.destroy();
       return;
     }
+    const onError = (): void => this.counters.addErrors();
+    const gone = (): void => {
+      if (!this.#connections.delete(connection)) return;
+      if (this.#connections.size === 0) this.#allGone?.();
+    };
     const connection: Connection = {
       id: this.#nextId++,
       socket,
       acceptedAt: acceptedAtMs(),
       drain: () => closeAfterFlush(socket),
+      transfer: () => {
+        socket.off('error', onError);
+        socket.off('close', gone);
+        return gone;
+      },
     };
     this.#connections.add(connection);
     this.#peakConnections = Math.max(this.#peakConnections, this.#connections.size);
-    socket.on('error', () => this.counters.addErrors());
-    socket.once('close', () => {
-      this.#connections.delete(connection);
-      if (this.#connections.size === 0) this.#allGone?.();
-    });
+    socket.on('error', onError);
+    socket.once('close', gone);
     this.serve(connection);
   }
 

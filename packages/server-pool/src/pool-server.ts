@@ -7,11 +7,15 @@
  *               relaySocket ◄─rings─► pool.run({connection}) — holds a pool thread until it closes;
  *                                     waits in piscina's queue while every thread is held
  *
+ *               owned mode (Node 26.12+): the socket itself goes with the task (transferred), and the pool
+ *               thread reads, parses, runs the handler and writes; nothing is relayed
+ *
  *   request:    event loop: socket ─► session (main thread) ─► pool.run({operation}) per request
  *                                                  queue full ─► that request answers 503
  */
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
 import { createSession, type Operation, type OperationResult } from '@iolab/protocols';
 import {
   type Connection,
@@ -20,8 +24,11 @@ import {
   type RelayCapacities,
   type RunningServer,
   relaySocket,
+  resolveSocketMode,
   ServerBase,
   type ServerOptions,
+  type SocketMode,
+  type SocketModeChoice,
   serveEvented,
   type ThreadStats,
 } from '@iolab/server-core';
@@ -51,9 +58,12 @@ export interface PoolOptions extends ServerOptions {
   /** piscina idleTimeout for threads above minThreads (`idleTimeoutMs` is the connections' one). */
   readonly threadIdleTimeoutMs?: number;
   readonly ring?: RelayCapacities;
+  /** Connection mode: `owned` threads own their sockets (needs socket transfer), `relay`, or `auto` (default). */
+  readonly socket?: SocketModeChoice;
 }
 
-const WORKER_URL = new URL('../dist/pool-worker.js', import.meta.url);
+// One bundled file (build-worker.mjs): a pool thread loads one module, not two packages' graphs.
+const WORKER_URL = new URL('../dist/pool-worker.bundle.js', import.meta.url);
 
 function isQueueFull(err: unknown): boolean {
   // piscina has no error codes; these are its two messages for "no room to queue" (errors.js).
@@ -66,6 +76,8 @@ class PoolServer extends ServerBase {
   readonly #queue: number;
   readonly #ring: RelayCapacities | undefined;
   readonly #pool: Piscina<PoolTask, OperationResult | null>;
+  readonly #socketChoice: SocketModeChoice | undefined;
+  #socketMode: SocketMode | undefined;
   #inFlight = 0; // connection tasks submitted and not finished (running + queued)
   #peak = 0;
   readonly #threadsOnline: Promise<unknown>;
@@ -92,6 +104,7 @@ class PoolServer extends ServerBase {
       86_400_000,
     );
     this.#ring = options.ring;
+    this.#socketChoice = options.socket;
     // Every option set explicitly: piscina's defaults on 2 cores are 1–3 threads with no idle timeout.
     this.#pool = new Piscina<PoolTask, OperationResult | null>({
       filename: WORKER_URL.href,
@@ -109,8 +122,14 @@ class PoolServer extends ServerBase {
 
   /** Accept only once the fixed pool is up, so the first connections do not pay for thread start-up. */
   override async start(): Promise<RunningServer> {
+    if (this.#mode === 'connection') this.#socketMode = await resolveSocketMode(this.#socketChoice);
     await this.#threadsOnline;
     return super.start();
+  }
+
+  /** Connection mode only: request mode keeps every socket on the event loop. */
+  protected override get socketMode(): SocketMode | undefined {
+    return this.#socketMode;
   }
 
   protected override serve(connection: Connection): void {
@@ -130,6 +149,10 @@ class PoolServer extends ServerBase {
     // Our own admission check mirrors piscina's maxQueue, so we can refuse before relaying any byte.
     if (this.#inFlight >= this.#threads + this.#queue) {
       this.refuse(connection.socket);
+      return;
+    }
+    if (this.#socketMode === 'owned') {
+      this.#serveOwned(connection);
       return;
     }
     const relay = relaySocket(connection.socket, this.#ring);
@@ -155,6 +178,42 @@ class PoolServer extends ServerBase {
       .finally(() => {
         this.#inFlight--;
         relay.workerEnded();
+      });
+    this.#notePeak();
+  }
+
+  #serveOwned(connection: Connection): void {
+    const socket = connection.socket;
+    const ended = connection.transfer();
+    // A port of its own per connection: piscina offers no channel to one running task, and 'drain' must
+    // reach the thread serving this socket (a queued task finds it waiting when it starts).
+    const { port1, port2 } = new MessageChannel();
+    connection.drain = () => port1.postMessage('drain');
+    this.#inFlight++;
+    const task: PoolTask = {
+      kind: 'owned-connection',
+      protocol: this.protocol,
+      socket,
+      control: port2,
+      counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
+    };
+    // @types/node predates socket transfer: a Socket is not a TransferListItem in its typings.
+    this.#pool
+      .run(task, { transferList: [socket as never, port2] })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (isQueueFull(err)) this.refuse(socket);
+          else if (!this.isClosing) this.counters.addErrors();
+        },
+      )
+      .finally(() => {
+        this.#inFlight--;
+        port1.close();
+        if (!socket.destroyed) socket.destroy(); // never transferred (refused, or the pool was destroyed)
+        ended();
       });
     this.#notePeak();
   }

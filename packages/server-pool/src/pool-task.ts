@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import type { Operation, ProtocolName } from '@iolab/protocols';
 import type { ReadTimeouts } from '@iolab/server-core';
 
@@ -10,6 +12,17 @@ export type PoolTask =
       readonly kind: 'connection';
       readonly protocol: ProtocolName;
       readonly relay: SharedArrayBuffer;
+      readonly counters: SharedArrayBuffer;
+      readonly timeouts: ReadTimeouts;
+      readonly acceptedAt: number;
+    }
+  | {
+      readonly kind: 'owned-connection';
+      readonly protocol: ProtocolName;
+      /** Transferred with the task: the pool thread owns it. */
+      readonly socket: Socket;
+      /** Carries 'drain' from the accepting thread. */
+      readonly control: MessagePort;
       readonly counters: SharedArrayBuffer;
       readonly timeouts: ReadTimeouts;
       readonly acceptedAt: number;

@@ -4,10 +4,17 @@
  * blocking socket I/O.
  */
 import { blockingSleep, createSession, type OperationResult, runOperationSync } from '@iolab/protocols';
-import { BlockingSocket, SharedCounters, serveBlocking } from '@iolab/server-core';
+import { BlockingSocket, SharedCounters, serveBlocking, serveOwned } from '@iolab/server-core';
 import { ownedCopy, type PoolTask } from './pool-task.js';
 
-export default function runTask(task: PoolTask): OperationResult | null {
+export default function runTask(task: PoolTask): OperationResult | null | Promise<null> {
+  if (task.kind === 'owned-connection') {
+    // The task lasts as long as the connection: the thread is held, as in relay mode, but it reads and
+    // writes its socket itself.
+    const counters = new SharedCounters(task.counters);
+    const options = { counters, timeouts: task.timeouts, acceptedAt: task.acceptedAt };
+    return serveOwned(task.socket, createSession(task.protocol), options, task.control).then(() => null);
+  }
   if (task.kind === 'connection') {
     serveBlocking(
       createSession(task.protocol),

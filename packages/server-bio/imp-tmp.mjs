@@ -1,0 +1,1 @@
+import '@iolab/protocols'; import '@iolab/server-core';
