@@ -1,1 +1,0 @@
-import '@iolab/protocols'; import '@iolab/server-core';
