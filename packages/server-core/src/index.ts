@@ -7,6 +7,16 @@ export {
   RelayClosedError,
 } from './errors.js';
 export {
+  findTransferCapableNode,
+  type LocateOptions,
+  NODE_INSTALL_TIMEOUT_MS,
+  type NodeNotFound,
+  nodeCacheDir,
+  probeNode,
+  TRANSFER_NODE_VERSION,
+  type TransferNode,
+} from './node-locator.js';
+export {
   acceptedAtMs,
   type Clock,
   DEFAULT_HEADER_TIMEOUT_MS,
