@@ -47,7 +47,7 @@ export function serveEvented(
   const close = (): void => {
     if (closing) return;
     closing = true;
-    clearTimeout(timer);
+    clearTimer();
     closeAfterFlush(socket);
   };
 
@@ -56,21 +56,38 @@ export function serveEvented(
   // busy keep-alive connection costs one clock read per request, not a timer operation.
   const deadline = new ReadDeadline(options.timeouts, options.acceptedAt);
   let timer: NodeJS.Timeout | undefined;
+  let grace: NodeJS.Immediate | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
+  const clearTimer = (): void => {
+    clearTimeout(timer);
+    clearImmediate(grace);
+    timer = undefined;
+    grace = undefined;
+  };
   const arm = (): void => {
     const at = deadline.at;
     if (at >= timerAt || closing) return;
-    clearTimeout(timer);
+    clearTimer();
     timerAt = at;
     timer = setTimeout(onTimer, Math.max(0, deadline.remaining()));
     timer.unref(); // the listening server keeps the process alive, not a connection's deadline
   };
+  let graced = false;
   const onTimer = (): void => {
     timer = undefined;
+    grace = undefined;
     timerAt = Number.POSITIVE_INFINITY;
     if (closing || socket.destroyed) return;
     if (deadline.remaining() > 0) {
       arm();
+      return;
+    }
+    if (!graced) {
+      // Timers run before I/O in a loop turn: a thread that took the socket over after its deadline
+      // (a slow start, a queued pool task) reads what already arrived before judging it, as a blocking
+      // read would. One check-phase turn is enough for bytes already in the kernel buffer.
+      graced = true;
+      grace = setImmediate(onTimer);
       return;
     }
     const kind = deadline.kind;
@@ -126,7 +143,7 @@ export function serveEvented(
     apply(session.peerEnded(), false);
     if (session.pending === 0) close();
   });
-  socket.once('close', () => clearTimeout(timer));
+  socket.once('close', clearTimer);
   arm();
 
   return {

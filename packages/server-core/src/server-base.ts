@@ -179,8 +179,13 @@ export abstract class ServerBase {
 
   async start(): Promise<RunningServer> {
     if (this.#server !== undefined) throw new Error('start() called twice');
-    // allowHalfOpen: a peer's FIN ends its requests, not our answers to them.
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    // allowHalfOpen: a peer's FIN ends its requests, not our answers to them. pauseOnConnect in owned
+    // mode: bytes this thread read before the transfer would stay in this thread's stream buffer and be
+    // lost to the thread that takes the socket, so this thread must never start reading it.
+    const server = createServer(
+      { allowHalfOpen: true, noDelay: true, pauseOnConnect: this.socketMode === 'owned' },
+      (socket) => this.#accept(socket),
+    );
     this.#server = server;
     server.listen({ host: this.#host, port: this.#port, backlog: this.#backlog });
     await once(server, 'listening');
