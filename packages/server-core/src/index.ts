@@ -38,6 +38,7 @@ export {
   type EventedConnection,
   type EventedOptions,
   type RunOperation,
+  type RunOperationNow,
   serveEvented,
 } from './serve-evented.js';
 export { type OwnedControl, serveOwned } from './serve-owned.js';

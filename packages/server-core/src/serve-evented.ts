@@ -10,6 +10,8 @@ import type { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
 export type RunOperation = (op: Operation) => Promise<OperationResult>;
+/** Runs an operation at once if it can (no I/O wait): its result, or `undefined` to go through `runOp`. */
+export type RunOperationNow = (op: Operation) => OperationResult | undefined;
 
 export interface EventedOptions {
   readonly counters: SharedCounters;
@@ -17,6 +19,12 @@ export interface EventedOptions {
   readonly timeouts: ReadTimeouts;
   /** `acceptedAtMs()` when another thread accepted the socket; default: now. */
   readonly acceptedAt?: number;
+  /**
+   * The fast path: operations this returns a result for complete inline, without a Promise, two closures
+   * and a microtask per request (the loop's /plaintext at 50k req/s pays for each). A throw counts as a
+   * failed handler (500), as a rejected `runOp` does.
+   */
+  readonly runNow?: RunOperationNow;
 }
 
 export interface EventedConnection {
@@ -112,7 +120,22 @@ export function serveEvented(
       close();
       return;
     }
+    const runNow = options.runNow;
     for (const work of output.work) {
+      if (runNow !== undefined) {
+        let result: OperationResult | undefined;
+        try {
+          result = runNow(work.op);
+        } catch (err) {
+          options.counters.addErrors();
+          result = { ok: false, status: 500, message: err instanceof Error ? err.message : String(err) };
+        }
+        if (result !== undefined) {
+          finish(work.id, result);
+          if (closing) return;
+          continue;
+        }
+      }
       runOp(work.op).then(
         (result) => finish(work.id, result),
         (err: unknown) => {

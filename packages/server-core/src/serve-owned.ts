@@ -16,6 +16,10 @@ import { type EventedOptions, serveEvented } from './serve-evented.js';
 /** Messages the accepting thread sends on the control port. */
 export type OwnedControl = 'drain';
 
+function runNowBlocking(op: Operation): OperationResult {
+  return runOperationSync(op, blockingSleep);
+}
+
 function runInline(op: Operation): Promise<OperationResult> {
   try {
     return Promise.resolve(runOperationSync(op, blockingSleep));
@@ -37,7 +41,7 @@ export function serveOwned(
   // A transferred socket arrives with Node's defaults; the peer's FIN must end requests, not our answers.
   socket.allowHalfOpen = true;
   socket.on('error', () => options.counters.addErrors());
-  const evented = serveEvented(socket, session, runInline, options);
+  const evented = serveEvented(socket, session, runInline, { ...options, runNow: runNowBlocking });
   if (control) {
     control.on('message', (message: OwnedControl) => {
       if (message === 'drain') evented.drain();

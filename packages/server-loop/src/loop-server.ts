@@ -4,7 +4,13 @@
  * downstream delays nobody else, and `cpu` runs inline, so CPU work stalls every connection — that
  * contrast is what this model is for.
  */
-import { createSession, runOperation } from '@iolab/protocols';
+import {
+  createSession,
+  type Operation,
+  type OperationResult,
+  runOperation,
+  runOperationSync,
+} from '@iolab/protocols';
 import { type Connection, ServerBase, type ServerOptions, serveEvented } from '@iolab/server-core';
 
 export interface LoopOptions extends ServerOptions {
@@ -12,11 +18,21 @@ export interface LoopOptions extends ServerOptions {
   readonly workers?: number;
 }
 
+/** Everything but `sleep` (a timer) runs inline: /plaintext, /json, /cpu and /echo need no wait. */
+function runNow(op: Operation): OperationResult | undefined {
+  return op.kind === 'sleep' ? undefined : runOperationSync(op, neverSleeps);
+}
+
+function neverSleeps(): void {
+  throw new Error('sleep runs as a timer on the loop');
+}
+
 export class LoopServer extends ServerBase {
   protected override serve(connection: Connection): void {
     const evented = serveEvented(connection.socket, createSession(this.protocol), runOperation, {
       counters: this.counters,
       timeouts: this.timeouts,
+      runNow,
     });
     connection.drain = evented.drain;
   }
