@@ -44,7 +44,9 @@ export function serveOwned(
   const evented = serveEvented(socket, session, runInline, { ...options, runNow: runNowBlocking });
   if (control) {
     control.on('message', (message: OwnedControl) => {
-      if (message === 'drain') evented.drain();
+      // One loop turn first: a thread that just took the socket over reads what already arrived (a whole
+      // request the client sent before the shutdown) before it decides nothing is in flight.
+      if (message === 'drain') setImmediate(() => evented.drain());
     });
     control.unref();
   }
