@@ -67,6 +67,7 @@ export type {
   Operation,
   OperationResult,
   ProtocolName,
+  Receiving,
   ServerSession,
   SessionOutput,
   Work,

@@ -64,7 +64,22 @@ export interface ServerSession {
   readonly inputPaused: boolean;
   /** Input bytes the session holds unparsed (a partial request, or input waiting while paused). */
   readonly bufferedBytes: number;
+  /**
+   * What the unparsed input holds, for a model's read deadlines (the session keeps no clock itself):
+   * - `none`: nothing half-received (between requests, or paused with whole requests waiting);
+   * - `head`: part of a request head (framed protocols: part of a frame) — the header timeout runs;
+   * - `body`: an HTTP request body still arriving — the idle timeout runs between reads.
+   */
+  readonly receiving: Receiving;
+  /**
+   * The model's deadline passed while `receiving` was not `none`: stop reading and return what to send
+   * before closing — HTTP answers the requests in flight, then `408 Request Timeout`; framed protocols
+   * answer what is in flight, then an error reply. The output always has `close: true`.
+   */
+  timedOut(): SessionOutput;
 }
+
+export type Receiving = 'none' | 'head' | 'body';
 
 /*
  * Rules every session keeps, so models can rely on them:

@@ -47,7 +47,7 @@ class BuggyServer extends ServerBase {
     if (this.failServe) throw new Error('planted serve() bug');
     const evented = serveEvented(connection.socket, new BuggySession(), buggyRunOp, {
       counters: this.counters,
-      idleTimeoutMs: 0,
+      timeouts: { headerTimeoutMs: 0, idleTimeoutMs: 0 },
       onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
       failureBytes: this.failureBytes,
     });
@@ -156,7 +156,7 @@ describe('blocking connections (bio, pool connection mode)', () => {
     const io = new ScriptedIo(['ok\n', 'boom\n', 'never read\n']);
     const counters = new SharedCounters();
     const reported: string[] = [];
-    const end = serveBlocking(new BuggySession(), io, () => {}, counters, {
+    const end = serveBlocking(new BuggySession(), io, () => {}, counters, undefined, undefined, {
       failureBytes: FAILURE,
       report: (code) => reported.push(code),
     });
@@ -175,7 +175,7 @@ describe('blocking connections (bio, pool connection mode)', () => {
     const io = new ScriptedIo(['a\n', 'sleep 1\n', 'never read\n']);
     const counters = new SharedCounters();
     const reported: string[] = [];
-    const end = serveBlocking(new LineSession(), io, throwingSleep, counters, {
+    const end = serveBlocking(new LineSession(), io, throwingSleep, counters, undefined, undefined, {
       failureBytes: FAILURE,
       report: (code) => reported.push(code),
     });

@@ -15,6 +15,26 @@ export {
   RelayClosedError,
 } from './errors.js';
 export {
+  findTransferCapableNode,
+  type LocateOptions,
+  NODE_INSTALL_TIMEOUT_MS,
+  type NodeNotFound,
+  nodeCacheDir,
+  probeNode,
+  TRANSFER_NODE_VERSION,
+  type TransferNode,
+} from './node-locator.js';
+export {
+  acceptedAtMs,
+  type Clock,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type DeadlineKind,
+  expireDeadline,
+  ReadDeadline,
+  type ReadTimeouts,
+} from './read-deadline.js';
+export {
   createRelayBuffer,
   DEFAULT_RING_CAPACITY,
   MAX_RING_CAPACITY,
@@ -26,8 +46,10 @@ export {
   type EventedConnection,
   type EventedOptions,
   type RunOperation,
+  type RunOperationNow,
   serveEvented,
 } from './serve-evented.js';
+export { type OwnedControl, serveOwned } from './serve-owned.js';
 export {
   type Connection,
   checkIntegerOption,
@@ -38,8 +60,15 @@ export {
   ServerBase,
   type ServerOptions,
   type ServerStats,
+  type SocketMode,
   type ThreadStats,
 } from './server-base.js';
 export { SharedCounters } from './shared-counters.js';
 export { closeAfterFlush, LINGER_MS } from './socket-close.js';
 export { relaySocket, type SocketRelay } from './socket-relay.js';
+export {
+  resolveSocketMode,
+  SOCKET_MODE_CHOICES,
+  type SocketModeChoice,
+  socketTransferSupported,
+} from './socket-transfer.js';

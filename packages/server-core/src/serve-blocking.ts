@@ -12,10 +12,14 @@ import {
 } from '@iolab/protocols';
 import type { BlockingIo } from './blocking-socket.js';
 import { type ConnectionFailureCode, RelayClosedError } from './errors.js';
+import { expireDeadline, ReadDeadline, type ReadTimeouts } from './read-deadline.js';
 import type { SharedCounters } from './shared-counters.js';
 
-/** How the loop ended, for tests and logs. `failed`: the server failed on this connection and closed it. */
-export type BlockingEnd = 'closed' | 'eof' | 'drain' | 'abort' | 'failed';
+/**
+ * How the loop ended, for tests and logs. `timeout`: a header or idle deadline closed it. `failed`: the
+ * server failed on this connection and closed it.
+ */
+export type BlockingEnd = 'closed' | 'eof' | 'drain' | 'abort' | 'timeout' | 'failed';
 
 /** What a thread does when the server fails on its connection; the failure is counted in `counters`. */
 export interface BlockingFailures {
@@ -25,23 +29,38 @@ export interface BlockingFailures {
   report(code: ConnectionFailureCode, cause: unknown): void;
 }
 
+const NO_TIMEOUTS: ReadTimeouts = { headerTimeoutMs: 0, idleTimeoutMs: 0 };
+
 /**
  * Serves one connection until the session closes it, the peer ends it, the server drains or the
  * connection is aborted. Every operation runs inline with `runOperationSync`; `sleepSync` really blocks
  * this thread (that is the BIO model: a slow downstream holds the thread).
+ *
+ * Each `read()` carries the connection's current deadline (`ReadDeadline`): Java's `SO_TIMEOUT`, except
+ * that the header deadline is absolute, so a client trickling one byte at a time cannot extend it.
  */
 export function serveBlocking(
   session: ServerSession,
   io: BlockingIo,
   sleepSync: (ms: number) => void,
   counters?: SharedCounters,
+  timeouts: ReadTimeouts = NO_TIMEOUTS,
+  acceptedAt?: number,
   failures?: BlockingFailures,
 ): BlockingEnd {
   const state: SettleState = { sleepSync, counters, failures, handlerFailed: false };
+  const deadline = new ReadDeadline(timeouts, acceptedAt);
   try {
     for (;;) {
-      const input = io.read();
+      const input = io.read(deadline.remaining());
       if (input === 'abort') return 'abort';
+      if (input === 'timeout') {
+        const kind = deadline.kind;
+        if (kind === 'busy' || deadline.remaining() > 0) continue; // woke a hair early: wait out the rest
+        settle(session, expireDeadline(session, kind, counters), io, state);
+        io.close();
+        return 'timeout';
+      }
       if (input === 'drain') {
         // Between requests (the previous one was answered before we read): nothing in flight to lose.
         io.close();
@@ -57,6 +76,7 @@ export function serveBlocking(
         io.close();
         return 'failed';
       }
+      deadline.update(session, input !== 'eof');
       if (input === 'eof') {
         // FIN received and everything answered; peerEnded() normally asks to close, this is the backstop.
         io.close();

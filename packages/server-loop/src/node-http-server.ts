@@ -9,13 +9,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { cpuDigestHex, resolveLimits, route, runOperation } from '@iolab/protocols';
-import { type Connection, checkIntegerOption, ServerBase, type ServerOptions } from '@iolab/server-core';
-import { DEFAULT_IDLE_TIMEOUT_MS } from './loop-server.js';
+import { type Connection, ServerBase, type ServerOptions } from '@iolab/server-core';
 
-export interface NodeHttpOptions extends Omit<ServerOptions, 'protocol'> {
-  /** keepAliveTimeout of the http.Server; 0 disables. */
-  readonly idleTimeoutMs?: number;
-}
+/** `headerTimeoutMs` is node:http's `headersTimeout`, `idleTimeoutMs` its `keepAliveTimeout`. */
+export interface NodeHttpOptions extends Omit<ServerOptions, 'protocol'> {}
+
+/**
+ * node:http checks `headersTimeout` on a sweep every `connectionsCheckingInterval` (30 s by default, which
+ * is why a slow client meets its 60 s timeout only after ~90 s). A quarter of the timeout keeps the close
+ * within 25 % of it, as our own models are; the bounds keep the sweep cheap.
+ */
+const MIN_CHECK_INTERVAL_MS = 100;
+const MAX_CHECK_INTERVAL_MS = 30_000;
+
+/** The responses node:http writes itself on a client error when nobody listens for 'clientError'. */
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+const HEADER_OVERFLOW = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
 
 const limits = resolveLimits();
 
@@ -29,15 +39,21 @@ class NodeHttpServer extends ServerBase {
 
   constructor(options: NodeHttpOptions) {
     super({ ...options, protocol: 'http' });
-    const idle = checkIntegerOption(
-      'idleTimeoutMs',
-      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      0,
-      86_400_000,
+    const { headerTimeoutMs, idleTimeoutMs } = this.timeouts;
+    const checkEvery = Math.min(
+      MAX_CHECK_INTERVAL_MS,
+      Math.max(MIN_CHECK_INTERVAL_MS, Math.floor((headerTimeoutMs || MAX_CHECK_INTERVAL_MS) / 4)),
     );
-    // Same header cap as our session, so oversized headers get 431 from both.
+    // Same header cap as our session, so oversized headers get 431 from both. requestTimeout (whole
+    // request, 300 s by default) is off: no other model has one, and it would cap a slow /sleep.
     this.#http = createServer(
-      { maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: idle },
+      {
+        maxHeaderSize: limits.maxHeaderBytes,
+        keepAliveTimeout: idleTimeoutMs,
+        headersTimeout: headerTimeoutMs,
+        requestTimeout: 0,
+        connectionsCheckingInterval: checkEvery,
+      },
       (req, res) => {
         this.#handle(req, res).catch((err: unknown) => {
           if (!req.complete) {
@@ -57,7 +73,30 @@ class NodeHttpServer extends ServerBase {
         });
       },
     );
-    this.#http.keepAliveTimeout = idle;
+    this.#http.keepAliveTimeout = idleTimeoutMs;
+    // node:http starts its connection tracking (and so `headersTimeout`) on its own 'listening' event,
+    // which a server fed with emit('connection') never sees: start it the same way.
+    this.#http.emit('listening');
+    // A listener replaces node:http's own answer, so this writes what node:http would, and counts timeouts.
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.counters.addHeaderTimeouts();
+      if (socket.writable && socket.bytesWritten === 0) {
+        socket.write(
+          err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? REQUEST_TIMEOUT
+            : err.code === 'HPE_HEADER_OVERFLOW'
+              ? HEADER_OVERFLOW
+              : BAD_REQUEST,
+        );
+      }
+      // A timeout is counted as a timeout, not as a socket error too.
+      socket.destroy(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? undefined : err);
+    });
+  }
+
+  protected override async stopThreads(): Promise<void> {
+    // Stops the connection-checking timer started above; the http.Server itself never listened.
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
   }
 
   protected override serve(connection: Connection): void {
@@ -67,6 +106,8 @@ class NodeHttpServer extends ServerBase {
       this.#draining.add(socket);
       if ((this.#inFlight.get(socket) ?? 0) === 0) socket.end();
     };
+    // node:http arms this socket timeout for keepAliveTimeout between requests (server.timeout is 0).
+    socket.on('timeout', () => this.counters.addIdleTimeouts());
     this.#http.emit('connection', socket);
   }
 

@@ -1,5 +1,7 @@
+import type { Socket } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import type { Operation, ProtocolName } from '@iolab/protocols';
-import type { ConnectionFailureCode } from '@iolab/server-core';
+import type { ConnectionFailureCode, ReadTimeouts } from '@iolab/server-core';
 
 /**
  * The two kinds of piscina task. Connection mode hands a whole connection (its relay buffer) to a pool
@@ -11,11 +13,24 @@ export type PoolTask =
       readonly protocol: ProtocolName;
       readonly relay: SharedArrayBuffer;
       readonly counters: SharedArrayBuffer;
+      readonly timeouts: ReadTimeouts;
+      readonly acceptedAt: number;
+    }
+  | {
+      readonly kind: 'owned-connection';
+      readonly protocol: ProtocolName;
+      /** Transferred with the task: the pool thread owns it. */
+      readonly socket: Socket;
+      /** Carries 'drain' from the accepting thread. */
+      readonly control: MessagePort;
+      readonly counters: SharedArrayBuffer;
+      readonly timeouts: ReadTimeouts;
+      readonly acceptedAt: number;
     }
   | { readonly kind: 'operation'; readonly op: Operation };
 
 /**
- * What a connection task returns: the failures it caught (already counted in the shared counters), for
+ * What a connection task (relay or owned) returns: the failures it caught (already counted in the shared counters), for
  * the main thread to log. At most `MAX_REPORTED_FAILURES`: a connection ends at its first session failure,
  * and handler failures close it too, so more than one is rare.
  */

@@ -10,7 +10,14 @@ import {
   type OperationResult,
   runOperationSync,
 } from '@iolab/protocols';
-import { BlockingSocket, describeThrown, SharedCounters, serveBlocking } from '@iolab/server-core';
+import {
+  BlockingSocket,
+  type ConnectionFailureCode,
+  describeThrown,
+  SharedCounters,
+  serveBlocking,
+  serveOwned,
+} from '@iolab/server-core';
 import {
   type ConnectionTaskResult,
   cloneableCopy,
@@ -18,28 +25,51 @@ import {
   type PoolTask,
 } from './pool-task.js';
 
-export default function runTask(task: PoolTask): OperationResult | ConnectionTaskResult {
-  if (task.kind === 'connection') {
-    const failures: ConnectionTaskResult['failures'][number][] = [];
-    serveBlocking(
+export default function runTask(
+  task: PoolTask,
+): OperationResult | ConnectionTaskResult | Promise<ConnectionTaskResult> {
+  if (task.kind === 'operation') {
+    // A throw here rejects the task on the main thread, which answers 500 and closes that connection.
+    const result = runOperationSync(task.op, blockingSleep);
+    if (!result.ok) return result;
+    // piscina clones the return value (it transfers only a top-level `Piscina.move`): a body that owns its
+    // buffer is cloned with exactly its own bytes, where a view into a larger buffer would clone all of it.
+    return { ok: true, contentType: result.contentType, body: cloneableCopy(result.body) };
+  }
+  const failures: ConnectionTaskResult['failures'][number][] = [];
+  const counters = new SharedCounters(task.counters);
+  const report = (code: ConnectionFailureCode, cause: unknown): void => {
+    if (failures.length < MAX_REPORTED_FAILURES) failures.push({ code, message: describeThrown(cause) });
+  };
+  if (task.kind === 'owned-connection') {
+    // The task lasts as long as the connection: the thread is held, as in relay mode, but it reads and
+    // writes its socket itself. Failures are contained as in relay mode: 500/close, counted here, logged by
+    // the main thread from the task's result.
+    return serveOwned(
+      task.socket,
       createSession(task.protocol),
-      new BlockingSocket(task.relay),
-      blockingSleep,
-      new SharedCounters(task.counters),
       {
+        counters,
+        timeouts: task.timeouts,
+        acceptedAt: task.acceptedAt,
         failureBytes: failureBytes(task.protocol),
-        report: (code, cause) => {
-          if (failures.length < MAX_REPORTED_FAILURES)
-            failures.push({ code, message: describeThrown(cause) });
+        onFailure: (code, cause) => {
+          counters.addErrors();
+          report(code, cause);
         },
       },
-    );
-    return { failures };
+      task.control,
+    ).then(() => ({ failures }));
   }
-  // A throw here rejects the task on the main thread, which answers 500 and closes that connection.
-  const result = runOperationSync(task.op, blockingSleep);
-  if (!result.ok) return result;
-  // piscina clones the return value (it transfers only a top-level `Piscina.move`): a body that owns its
-  // buffer is cloned with exactly its own bytes, where a view into a larger buffer would clone all of it.
-  return { ok: true, contentType: result.contentType, body: cloneableCopy(result.body) };
+  // Relay connection mode.
+  serveBlocking(
+    createSession(task.protocol),
+    new BlockingSocket(task.relay),
+    blockingSleep,
+    counters,
+    task.timeouts,
+    task.acceptedAt,
+    { failureBytes: failureBytes(task.protocol), report },
+  );
+  return { failures };
 }

@@ -142,6 +142,11 @@ export class HttpRequestParser {
     return this.#state === 'request-line';
   }
 
+  /** In the request line or header section (with `betweenRequests`, a model's header deadline). */
+  get inHead(): boolean {
+    return this.#state === 'request-line' || this.#state === 'headers';
+  }
+
   next(input: InputBuffer): ParseStep {
     for (;;) {
       switch (this.#state) {
