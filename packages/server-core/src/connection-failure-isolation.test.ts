@@ -34,10 +34,19 @@ function buggyRunOp(op: Operation): Promise<OperationResult> {
   return runLineOp(op);
 }
 
+/** The inline path: `throw` throws, echoes complete at once, sleeps go the Promise way (`undefined`). */
+function buggyRunNow(op: Operation): OperationResult | undefined {
+  if (op.kind !== 'echo') return undefined;
+  if (decoder.decode(op.body) === 'throw') throw new RangeError('planted inline handler bug');
+  return { ok: true, body: op.body, contentType: 'text/plain' };
+}
+
 /** Speaks the line protocol but declares `http`, so failures are answered with the HTTP 500 bytes. */
 class BuggyServer extends ServerBase {
   readonly logged: ConnectionFailedError[] = [];
   failServe = false;
+  /** Use the inline fast path (as the loop does): echo and throw lines complete without a Promise. */
+  inline = false;
   constructor() {
     const logged: ConnectionFailedError[] = [];
     super({ protocol: 'http', logConnectionFailure: (error) => logged.push(error) });
@@ -50,6 +59,7 @@ class BuggyServer extends ServerBase {
       timeouts: { headerTimeoutMs: 0, idleTimeoutMs: 0 },
       onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
       failureBytes: this.failureBytes,
+      ...(this.inline && { runNow: buggyRunNow }),
     });
     connection.drain = evented.drain;
   }
@@ -111,6 +121,19 @@ describe('evented connections (loop, pool request mode)', () => {
     // `before` is answered first; the failed one in its place; the connection then ends.
     const answer = await exchange(server.address.port, `before\n${line}\n`);
     expect(answer).toBe('before\nerror 500\n');
+    expect(server.stats().errors).toBe(1);
+    expect(model.logged.map((e) => e.code)).toEqual(['IOLAB_SERVER_HANDLER_FAILED']);
+    await healthy(server.address.port);
+  });
+
+  it('a handler that throws on the inline path: its 500 in request order, close once nothing is in flight', async () => {
+    const model = new BuggyServer();
+    model.inline = true;
+    const server = await start(model);
+    // `sleep 50` is still in flight when `throw` fails inline: the 500 waits behind it, `after` (already
+    // received) is answered, and the connection closes only when the sleep is done.
+    const answer = await exchange(server.address.port, 'before\nsleep 50\nthrow\nafter\n');
+    expect(answer).toBe('before\nsleep\nerror 500\nafter\n');
     expect(server.stats().errors).toBe(1);
     expect(model.logged.map((e) => e.code)).toEqual(['IOLAB_SERVER_HANDLER_FAILED']);
     await healthy(server.address.port);
