@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { cpuDigestHex, resolveLimits, route, runOperation } from '@iolab/protocols';
-import { type Connection, ServerBase, type ServerOptions } from '@iolab/server-core';
+import { type Connection, closeAfterFlush, ServerBase, type ServerOptions } from '@iolab/server-core';
 
 /** `headerTimeoutMs` is node:http's `headersTimeout`, `idleTimeoutMs` its `keepAliveTimeout`. */
 export interface NodeHttpOptions extends Omit<ServerOptions, 'protocol'> {}
@@ -36,6 +36,10 @@ class NodeHttpServer extends ServerBase {
   readonly #draining = new WeakSet<Socket>();
   /** The base's connection id per socket, for failure logs. */
   readonly #ids = new WeakMap<Socket, number>();
+  /** The response being written on each socket, so a client error never cuts into one. */
+  readonly #responding = new WeakMap<Socket, ServerResponse>();
+  /** Sockets already answered a client error: node:http reports one again for every later chunk. */
+  readonly #clientErrored = new WeakSet<Socket>();
 
   constructor(options: NodeHttpOptions) {
     super({ ...options, protocol: 'http' });
@@ -79,8 +83,15 @@ class NodeHttpServer extends ServerBase {
     this.#http.emit('listening');
     // A listener replaces node:http's own answer, so this writes what node:http would, and counts timeouts.
     this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (this.#clientErrored.has(socket)) return;
+      this.#clientErrored.add(socket);
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.counters.addHeaderTimeouts();
-      if (socket.writable && socket.bytesWritten === 0) {
+      // As node:http's own handler: answer unless a response is part-way out (its head sent, not yet all
+      // of it). A keep-alive socket that already carried whole answers still gets its 400/408/431 (the
+      // hostile corpus's "CL + TE after a valid request", byte by byte: 200 then 400, as node:http).
+      const current = this.#responding.get(socket);
+      const midResponse = current?.headersSent === true && !current.writableEnded;
+      if (socket.writable && !midResponse) {
         socket.write(
           err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
             ? REQUEST_TIMEOUT
@@ -89,8 +100,10 @@ class NodeHttpServer extends ServerBase {
               : BAD_REQUEST,
         );
       }
-      // A timeout is counted as a timeout, not as a socket error too.
-      socket.destroy(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? undefined : err);
+      // Not node:http's destroy(): a peer still sending (byte by byte, or pipelined bytes after the bad
+      // request) would get an RST that can wipe the answer just written, before it reads it. FIN after our
+      // bytes and a bounded linger, as every other model closes. A peer's bad bytes are not a server error.
+      closeAfterFlush(socket);
     });
   }
 
@@ -114,7 +127,9 @@ class NodeHttpServer extends ServerBase {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const socket = req.socket;
     this.#inFlight.set(socket, (this.#inFlight.get(socket) ?? 0) + 1);
+    this.#responding.set(socket, res);
     res.once('close', () => {
+      if (this.#responding.get(socket) === res) this.#responding.delete(socket);
       const left = (this.#inFlight.get(socket) ?? 1) - 1;
       this.#inFlight.set(socket, left);
       if (left === 0 && this.#draining.has(socket)) socket.end();
