@@ -6,7 +6,7 @@
 import { EchoLineServerCodec } from './echo-line/server-codec.js';
 import { EchoLpServerCodec } from './echo-lp/server-codec.js';
 import { FramedServerSession } from './framed-session.js';
-import { HttpServerSession, httpRefusal } from './http/server-session.js';
+import { HttpServerSession, httpFailure, httpRefusal } from './http/server-session.js';
 import { resolveLimits, type SessionLimits } from './limits.js';
 import type { ProtocolName, ServerSession } from './session.js';
 
@@ -39,4 +39,16 @@ const NOTHING = new Uint8Array(0);
  */
 export function refusalBytes(protocol: ProtocolName): Uint8Array {
   return protocol === 'http' ? HTTP_REFUSAL : NOTHING;
+}
+
+const HTTP_FAILURE = httpFailure();
+
+/**
+ * Bytes to write when the server itself failed on a connection (its session or a handler threw), then
+ * close: HTTP `500 Internal Server Error` with `Connection: close`; nothing for framed protocols, whose
+ * clients see the close (a framed reply would have to claim a request id it may not own). Shared, do not
+ * modify.
+ */
+export function failureBytes(protocol: ProtocolName): Uint8Array {
+  return protocol === 'http' ? HTTP_FAILURE : NOTHING;
 }

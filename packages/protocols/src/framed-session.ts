@@ -18,6 +18,7 @@ import {
   CLOSED_OUTPUT,
   type Operation,
   type OperationResult,
+  type Receiving,
   type ServerSession,
   type SessionOutput,
   type Work,
@@ -53,6 +54,8 @@ export class FramedServerSession implements ServerSession {
   #backlogBytes = 0;
   /** Stream offset where the next decoded frame starts. */
   #frameOffset = 0;
+  /** Bytes pushed into the decoder; beyond `#frameOffset` they are a partial frame it holds. */
+  #bytesIn = 0;
   #readingDone = false;
   /** The decoder failed: this error reply goes out after the backlog's replies, then close. */
   #finalError: Uint8Array[] | undefined;
@@ -78,6 +81,22 @@ export class FramedServerSession implements ServerSession {
     return this.#backlogBytes;
   }
 
+  get receiving(): Receiving {
+    if (this.#readingDone || this.#closed || this.inputPaused) return 'none';
+    return this.#bytesIn > this.#frameOffset ? 'head' : 'none';
+  }
+
+  timedOut(): SessionOutput {
+    if (this.#closed) return CLOSED_OUTPUT;
+    this.#stopReading();
+    this.#queue.pushReady(
+      'fixed',
+      this.#codec.encodeError('IOLAB_FRAME_TIMEOUT: frame not received in time'),
+      true,
+    );
+    return this.#flush();
+  }
+
   receive(chunk: Uint8Array): SessionOutput {
     if (this.#closed) return CLOSED_OUTPUT;
     const work: Work[] = [];
@@ -88,6 +107,7 @@ export class FramedServerSession implements ServerSession {
       try {
         // The decoders keep references to pushed chunks until their frame completes; the caller may reuse
         // its read buffer the moment we return, so they get a private copy (one memcpy per read).
+        this.#bytesIn += chunk.length;
         frames = this.#codec.decoder.push(chunk.slice());
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;

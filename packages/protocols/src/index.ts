@@ -5,7 +5,13 @@
  * @packageDocumentation
  */
 
-export { createSession, isProtocolName, PROTOCOL_NAMES, refusalBytes } from './create-session.js';
+export {
+  createSession,
+  failureBytes,
+  isProtocolName,
+  PROTOCOL_NAMES,
+  refusalBytes,
+} from './create-session.js';
 export {
   EchoLineResponseDecoder,
   type EchoLineResponseDecoderOptions,
@@ -61,6 +67,7 @@ export type {
   Operation,
   OperationResult,
   ProtocolName,
+  Receiving,
   ServerSession,
   SessionOutput,
   Work,

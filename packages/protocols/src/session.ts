@@ -64,11 +64,29 @@ export interface ServerSession {
   readonly inputPaused: boolean;
   /** Input bytes the session holds unparsed (a partial request, or input waiting while paused). */
   readonly bufferedBytes: number;
+  /**
+   * What the unparsed input holds, for a model's read deadlines (the session keeps no clock itself):
+   * - `none`: nothing half-received (between requests, or paused with whole requests waiting);
+   * - `head`: part of a request head (framed protocols: part of a frame) — the header timeout runs;
+   * - `body`: an HTTP request body still arriving — the idle timeout runs between reads.
+   */
+  readonly receiving: Receiving;
+  /**
+   * The model's deadline passed while `receiving` was not `none`: stop reading and return what to send
+   * before closing — HTTP answers the requests in flight, then `408 Request Timeout`; framed protocols
+   * answer what is in flight, then an error reply. The output always has `close: true`.
+   */
+  timedOut(): SessionOutput;
 }
+
+export type Receiving = 'none' | 'head' | 'body';
 
 /*
  * Rules every session keeps, so models can rely on them:
  * - `receive(chunk)` never keeps a reference to `chunk`: a model may reuse its read buffer at once.
+ * - Bytes in `Work` (an echo body) are lent, not given: they may be a shared constant (the one empty
+ *   body) or a view of a buffer the session reuses. A model that moves them to another thread copies them
+ *   and transfers only its copy; transferring them would detach a buffer the session still uses.
  * - Every routed request becomes `Work`, even `/plaintext`, so each model decides where handlers run.
  * - Once an output has `close: true`, later calls return `{ work: [], send: [], close: true }`.
  * - `complete()` with an id that is not pending throws `UnknownWorkError` (a model bug, not peer input).

@@ -4,19 +4,30 @@
  *   main thread: accept ─► maxThreads reached? ─yes─► refuse (503 / close), count
  *                               │ no
  *                               ▼
- *                relaySocket(socket) ◄──SharedArrayBuffer rings──► new Worker: serveBlocking(session)
- *                                                                     └─ exits with its connection
+ *        owned: new Worker({ socket }) ─ the thread reads, parses, runs the handler, writes ─┐
+ *        relay: relaySocket(socket) ◄──SharedArrayBuffer rings──► new Worker: serveBlocking    │
+ *                                                                     └─ exits with its connection ◄┘
+ *
+ * `owned` (Node 26.12+ on Unix, detected at start) is the faithful one: the thread owns its socket as a
+ * Java BIO thread does. `relay` is the fallback where sockets cannot move between threads: every byte
+ * crosses the main thread, which costs CPU per request and makes the main thread a shared bottleneck.
  */
+import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { ProtocolName } from '@iolab/protocols';
+import type { ConnectionFailureCode } from '@iolab/server-core';
 import {
   type Connection,
   checkIntegerOption,
+  type ReadTimeouts,
   type RelayCapacities,
   type RunningServer,
   relaySocket,
+  resolveSocketMode,
   ServerBase,
   type ServerOptions,
+  type SocketMode,
+  type SocketModeChoice,
   type ThreadStats,
 } from '@iolab/server-core';
 
@@ -32,22 +43,38 @@ export interface BioOptions extends ServerOptions {
   readonly maxThreads?: number;
   /** Per-connection ring sizes of the main-thread relay. */
   readonly ring?: RelayCapacities;
+  /** `owned`: threads own their sockets (needs socket transfer); `relay`; `auto` (default): owned if possible. */
+  readonly socket?: SocketModeChoice;
 }
 
 /** What a BIO thread receives in `workerData`. Internal to this package. */
 export interface BioWorkerData {
   readonly protocol: ProtocolName;
-  readonly relay: SharedArrayBuffer;
+  /** Owned mode: the connection's socket, transferred. */
+  readonly socket?: Socket;
+  /** Relay mode: the connection's relay buffer. */
+  readonly relay?: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
+  readonly timeouts: ReadTimeouts;
+  readonly acceptedAt: number;
+}
+
+/** What a BIO thread posts when the server failed on its connection (already counted in `counters`). */
+export interface BioFailureMessage {
+  readonly kind: 'failure';
+  readonly code: ConnectionFailureCode;
+  readonly message: string;
 }
 
 // Resolves to dist/bio-worker.js from src/ (under vitest) and from dist/ alike: workers need built JS.
-const WORKER_URL = new URL('../dist/bio-worker.js', import.meta.url);
+const WORKER_URL = new URL('../dist/bio-worker.bundle.js', import.meta.url);
 
 class BioServer extends ServerBase {
   readonly #maxThreads: number;
   readonly #ring: RelayCapacities | undefined;
   readonly #workers = new Set<Worker>();
+  readonly #socketChoice: SocketModeChoice | undefined;
+  #socketMode: SocketMode = 'relay';
   #peak = 0;
 
   constructor(options: BioOptions) {
@@ -59,6 +86,16 @@ class BioServer extends ServerBase {
       100_000,
     );
     this.#ring = options.ring;
+    this.#socketChoice = options.socket;
+  }
+
+  override async start(): Promise<RunningServer> {
+    this.#socketMode = await resolveSocketMode(this.#socketChoice);
+    return super.start();
+  }
+
+  protected override get socketMode(): SocketMode {
+    return this.#socketMode;
   }
 
   protected override serve(connection: Connection): void {
@@ -66,21 +103,62 @@ class BioServer extends ServerBase {
       this.refuse(connection.socket);
       return;
     }
+    if (this.#socketMode === 'owned') {
+      this.#serveOwned(connection);
+      return;
+    }
     const relay = relaySocket(connection.socket, this.#ring);
     const workerData: BioWorkerData = {
       protocol: this.protocol,
       relay: relay.buffer,
       counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
     };
     const worker = new Worker(WORKER_URL, { workerData });
-    this.#workers.add(worker);
-    this.#peak = Math.max(this.#peak, this.#workers.size);
+    this.#track(worker, connection);
     connection.drain = relay.drain;
-    worker.on('error', () => this.counters.addErrors());
     worker.once('exit', () => {
       this.#workers.delete(worker);
       relay.workerEnded();
     });
+  }
+
+  #serveOwned(connection: Connection): void {
+    const socket = connection.socket;
+    const ended = connection.transfer();
+    const workerData: BioWorkerData = {
+      protocol: this.protocol,
+      socket,
+      counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
+    };
+    // @types/node predates socket transfer: a Socket is not a TransferListItem in its typings. A throw
+    // here (the thread could not be created) reaches ServerBase's dispatch guard: 500 and close.
+    const worker = new Worker(WORKER_URL, { workerData, transferList: [socket as never] });
+    this.#track(worker, connection);
+    connection.drain = () => worker.postMessage('drain');
+    worker.once('exit', () => {
+      this.#workers.delete(worker);
+      ended();
+    });
+  }
+
+  #track(worker: Worker, connection: Connection): void {
+    this.#workers.add(worker);
+    this.#peak = Math.max(this.#peak, this.#workers.size);
+    // Failures the thread caught itself (either mode): counted there, logged here (the main thread owns
+    // the log).
+    worker.on('message', (message: BioFailureMessage) => {
+      if (message?.kind === 'failure') {
+        this.connectionFailed(connection.id, message.code, message.message, true);
+      }
+    });
+    // The thread died past its own guard (out of memory, a throw at start-up): counted and logged here;
+    // 'exit' follows and closes the connection (relay: through the relay; owned: the socket dies with the
+    // thread that owns it).
+    worker.on('error', (err) => this.connectionFailed(connection.id, 'IOLAB_SERVER_THREAD_FAILED', err));
   }
 
   protected override threadStats(): ThreadStats {

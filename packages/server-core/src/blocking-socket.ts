@@ -28,14 +28,18 @@ import {
  * Why `read()` returned no bytes:
  * - `eof`: the peer sent FIN and every byte before it has been read;
  * - `drain`: the server is shutting down and nothing more is buffered, so stop waiting for requests;
- * - `abort`: the connection is gone (reset or forced close).
+ * - `abort`: the connection is gone (reset or forced close);
+ * - `timeout`: nothing arrived within the read's deadline (Java's `SocketTimeoutException` under `SO_TIMEOUT`).
  */
-export type ReadEnd = 'eof' | 'drain' | 'abort';
+export type ReadEnd = 'eof' | 'drain' | 'abort' | 'timeout';
 
 /** The blocking I/O a handler loop needs; implemented by `BlockingSocket`, easy to fake in memory. */
 export interface BlockingIo {
-  /** Blocks until bytes are available or the stream ended. Never returns an empty array. */
-  read(): Uint8Array | ReadEnd;
+  /**
+   * Blocks until bytes are available, the stream ended or `timeoutMs` passed (default: no deadline).
+   * Never returns an empty array.
+   */
+  read(timeoutMs?: number): Uint8Array | ReadEnd;
   /** Blocks until every byte is in the outbound buffer; throws `RelayClosedError` if the peer is gone. */
   write(bytes: Uint8Array): void;
   /** Asks the main thread to close the connection once written bytes are flushed. Idempotent. */
@@ -51,8 +55,9 @@ export class BlockingSocket implements BlockingIo {
     this.#v = relayViews(sab);
   }
 
-  read(): Uint8Array | ReadEnd {
+  read(timeoutMs = Number.POSITIVE_INFINITY): Uint8Array | ReadEnd {
     const { ctrl, inbound } = this.#v;
+    const until = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : performance.now() + timeoutMs;
     for (;;) {
       // Read the wake word first: any change after this load makes Atomics.wait return at once.
       const seq = Atomics.load(ctrl, CTRL_WAKE_WORKER);
@@ -72,7 +77,13 @@ export class BlockingSocket implements BlockingIo {
       if (flags & FLAG_ABORT) return 'abort';
       if (flags & FLAG_PEER_EOF) return 'eof';
       if (flags & FLAG_DRAIN) return 'drain';
-      Atomics.wait(ctrl, CTRL_WAKE_WORKER, seq);
+      if (until === Number.POSITIVE_INFINITY) {
+        Atomics.wait(ctrl, CTRL_WAKE_WORKER, seq);
+        continue;
+      }
+      const left = until - performance.now();
+      if (left <= 0) return 'timeout';
+      Atomics.wait(ctrl, CTRL_WAKE_WORKER, seq, left);
     }
   }
 

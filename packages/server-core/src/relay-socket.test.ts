@@ -119,7 +119,9 @@ describe('socket relay with a blocking worker', () => {
       }),
     );
     expect(results).toEqual(Array.from({ length: 30 }, (_, i) => `request ${i}bye:eof`));
-  });
+    // 30 fresh worker threads: each costs up to ~200 ms of one core to start on Node 20, so on a loaded
+    // 2-core CI runner this takes far longer than vitest's 5 s default; 60 s is generous, not a bound.
+  }, 60_000);
 
   it('blocks the worker in write() while the client does not read, and loses nothing', async () => {
     const progress = new SharedArrayBuffer(4);

@@ -5,15 +5,34 @@
  */
 import type { Socket } from 'node:net';
 import type { Operation, OperationResult, ServerSession, SessionOutput } from '@iolab/protocols';
+import { ConnectionFailedError, type ConnectionFailureCode } from './errors.js';
+import { expireDeadline, ReadDeadline, type ReadTimeouts } from './read-deadline.js';
 import type { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
 export type RunOperation = (op: Operation) => Promise<OperationResult>;
+/** Runs an operation at once if it can (no I/O wait): its result, or `undefined` to go through `runOp`. */
+export type RunOperationNow = (op: Operation) => OperationResult | undefined;
 
 export interface EventedOptions {
   readonly counters: SharedCounters;
-  /** Close a connection with nothing in flight after this long without bytes; 0 disables. */
-  readonly idleTimeoutMs: number;
+  /** Header and idle deadlines (see `ReadDeadline`); each 0 disables. */
+  readonly timeouts: ReadTimeouts;
+  /** `acceptedAtMs()` when another thread accepted the socket; default: now. */
+  readonly acceptedAt?: number;
+  /**
+   * The fast path: operations this returns a result for complete inline, without a Promise, two closures
+   * and a microtask per request (the loop's /plaintext at 50k req/s pays for each). A throw counts as a
+   * failed handler (500 in order, then close once nothing is in flight), as a rejected `runOp` does.
+   */
+  readonly runNow?: RunOperationNow;
+  /**
+   * Called once per failure of the server on this connection (see `ConnectionFailureCode`); it counts and
+   * logs (`ServerBase#connectionFailed`). Without it a failure is only counted.
+   */
+  readonly onFailure?: (code: ConnectionFailureCode, cause: unknown) => void;
+  /** Written before closing when the session itself threw (`failureBytes(protocol)`: HTTP 500). */
+  readonly failureBytes?: Uint8Array;
 }
 
 export interface EventedConnection {
@@ -44,11 +63,93 @@ export function serveEvented(
   const close = (): void => {
     if (closing) return;
     closing = true;
+    clearTimer();
     closeAfterFlush(socket);
   };
 
-  const apply = (output: SessionOutput): void => {
+  const failed = (code: ConnectionFailureCode, cause: unknown): void => {
+    if (options.onFailure) options.onFailure(code, cause);
+    else options.counters.addErrors();
+  };
+
+  /**
+   * Runs one session call. A throw there is our bug, not the peer's bytes, and the session's state is now
+   * unknown: answer 500 (HTTP; whole responses only were written before, so this one is well-formed on the
+   * wire), close this connection, and let every other connection carry on. `bytes`: the call consumed
+   * bytes from the peer (for the read deadline).
+   */
+  const guarded = (call: () => SessionOutput, bytes: boolean): void => {
+    let output: SessionOutput;
+    try {
+      output = call();
+    } catch (err) {
+      failed('IOLAB_SERVER_SESSION_FAILED', err);
+      if (!closing && !socket.destroyed && options.failureBytes && options.failureBytes.length > 0) {
+        socket.write(options.failureBytes);
+      }
+      close();
+      return;
+    }
+    apply(output, bytes);
+  };
+
+  // A handler failed: it is answered 500 in order, then the connection ends once nothing is in flight
+  // (as a drain does): a handler that threw may have left state we no longer trust for this peer.
+  const handlerFailed = (id: number, err: unknown): void => {
+    // A runner that knows better (the pool: thread or dispatch failure) says so with its own code.
+    if (err instanceof ConnectionFailedError) failed(err.code, err.cause);
+    else failed('IOLAB_SERVER_HANDLER_FAILED', err);
+    draining = true;
+    finish(id, { ok: false, status: 500, message: 'IOLAB_SERVER_HANDLER_FAILED: internal server error' });
+  };
+
+  // One timer per connection, moved only when the deadline comes *earlier* than it is set for; a later
+  // deadline (the next idle period after each request) is found when the timer fires and re-arms. So a
+  // busy keep-alive connection costs one clock read per request, not a timer operation.
+  const deadline = new ReadDeadline(options.timeouts, options.acceptedAt);
+  let timer: NodeJS.Timeout | undefined;
+  let grace: NodeJS.Immediate | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+  const clearTimer = (): void => {
+    clearTimeout(timer);
+    clearImmediate(grace);
+    timer = undefined;
+    grace = undefined;
+  };
+  const arm = (): void => {
+    const at = deadline.at;
+    if (at >= timerAt || closing) return;
+    clearTimer();
+    timerAt = at;
+    timer = setTimeout(onTimer, Math.max(0, deadline.remaining()));
+    timer.unref(); // the listening server keeps the process alive, not a connection's deadline
+  };
+  let graced = false;
+  const onTimer = (): void => {
+    timer = undefined;
+    grace = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+    if (closing || socket.destroyed) return;
+    if (deadline.remaining() > 0) {
+      arm();
+      return;
+    }
+    if (!graced) {
+      // Timers run before I/O in a loop turn: a thread that took the socket over after its deadline
+      // (a slow start, a queued pool task) reads what already arrived before judging it, as a blocking
+      // read would. One check-phase turn is enough for bytes already in the kernel buffer.
+      graced = true;
+      grace = setImmediate(onTimer);
+      return;
+    }
+    const kind = deadline.kind;
+    if (kind !== 'busy') guarded(() => expireDeadline(session, kind, options.counters), false);
+  };
+
+  const apply = (output: SessionOutput, bytes: boolean): void => {
     if (closing) return;
+    deadline.update(session, bytes);
+    arm();
     for (const bytes of output.send) {
       // Backpressure: stop reading a peer that does not read our answers; resume on 'drain'.
       if (!socket.write(bytes) && !pausedForDrain) {
@@ -63,18 +164,40 @@ export function serveEvented(
       close();
       return;
     }
+    const runNow = options.runNow;
     for (const work of output.work) {
-      runOp(work.op).then(
-        (result) => finish(work.id, result),
-        (err: unknown) => {
-          options.counters.addErrors();
-          finish(work.id, {
-            ok: false,
-            status: 500,
-            message: err instanceof Error ? err.message : String(err),
-          });
-        },
-      );
+      if (runNow !== undefined) {
+        let result: OperationResult | undefined;
+        try {
+          result = runNow(work.op);
+        } catch (err) {
+          // The same as a rejected `runOp`: 500 in request order, then close once nothing is in flight.
+          handlerFailed(work.id, err);
+          if (closing) return;
+          continue;
+        }
+        if (result !== undefined) {
+          finish(work.id, result);
+          if (closing) return;
+          continue;
+        }
+      }
+      let pending: Promise<OperationResult>;
+      try {
+        pending = runOp(work.op);
+      } catch (err) {
+        pending = Promise.reject(err); // a runner that throws instead of rejecting
+      }
+      pending
+        .then(
+          (result) => finish(work.id, result),
+          (err: unknown) => handlerFailed(work.id, err),
+        )
+        .catch((err: unknown) => {
+          // Last line: nothing thrown on this path may become an unhandled rejection (which ends Node).
+          failed('IOLAB_SERVER_SESSION_FAILED', err);
+          close();
+        });
     }
     if ((draining || socket.readableEnded) && session.pending === 0) close();
     else updateReading();
@@ -83,22 +206,19 @@ export function serveEvented(
   const finish = (id: number, result: OperationResult): void => {
     options.counters.addRequests();
     if (closing || socket.destroyed) return;
-    apply(session.complete(id, result));
+    guarded(() => session.complete(id, result), false);
   };
 
   socket.on('data', (chunk: Buffer) => {
-    if (!closing) apply(session.receive(chunk));
+    if (!closing) guarded(() => session.receive(chunk), true);
   });
   socket.on('end', () => {
     if (closing) return;
-    apply(session.peerEnded());
+    guarded(() => session.peerEnded(), false);
     if (session.pending === 0) close();
   });
-  if (options.idleTimeoutMs > 0) {
-    socket.setTimeout(options.idleTimeoutMs, () => {
-      if (session.pending === 0) close();
-    });
-  }
+  socket.once('close', clearTimer);
+  arm();
 
   return {
     drain: () => {

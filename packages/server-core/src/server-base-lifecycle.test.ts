@@ -14,9 +14,9 @@ class LineServer extends ServerBase {
   constructor(
     options: Omit<ServerOptions, 'protocol'>,
     readonly cap = Number.POSITIVE_INFINITY,
-    readonly idleTimeoutMs = 0,
+    idleTimeoutMs = 0,
   ) {
-    super({ ...options, protocol: 'echo-line' });
+    super({ headerTimeoutMs: 0, idleTimeoutMs, ...options, protocol: 'echo-line' });
   }
   protected override serve(connection: Connection): void {
     if (this.#open >= this.cap) {
@@ -28,7 +28,7 @@ class LineServer extends ServerBase {
     this.sockets.push(connection.socket);
     const evented = serveEvented(connection.socket, new LineSession(), runLineOp, {
       counters: this.counters,
-      idleTimeoutMs: this.idleTimeoutMs,
+      timeouts: this.timeouts,
     });
     connection.drain = evented.drain;
   }

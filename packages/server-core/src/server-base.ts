@@ -9,8 +9,15 @@
  */
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type ProtocolName, refusalBytes } from '@iolab/protocols';
-import { InvalidServerOptionError } from './errors.js';
+import { failureBytes, type ProtocolName, refusalBytes } from '@iolab/protocols';
+import { type ConnectionFailureLog, stderrFailureLog } from './connection-failure-log.js';
+import { ConnectionFailedError, type ConnectionFailureCode, InvalidServerOptionError } from './errors.js';
+import {
+  acceptedAtMs,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type ReadTimeouts,
+} from './read-deadline.js';
 import { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
@@ -30,7 +37,19 @@ export interface ServerOptions {
   readonly backlog?: number;
   /** Default deadline for `close()`. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Where failures of the server on one connection are logged (each is also counted in `errors`).
+   * Default: one line on stderr each, at most `FAILURE_LOG_LINES_PER_SECOND`.
+   */
+  readonly logConnectionFailure?: ConnectionFailureLog;
+  /** The whole request head (framed: a frame) must arrive within this, else 408/error and close; 0 = never. */
+  readonly headerTimeoutMs?: number;
+  /** Close a keep-alive connection with nothing in flight (or a body with no byte) this long; 0 = never. */
+  readonly idleTimeoutMs?: number;
 }
+
+/** How a thread model's handler threads reach their sockets (see `@iolab/server-core`'s README). */
+export type SocketMode = 'relay' | 'owned';
 
 export interface ServerStats {
   /** Open connections now, and the most ever open at once. */
@@ -47,6 +66,12 @@ export interface ServerStats {
   readonly errors: number;
   /** Connections turned away at a cap (`maxThreads`, full queue). */
   readonly refused: number;
+  /** Request heads (framed: frames) or bodies not received in time: answered 408 / error, closed. */
+  readonly headerTimeouts: number;
+  /** Keep-alive connections closed after the idle timeout. */
+  readonly idleTimeouts: number;
+  /** Thread models: whether threads own their sockets or the main thread relays bytes; absent otherwise. */
+  readonly socketMode?: SocketMode;
   readonly rssBytes: number;
 }
 
@@ -67,17 +92,27 @@ export interface ThreadStats {
 export interface Connection {
   readonly id: number;
   readonly socket: Socket;
+  /** `acceptedAtMs()` at accept: a thread that takes the connection later counts its deadlines from here. */
+  readonly acceptedAt: number;
   /** Set by the model: finish at the next request boundary and close. The default closes at once. */
   drain: () => void;
+  /**
+   * Owned mode: the socket is about to move to another thread (its handle here then closes at once).
+   * The base stops watching this handle; call the returned function when the owning thread reports the
+   * connection closed, so `stats().connections` and `close()` keep counting it until then.
+   */
+  transfer(): () => void;
 }
 
 export abstract class ServerBase {
   protected readonly protocol: ProtocolName;
   protected readonly counters = new SharedCounters();
+  protected readonly timeouts: ReadTimeouts;
   readonly #host: string;
   readonly #port: number;
   readonly #backlog: number;
   readonly #drainTimeoutMs: number;
+  readonly #logFailure: ConnectionFailureLog;
   readonly #connections = new Set<Connection>();
   #server: Server | undefined;
   #peakConnections = 0;
@@ -100,6 +135,26 @@ export abstract class ServerBase {
       0,
       3_600_000,
     );
+    this.#logFailure = options.logConnectionFailure ?? stderrFailureLog();
+    this.timeouts = {
+      headerTimeoutMs: checkIntegerOption(
+        'headerTimeoutMs',
+        options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+        0,
+        86_400_000,
+      ),
+      idleTimeoutMs: checkIntegerOption(
+        'idleTimeoutMs',
+        options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+        0,
+        86_400_000,
+      ),
+    };
+  }
+
+  /** Thread models say which socket mode they run; the loop models have none. */
+  protected get socketMode(): SocketMode | undefined {
+    return undefined;
   }
 
   /** Runs one connection's session until it ends. Called once per accepted (not refused) connection. */
@@ -117,6 +172,30 @@ export abstract class ServerBase {
     return this.#closing !== undefined;
   }
 
+  /** What to write before closing a connection the server failed on: HTTP 500, nothing for framed. */
+  protected get failureBytes(): Uint8Array {
+    return failureBytes(this.protocol);
+  }
+
+  /**
+   * The server failed on one connection (a throwing session, handler, thread, or dispatch): count it in
+   * `errors` (unless a worker thread already did, through the shared counters) and log it with its code.
+   * The caller closes that connection; nothing else is touched.
+   */
+  protected connectionFailed(
+    connectionId: number | undefined,
+    code: ConnectionFailureCode,
+    cause: unknown,
+    alreadyCounted = false,
+  ): void {
+    if (!alreadyCounted) this.counters.addErrors();
+    try {
+      this.#logFailure(new ConnectionFailedError(code, cause, connectionId), this.protocol);
+    } catch {
+      // A log that throws (a closed stderr pipe) must not turn one failure into a crash.
+    }
+  }
+
   /** Counts work turned away at a cap without a connection to close (pool request mode's 503s). */
   protected noteRefusal(): void {
     this.#refused++;
@@ -132,8 +211,13 @@ export abstract class ServerBase {
 
   async start(): Promise<RunningServer> {
     if (this.#server !== undefined) throw new Error('start() called twice');
-    // allowHalfOpen: a peer's FIN ends its requests, not our answers to them.
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    // allowHalfOpen: a peer's FIN ends its requests, not our answers to them. pauseOnConnect in owned
+    // mode: bytes this thread read before the transfer would stay in this thread's stream buffer and be
+    // lost to the thread that takes the socket, so this thread must never start reading it.
+    const server = createServer(
+      { allowHalfOpen: true, noDelay: true, pauseOnConnect: this.socketMode === 'owned' },
+      (socket) => this.#accept(socket),
+    );
     this.#server = server;
     server.listen({ host: this.#host, port: this.#port, backlog: this.#backlog });
     await once(server, 'listening');
@@ -150,15 +234,38 @@ export abstract class ServerBase {
       socket.destroy();
       return;
     }
-    const connection: Connection = { id: this.#nextId++, socket, drain: () => closeAfterFlush(socket) };
+    const onError = (): void => this.counters.addErrors();
+    const gone = (): void => {
+      if (!this.#connections.delete(connection)) return;
+      if (this.#connections.size === 0) this.#allGone?.();
+    };
+    const connection: Connection = {
+      id: this.#nextId++,
+      socket,
+      acceptedAt: acceptedAtMs(),
+      drain: () => closeAfterFlush(socket),
+      transfer: () => {
+        socket.off('error', onError);
+        socket.off('close', gone);
+        return gone;
+      },
+    };
     this.#connections.add(connection);
     this.#peakConnections = Math.max(this.#peakConnections, this.#connections.size);
-    socket.on('error', () => this.counters.addErrors());
-    socket.once('close', () => {
-      this.#connections.delete(connection);
-      if (this.#connections.size === 0) this.#allGone?.();
-    });
-    this.serve(connection);
+    socket.on('error', onError);
+    socket.once('close', gone);
+    try {
+      this.serve(connection);
+    } catch (err) {
+      // The model could not start serving it (a thread that failed to start, a relay that could not be
+      // built, a transfer that failed): this connection gets a 500 and a close, the listener carries on.
+      this.connectionFailed(connection.id, 'IOLAB_SERVER_DISPATCH_FAILED', err);
+      // A failed owned-mode transfer may already have detached the base's listeners: the socket is still
+      // this thread's, so watch its close again (`gone` is idempotent).
+      socket.once('close', gone);
+      if (!socket.destroyed && this.failureBytes.length > 0) socket.write(this.failureBytes);
+      closeAfterFlush(socket);
+    }
   }
 
   #close(deadlineMs: number): Promise<void> {
@@ -198,6 +305,9 @@ export abstract class ServerBase {
       requests: this.counters.requests,
       errors: this.counters.errors,
       refused: this.#refused,
+      headerTimeouts: this.counters.headerTimeouts,
+      idleTimeouts: this.counters.idleTimeouts,
+      ...(this.socketMode !== undefined && { socketMode: this.socketMode }),
       rssBytes: process.memoryUsage.rss(),
     };
   }

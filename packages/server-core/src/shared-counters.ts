@@ -4,7 +4,11 @@
  */
 const REQUESTS = 0;
 const ERRORS = 1;
-const WORDS = 2;
+const HEADER_TIMEOUTS = 2;
+const IDLE_TIMEOUTS = 3;
+const WORDS = 4;
+/** The common increment, made once: `BigInt(1)` would allocate on every request. */
+const ONE = 1n;
 
 export class SharedCounters {
   /** Pass this to worker threads (workerData or a task) and wrap it there with `new SharedCounters(buffer)`. */
@@ -18,12 +22,30 @@ export class SharedCounters {
 
   /** One answered operation (a request that reached the application, whatever its outcome). */
   addRequests(n = 1): void {
-    Atomics.add(this.#words, REQUESTS, BigInt(n));
+    Atomics.add(this.#words, REQUESTS, n === 1 ? ONE : BigInt(n));
   }
 
   /** A socket error, a failed operation or a handler that crashed. */
   addErrors(n = 1): void {
-    Atomics.add(this.#words, ERRORS, BigInt(n));
+    Atomics.add(this.#words, ERRORS, n === 1 ? ONE : BigInt(n));
+  }
+
+  /** A request head (framed: a frame) or body that did not arrive in time: 408/error reply and close. */
+  addHeaderTimeouts(n = 1): void {
+    Atomics.add(this.#words, HEADER_TIMEOUTS, n === 1 ? ONE : BigInt(n));
+  }
+
+  /** A keep-alive connection closed after its idle timeout. */
+  addIdleTimeouts(n = 1): void {
+    Atomics.add(this.#words, IDLE_TIMEOUTS, n === 1 ? ONE : BigInt(n));
+  }
+
+  get headerTimeouts(): number {
+    return Number(Atomics.load(this.#words, HEADER_TIMEOUTS));
+  }
+
+  get idleTimeouts(): number {
+    return Number(Atomics.load(this.#words, IDLE_TIMEOUTS));
   }
 
   get requests(): number {

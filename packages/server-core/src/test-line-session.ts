@@ -3,7 +3,7 @@
  * without the real protocols: each `\n`-terminated line is one request — `sleep MS` sleeps, `close`
  * answers and closes, anything else is echoed — answered in request order.
  */
-import type { Operation, OperationResult, ServerSession, SessionOutput } from '@iolab/protocols';
+import type { Operation, OperationResult, Receiving, ServerSession, SessionOutput } from '@iolab/protocols';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,6 +62,16 @@ export class LineSession implements ServerSession {
 
   get bufferedBytes(): number {
     return this.#buffer.length;
+  }
+
+  get receiving(): Receiving {
+    return this.#buffer.length > 0 && !this.#ended ? 'head' : 'none';
+  }
+
+  timedOut(): SessionOutput {
+    this.#ended = true;
+    this.#buffer = '';
+    return { work: [], send: [encoder.encode('timeout\n')], close: true };
   }
 }
 

@@ -1,4 +1,4 @@
 export { STATS_PUSH_MS } from './loop-cluster.js';
-export { DEFAULT_IDLE_TIMEOUT_MS, type LoopOptions } from './loop-server.js';
+export type { LoopOptions } from './loop-server.js';
 export { type NodeHttpOptions, startNodeHttp } from './node-http-server.js';
 export { startLoop } from './start-loop.js';

@@ -48,6 +48,8 @@ const EMPTY: ServerStats = {
   requests: 0,
   errors: 0,
   refused: 0,
+  headerTimeouts: 0,
+  idleTimeouts: 0,
   rssBytes: 0,
 };
 
@@ -177,6 +179,8 @@ export async function startLoopCluster(options: LoopOptions, workers: number): P
           requests: sum.requests + s.requests,
           errors: sum.errors + s.errors,
           refused: sum.refused + s.refused,
+          headerTimeouts: sum.headerTimeouts + s.headerTimeouts,
+          idleTimeouts: sum.idleTimeouts + s.idleTimeouts,
           rssBytes: sum.rssBytes + s.rssBytes,
         };
       }

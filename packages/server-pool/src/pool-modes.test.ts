@@ -98,4 +98,29 @@ describe('pool --mode request', () => {
     await until(() => c.text().length >= body.length, 'the echo');
     expect(c.text().endsWith(body.toString('latin1'))).toBe(true);
   });
+
+  // Issue 9 regression: an empty body was the parser's shared empty buffer, transferred to the pool thread
+  // (detached), and the next body on the connection crashed the process in the parser.
+  it.each([
+    ['Content-Length: 0', 'Content-Length: 0\r\n\r\n'],
+    ['an empty chunked body', 'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+  ])('serves a body after %s on the same connection, and keeps serving others', async (_, first) => {
+    const server = await start({ protocol: 'http', mode: 'request', threads: 1, queue: 10 });
+    const c = await connect(server.address.port);
+    c.write(`POST /echo HTTP/1.1\r\nHost: t\r\n${first}`);
+    await until(() => statuses(c.text()).length === 1, 'the empty echo');
+    c.write('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello');
+    c.write('POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    await until(() => statuses(c.text()).length === 3, 'two more echoes');
+    expect(statuses(c.text())).toEqual(['200', '200', '200']);
+    expect(c.text()).toMatch(/\r\n\r\nhelloHTTP\/1\.1 200 [\s\S]*\r\n\r\nabc$/);
+    // A second connection reaches the same parser code path with a fresh session: still fine.
+    const other = await connect(server.address.port);
+    other.write(
+      `POST /echo HTTP/1.1\r\nHost: t\r\n${first}POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok`,
+    );
+    await until(() => statuses(other.text()).length === 2, 'the other connection');
+    expect(other.text().endsWith('ok')).toBe(true);
+    expect(server.stats().errors).toBe(0);
+  });
 });

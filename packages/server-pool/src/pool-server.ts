@@ -7,26 +7,34 @@
  *               relaySocket ◄─rings─► pool.run({connection}) — holds a pool thread until it closes;
  *                                     waits in piscina's queue while every thread is held
  *
+ *               owned mode (Node 26.12+): the socket itself goes with the task (transferred), and the pool
+ *               thread reads, parses, runs the handler and writes; nothing is relayed
+ *
  *   request:    event loop: socket ─► session (main thread) ─► pool.run({operation}) per request
  *                                                  queue full ─► that request answers 503
  */
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
 import { createSession, type Operation, type OperationResult } from '@iolab/protocols';
 import {
   type Connection,
+  ConnectionFailedError,
   checkIntegerOption,
   InvalidServerOptionError,
   type RelayCapacities,
   type RunningServer,
   relaySocket,
+  resolveSocketMode,
   ServerBase,
   type ServerOptions,
+  type SocketMode,
+  type SocketModeChoice,
   serveEvented,
   type ThreadStats,
 } from '@iolab/server-core';
 import { Piscina } from 'piscina';
-import { ownedCopy, type PoolTask } from './pool-task.js';
+import { type ConnectionTaskResult, type PoolTask, transferableCopy } from './pool-task.js';
 
 export type PoolMode = 'connection' | 'request';
 
@@ -38,9 +46,7 @@ export const DEFAULT_THREADS = Math.max(2, availableParallelism() * 2);
 /** Tasks (connections or requests) that may wait for a thread before new ones are refused. */
 export const DEFAULT_QUEUE = 1024;
 /** Idle threads above `minThreads` exit after this long, so a burst does not pin memory forever. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
-/** Close an idle keep-alive connection in request mode after this long (connection mode: the thread owns it). */
-export const DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_THREAD_IDLE_TIMEOUT_MS = 30_000;
 
 export interface PoolOptions extends ServerOptions {
   readonly mode?: PoolMode;
@@ -50,18 +56,26 @@ export interface PoolOptions extends ServerOptions {
   readonly minThreads?: number;
   /** piscina maxQueue: tasks waiting beyond running ones before refusal. */
   readonly queue?: number;
-  /** piscina idleTimeout for threads above minThreads. */
-  readonly idleTimeoutMs?: number;
-  /** Request mode: idle keep-alive timeout; 0 disables. */
-  readonly connectionIdleTimeoutMs?: number;
+  /** piscina idleTimeout for threads above minThreads (`idleTimeoutMs` is the connections' one). */
+  readonly threadIdleTimeoutMs?: number;
   readonly ring?: RelayCapacities;
+  /** Connection mode: `owned` threads own their sockets (needs socket transfer), `relay`, or `auto` (default). */
+  readonly socket?: SocketModeChoice;
 }
 
-const WORKER_URL = new URL('../dist/pool-worker.js', import.meta.url);
+// One bundled file (build-worker.mjs): a pool thread loads one module, not two packages' graphs.
+const WORKER_URL = new URL('../dist/pool-worker.bundle.js', import.meta.url);
 
 function isQueueFull(err: unknown): boolean {
   // piscina has no error codes; these are its two messages for "no room to queue" (errors.js).
   return err instanceof Error && /queue is at limit|No task queue available/.test(err.message);
+}
+
+/** A task that could not be posted (structured clone failed) vs. one that failed in its thread. */
+function dispatchOrThread(err: unknown): 'IOLAB_SERVER_DISPATCH_FAILED' | 'IOLAB_SERVER_THREAD_FAILED' {
+  return err instanceof Error && err.name === 'DataCloneError'
+    ? 'IOLAB_SERVER_DISPATCH_FAILED'
+    : 'IOLAB_SERVER_THREAD_FAILED';
 }
 
 class PoolServer extends ServerBase {
@@ -69,8 +83,9 @@ class PoolServer extends ServerBase {
   readonly #threads: number;
   readonly #queue: number;
   readonly #ring: RelayCapacities | undefined;
-  readonly #connectionIdleTimeoutMs: number;
-  readonly #pool: Piscina<PoolTask, OperationResult | null>;
+  readonly #pool: Piscina<PoolTask, OperationResult | ConnectionTaskResult>;
+  readonly #socketChoice: SocketModeChoice | undefined;
+  #socketMode: SocketMode | undefined;
   #inFlight = 0; // connection tasks submitted and not finished (running + queued)
   #peak = 0;
   readonly #threadsOnline: Promise<unknown>;
@@ -91,20 +106,15 @@ class PoolServer extends ServerBase {
       this.#threads,
     );
     const idleTimeout = checkIntegerOption(
-      'idleTimeoutMs',
-      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      0,
-      86_400_000,
-    );
-    this.#connectionIdleTimeoutMs = checkIntegerOption(
-      'connectionIdleTimeoutMs',
-      options.connectionIdleTimeoutMs ?? DEFAULT_REQUEST_MODE_IDLE_TIMEOUT_MS,
+      'threadIdleTimeoutMs',
+      options.threadIdleTimeoutMs ?? DEFAULT_THREAD_IDLE_TIMEOUT_MS,
       0,
       86_400_000,
     );
     this.#ring = options.ring;
+    this.#socketChoice = options.socket;
     // Every option set explicitly: piscina's defaults on 2 cores are 1–3 threads with no idle timeout.
-    this.#pool = new Piscina<PoolTask, OperationResult | null>({
+    this.#pool = new Piscina<PoolTask, OperationResult | ConnectionTaskResult>({
       filename: WORKER_URL.href,
       minThreads,
       maxThreads: this.#threads,
@@ -120,8 +130,14 @@ class PoolServer extends ServerBase {
 
   /** Accept only once the fixed pool is up, so the first connections do not pay for thread start-up. */
   override async start(): Promise<RunningServer> {
+    if (this.#mode === 'connection') this.#socketMode = await resolveSocketMode(this.#socketChoice);
     await this.#threadsOnline;
     return super.start();
+  }
+
+  /** Connection mode only: request mode keeps every socket on the event loop. */
+  protected override get socketMode(): SocketMode | undefined {
+    return this.#socketMode;
   }
 
   protected override serve(connection: Connection): void {
@@ -132,7 +148,9 @@ class PoolServer extends ServerBase {
         (op) => this.#runOperation(op),
         {
           counters: this.counters,
-          idleTimeoutMs: this.#connectionIdleTimeoutMs,
+          timeouts: this.timeouts,
+          onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
+          failureBytes: this.failureBytes,
         },
       );
       connection.drain = evented.drain;
@@ -143,6 +161,10 @@ class PoolServer extends ServerBase {
       this.refuse(connection.socket);
       return;
     }
+    if (this.#socketMode === 'owned') {
+      this.#serveOwned(connection);
+      return;
+    }
     const relay = relaySocket(connection.socket, this.#ring);
     connection.drain = relay.drain;
     this.#inFlight++;
@@ -151,14 +173,17 @@ class PoolServer extends ServerBase {
       protocol: this.protocol,
       relay: relay.buffer,
       counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
     };
     this.#pool
       .run(task)
       .then(
-        () => undefined,
+        (result) => this.#logTaskFailures(connection.id, result),
         (err: unknown) => {
           if (isQueueFull(err)) this.refuse(connection.socket);
-          else if (!this.isClosing) this.counters.addErrors();
+          // The thread failed past serveBlocking's guard, or was terminated by our own close().
+          else if (!this.isClosing) this.connectionFailed(connection.id, dispatchOrThread(err), err);
         },
       )
       .finally(() => {
@@ -168,23 +193,74 @@ class PoolServer extends ServerBase {
     this.#notePeak();
   }
 
+  #serveOwned(connection: Connection): void {
+    const socket = connection.socket;
+    const ended = connection.transfer();
+    // A port of its own per connection: piscina offers no channel to one running task, and 'drain' must
+    // reach the thread serving this socket (a queued task finds it waiting when it starts).
+    const { port1, port2 } = new MessageChannel();
+    connection.drain = () => port1.postMessage('drain');
+    this.#inFlight++;
+    const task: PoolTask = {
+      kind: 'owned-connection',
+      protocol: this.protocol,
+      socket,
+      control: port2,
+      counters: this.counters.buffer,
+      timeouts: this.timeouts,
+      acceptedAt: connection.acceptedAt,
+    };
+    // @types/node predates socket transfer: a Socket is not a TransferListItem in its typings.
+    this.#pool
+      .run(task, { transferList: [socket as never, port2] })
+      .then(
+        (result) => this.#logTaskFailures(connection.id, result),
+        (err: unknown) => {
+          if (isQueueFull(err)) this.refuse(socket);
+          // The thread failed past serveOwned's guard, or was terminated by our own close().
+          else if (!this.isClosing) this.connectionFailed(connection.id, dispatchOrThread(err), err);
+        },
+      )
+      .finally(() => {
+        this.#inFlight--;
+        port1.close();
+        if (!socket.destroyed) socket.destroy(); // never transferred (refused, or the pool was destroyed)
+        ended();
+      });
+    this.#notePeak();
+  }
+
   async #runOperation(op: Operation): Promise<OperationResult> {
     let transferList: ArrayBuffer[] | undefined;
     if (op.kind === 'echo') {
-      const body = ownedCopy(op.body);
+      // Never the session's own buffer: see transferableCopy.
+      const body = transferableCopy(op.body);
       op = { kind: 'echo', body };
       transferList = [body.buffer as ArrayBuffer];
     }
     try {
       const result = this.#pool.run({ kind: 'operation', op }, transferList ? { transferList } : {});
       this.#notePeak();
-      return (await result) ?? { ok: false, status: 500, message: 'pool task returned nothing' };
+      const value = await result;
+      if (value === null || typeof value !== 'object' || !('ok' in value)) {
+        throw new ConnectionFailedError('IOLAB_SERVER_THREAD_FAILED', 'pool task returned no result');
+      }
+      return value;
     } catch (err) {
       if (isQueueFull(err)) {
         this.noteRefusal();
         return { ok: false, status: 503, message: 'pool queue is full' };
       }
-      throw err;
+      if (err instanceof ConnectionFailedError) throw err;
+      // serveEvented answers 500, closes this connection, and counts and logs it with this code.
+      throw new ConnectionFailedError(dispatchOrThread(err), err);
+    }
+  }
+
+  /** Failures a connection task caught itself: counted in the shared counters there, logged here. */
+  #logTaskFailures(connectionId: number, result: OperationResult | ConnectionTaskResult): void {
+    for (const f of (result as ConnectionTaskResult | null)?.failures ?? []) {
+      this.connectionFailed(connectionId, f.code, f.message, true);
     }
   }
 

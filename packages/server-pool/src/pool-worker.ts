@@ -3,23 +3,73 @@
  * thread in `Atomics.wait` between requests and a sleep blocks it, exactly like a Java pool thread doing
  * blocking socket I/O.
  */
-import { blockingSleep, createSession, type OperationResult, runOperationSync } from '@iolab/protocols';
-import { BlockingSocket, SharedCounters, serveBlocking } from '@iolab/server-core';
-import { ownedCopy, type PoolTask } from './pool-task.js';
+import {
+  blockingSleep,
+  createSession,
+  failureBytes,
+  type OperationResult,
+  runOperationSync,
+} from '@iolab/protocols';
+import {
+  BlockingSocket,
+  type ConnectionFailureCode,
+  describeThrown,
+  SharedCounters,
+  serveBlocking,
+  serveOwned,
+} from '@iolab/server-core';
+import {
+  type ConnectionTaskResult,
+  cloneableCopy,
+  MAX_REPORTED_FAILURES,
+  type PoolTask,
+} from './pool-task.js';
 
-export default function runTask(task: PoolTask): OperationResult | null {
-  if (task.kind === 'connection') {
-    serveBlocking(
-      createSession(task.protocol),
-      new BlockingSocket(task.relay),
-      blockingSleep,
-      new SharedCounters(task.counters),
-    );
-    return null;
+export default function runTask(
+  task: PoolTask,
+): OperationResult | ConnectionTaskResult | Promise<ConnectionTaskResult> {
+  if (task.kind === 'operation') {
+    // A throw here rejects the task on the main thread, which answers 500 and closes that connection.
+    const result = runOperationSync(task.op, blockingSleep);
+    if (!result.ok) return result;
+    // piscina clones the return value (it transfers only a top-level `Piscina.move`): a body that owns its
+    // buffer is cloned with exactly its own bytes, where a view into a larger buffer would clone all of it.
+    return { ok: true, contentType: result.contentType, body: cloneableCopy(result.body) };
   }
-  const result = runOperationSync(task.op, blockingSleep);
-  if (!result.ok) return result;
-  // piscina can only transfer a top-level return value; a body that owns its buffer is cloned with exactly
-  // its own bytes (one copy), where a view into a larger buffer would clone the whole buffer.
-  return { ok: true, contentType: result.contentType, body: ownedCopy(result.body) };
+  const failures: ConnectionTaskResult['failures'][number][] = [];
+  const counters = new SharedCounters(task.counters);
+  const report = (code: ConnectionFailureCode, cause: unknown): void => {
+    if (failures.length < MAX_REPORTED_FAILURES) failures.push({ code, message: describeThrown(cause) });
+  };
+  if (task.kind === 'owned-connection') {
+    // The task lasts as long as the connection: the thread is held, as in relay mode, but it reads and
+    // writes its socket itself. Failures are contained as in relay mode: 500/close, counted here, logged by
+    // the main thread from the task's result.
+    return serveOwned(
+      task.socket,
+      createSession(task.protocol),
+      {
+        counters,
+        timeouts: task.timeouts,
+        acceptedAt: task.acceptedAt,
+        failureBytes: failureBytes(task.protocol),
+        onFailure: (code, cause) => {
+          counters.addErrors();
+          report(code, cause);
+        },
+      },
+      task.control,
+    ).then(() => ({ failures }));
+  }
+  // Relay connection mode.
+  serveBlocking(
+    createSession(task.protocol),
+    new BlockingSocket(task.relay),
+    blockingSleep,
+    counters,
+    task.timeouts,
+    task.acceptedAt,
+    { failureBytes: failureBytes(task.protocol), report },
+  );
+  return { failures };
 }

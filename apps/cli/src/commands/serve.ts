@@ -2,11 +2,21 @@
  * `iolab serve <model>`: start one server model, print `listening on HOST:PORT` on stdout once it accepts
  * connections, drain on SIGTERM/SIGINT and exit 0. Usage errors exit 2; a server that cannot start exits 1.
  */
+import { spawn } from 'node:child_process';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_THREADS, startBio } from '@iolab/server-bio';
-import { DEFAULT_DRAIN_TIMEOUT_MS, IolabServerError, type RunningServer } from '@iolab/server-core';
-import { DEFAULT_IDLE_TIMEOUT_MS, startLoop, startNodeHttp } from '@iolab/server-loop';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  findTransferCapableNode,
+  IolabServerError,
+  type RunningServer,
+  SOCKET_MODE_CHOICES,
+  type SocketModeChoice,
+} from '@iolab/server-core';
+import { startLoop, startNodeHttp } from '@iolab/server-loop';
 import { DEFAULT_QUEUE, DEFAULT_THREADS, startPool } from '@iolab/server-pool';
 
 const MODELS = ['bio', 'pool', 'loop', 'node-http'] as const;
@@ -17,23 +27,53 @@ type Protocol = (typeof PROTOCOLS)[number];
 export const SERVE_HELP = `usage: iolab serve <bio|pool|loop|node-http> [options]
 
 models:
-  bio         a new worker thread per connection running blocking code; the main thread relays bytes
+  bio         a new worker thread per connection running blocking code (--socket: owned or relayed)
   pool        a piscina pool of worker threads (--mode connection: a connection holds a thread until it
               closes; --mode request: the event loop parses, each request's operation runs in the pool)
   loop        one thread, one event loop, every connection on it (--workers N: N loops via node:cluster)
   node-http   the loop with node:http instead of our HTTP session (reference; --protocol http only)
 
+routes (--protocol http; every model serves the same ones):
+  GET /plaintext      "Hello, World!" (text/plain)
+  GET /json           {"message":"Hello, World!"}
+  GET /cpu?n=N        N rounds of SHA-256 on the handler's thread (N ≤ 1000000), hex digest
+  GET /sleep?ms=N     wait N ms (≤ 10000): blocks the thread in bio and pool, a timer in loop/node-http
+  POST /echo          the request body back (≤ 1 MiB)
+  echo-lp / echo-line carry the same operations as frames (see @iolab/protocols).
+
+socket modes (bio, pool --mode connection):
+  owned   each connection's thread owns its socket: the accepting thread transfers it (Node 26.12+ on
+          Unix), and the thread reads, parses, runs the handler and writes; idle, it waits on that one
+          socket, as a Java thread waits in a blocked read()
+  relay   the main thread owns every socket and moves bytes through shared-memory rings to a thread
+          parked in Atomics.wait (the only way on Node that cannot transfer sockets)
+`;
+const SERVE_OPTIONS_HELP = `
 options:
   --protocol http|echo-lp|echo-line   wire protocol (default http)
   --host HOST                          address to listen on (default 127.0.0.1)
   --port N                             port; 0 picks a free one, printed on stdout (default 0)
   --drain-timeout MS                   on SIGTERM/SIGINT, let in-flight requests finish this long, then
                                        close what is left (default ${DEFAULT_DRAIN_TIMEOUT_MS})
+  --header-timeout MS                  the whole request head (framed: a frame) must arrive within MS,
+                                       else HTTP 408 (framed: an error reply) and close; a new connection's
+                                       first head counts from accept; 0 = never (default ${DEFAULT_HEADER_TIMEOUT_MS},
+                                       Tomcat's connectionTimeout; nginx and node:http use 60 s)
+  --idle-timeout MS                    close a keep-alive connection with nothing in flight (or a body with
+                                       no byte) after MS; 0 = never (default ${DEFAULT_IDLE_TIMEOUT_MS}, Tomcat's)
+                                       In bio and pool threads both are a read with a deadline (SO_TIMEOUT).
   --stats-interval MS                  print a JSON stats line to stderr every MS (and one at exit);
                                        fields: connections, peakConnections, threadsAlive, threadsPeak,
-                                       queueLength, requests, errors, refused, rssBytes (default off)
+                                       queueLength, requests, errors, refused, headerTimeouts,
+                                       idleTimeouts, socketMode (bio, pool), rssBytes (default off)
+  --node PATH|auto                     run the server under another Node binary (also IOLAB_NODE);
+                                       auto: the first that can transfer sockets — this one, a cached
+                                       copy, or node-<os>-<arch>@26.12 installed from npm on first use
   -h, --help                           this text
 
+bio, pool --mode connection:
+  --socket relay|owned|auto            see socket modes; auto (default) picks owned where this Node can
+                                       transfer sockets, probed at start; the stats line says which
 bio:
   --max-threads N      connections beyond N live threads get HTTP 503 (framed: close) (default ${DEFAULT_MAX_THREADS})
 pool:
@@ -41,14 +81,13 @@ pool:
   --threads N          pool threads, piscina min = max = N (default ${DEFAULT_THREADS}: 2 × cores)
   --queue N            tasks waiting for a thread before refusal: connection mode refuses the
                        connection (503/close), request mode answers 503 (default ${DEFAULT_QUEUE})
-loop, node-http, pool --mode request:
-  --idle-timeout MS    close keep-alive connections idle this long; 0 = never (default ${DEFAULT_IDLE_TIMEOUT_MS})
 loop:
   --workers N          run N event loops under node:cluster on one socket (default 1); a worker
                        that dies is respawned with a backoff and a line on stderr
 
 stdout carries exactly one line, "listening on HOST:PORT"; logs and stats go to stderr.
 `;
+const FULL_HELP = `${SERVE_HELP}${SERVE_OPTIONS_HELP}`;
 
 class UsageError extends Error {}
 
@@ -78,7 +117,7 @@ const ONLY_FOR: Record<string, readonly Model[]> = {
   queue: ['pool'],
   mode: ['pool'],
   workers: ['loop'],
-  'idle-timeout': ['loop', 'node-http', 'pool'],
+  socket: ['bio', 'pool'],
 };
 
 interface ServeCommand {
@@ -87,6 +126,7 @@ interface ServeCommand {
   readonly host: string;
   readonly drainTimeoutMs: number;
   readonly statsIntervalMs: number | undefined;
+  readonly node: string | undefined;
   start(): Promise<RunningServer>;
 }
 
@@ -105,6 +145,9 @@ function parse(args: string[]): ServeCommand | 'help' {
       mode: { type: 'string' },
       workers: { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'header-timeout': { type: 'string' },
+      socket: { type: 'string' },
+      node: { type: 'string' },
       'drain-timeout': { type: 'string' },
       'stats-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -125,8 +168,11 @@ function parse(args: string[]): ServeCommand | 'help' {
   if (model === 'node-http' && protocol !== 'http')
     throw new UsageError('node-http serves --protocol http only');
   const mode = oneOf('mode', values.mode, ['connection', 'request'] as const);
-  if (values['idle-timeout'] !== undefined && model === 'pool' && mode !== 'request') {
-    throw new UsageError('--idle-timeout applies to pool only with --mode request');
+  const socket = oneOf('socket', values.socket, SOCKET_MODE_CHOICES);
+  if (socket !== undefined && model === 'pool' && mode === 'request') {
+    throw new UsageError(
+      '--socket applies to pool only with --mode connection (request mode keeps sockets on the loop)',
+    );
   }
   const host = values.host ?? '127.0.0.1';
   const port = integer('port', values.port, 0, 65535) ?? 0;
@@ -134,7 +180,15 @@ function parse(args: string[]): ServeCommand | 'help' {
     integer('drain-timeout', values['drain-timeout'], 0, 3_600_000) ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const statsIntervalMs = integer('stats-interval', values['stats-interval'], 10, 3_600_000);
   const idleTimeoutMs = integer('idle-timeout', values['idle-timeout'], 0, 86_400_000);
-  const base = { protocol, host, port, drainTimeoutMs };
+  const headerTimeoutMs = integer('header-timeout', values['header-timeout'], 0, 86_400_000);
+  const base = {
+    protocol,
+    host,
+    port,
+    drainTimeoutMs,
+    ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
+    ...(headerTimeoutMs !== undefined && { headerTimeoutMs }),
+  };
   const maxThreads = integer('max-threads', values['max-threads'], 1, 100_000);
   const threads = integer('threads', values.threads, 1, 10_000);
   const queue = integer('queue', values.queue, 0, 1_000_000);
@@ -142,31 +196,69 @@ function parse(args: string[]): ServeCommand | 'help' {
   const start = (): Promise<RunningServer> => {
     switch (model) {
       case 'bio':
-        return startBio({ ...base, ...(maxThreads !== undefined && { maxThreads }) });
+        return startBio({
+          ...base,
+          ...(maxThreads !== undefined && { maxThreads }),
+          ...(socket !== undefined && { socket }),
+        });
       case 'pool':
         return startPool({
           ...base,
           ...(mode !== undefined && { mode }),
           ...(threads !== undefined && { threads }),
           ...(queue !== undefined && { queue }),
-          ...(idleTimeoutMs !== undefined && { connectionIdleTimeoutMs: idleTimeoutMs }),
+          ...(socket !== undefined && { socket: socket as SocketModeChoice }),
         });
       case 'loop':
         return startLoop({
           ...base,
           ...(workers !== undefined && { workers }),
-          ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
         });
-      case 'node-http':
-        return startNodeHttp({
-          host,
-          port,
-          drainTimeoutMs,
-          ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
-        });
+      case 'node-http': {
+        const { protocol: _http, ...rest } = base;
+        return startNodeHttp(rest);
+      }
     }
   };
-  return { model, protocol, host, drainTimeoutMs, statsIntervalMs, start };
+  return { model, protocol, host, drainTimeoutMs, statsIntervalMs, node: values.node, start };
+}
+
+/** Set for a server re-run under `--node`: the pid of the `iolab serve` that started it. */
+const PARENT_ENV = 'IOLAB_SERVE_PARENT';
+/** How often a re-run server checks that its parent is alive (a SIGKILLed parent cannot pass signals on). */
+const PARENT_CHECK_MS = 1000;
+
+/** The arguments without `--node X` / `--node=X`, for the re-run under that binary. */
+function withoutNode(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--node') i++;
+    else if (!args[i]!.startsWith('--node=')) out.push(args[i]!);
+  }
+  return out;
+}
+
+/**
+ * Runs this same command under another Node binary and mirrors it: stdio shared, SIGTERM/SIGINT passed
+ * on (the child drains), our exit code is its exit code.
+ */
+async function reexec(node: string, args: readonly string[]): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, [PARENT_ENV]: String(process.pid) };
+  delete env.IOLAB_NODE; // the child runs the server itself
+  const child = spawn(node, [process.argv[1]!, 'serve', ...withoutNode(args)], { stdio: 'inherit', env });
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      process.stderr.write(`iolab serve: cannot run ${node}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal === null ? 1 : 128)));
+  });
+  process.exitCode = code;
 }
 
 export async function runServe(args: string[]): Promise<void> {
@@ -181,8 +273,34 @@ export async function runServe(args: string[]): Promise<void> {
     return;
   }
   if (command === 'help') {
-    process.stdout.write(SERVE_HELP);
+    process.stdout.write(FULL_HELP);
     return;
+  }
+
+  const parent = process.env[PARENT_ENV];
+  if (parent !== undefined) {
+    // Linux has no portable "die with my parent" from Node: notice being re-parented and stop.
+    setInterval(() => {
+      if (String(process.ppid) !== parent) process.kill(process.pid, 'SIGTERM');
+    }, PARENT_CHECK_MS).unref();
+  }
+
+  const wantedNode = command.node ?? (process.env.IOLAB_NODE || undefined);
+  if (wantedNode !== undefined) {
+    let node = wantedNode;
+    if (wantedNode === 'auto') {
+      const found = await findTransferCapableNode();
+      if ('reason' in found) {
+        process.stderr.write(`iolab serve: no Node that can transfer sockets: ${found.reason}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      node = found.path;
+    }
+    if (node !== process.execPath) {
+      await reexec(node, args);
+      return;
+    }
   }
 
   let server: RunningServer;

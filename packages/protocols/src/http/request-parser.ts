@@ -142,6 +142,11 @@ export class HttpRequestParser {
     return this.#state === 'request-line';
   }
 
+  /** In the request line or header section (with `betweenRequests`, a model's header deadline). */
+  get inHead(): boolean {
+    return this.#state === 'request-line' || this.#state === 'headers';
+  }
+
   next(input: InputBuffer): ParseStep {
     for (;;) {
       switch (this.#state) {
@@ -391,6 +396,11 @@ export class HttpRequestParser {
       if (list.length === 0 || list.at(-1) !== 'chunked') {
         return httpBadRequest('Transfer-Encoding must end with chunked', offset);
       }
+      // RFC 9112 §6.1: a sender MUST NOT apply chunked more than once. Parsers that unwrap one layer and
+      // those that refuse disagree on where the body ends, so it is refused, as llhttp does.
+      if (list.indexOf('chunked') !== list.length - 1) {
+        return httpBadRequest('chunked applied more than once', offset);
+      }
       if (list.length > 1) {
         return new HttpProtocolError(
           'IOLAB_HTTP_NOT_IMPLEMENTED',
@@ -408,6 +418,9 @@ export class HttpRequestParser {
       for (const l of lengths) {
         if (l.trim() !== first) return httpBadRequest('conflicting Content-Length values', offset);
       }
+      // RFC 9110 §8.6 lets a recipient either merge identical values or reject them; we take the strict
+      // reading (as llhttp does): a repeated length is what a smuggling probe sends, never a real client.
+      if (lengths.length > 1) return httpBadRequest('repeated Content-Length', offset);
       if (!/^[0-9]+$/.test(first)) return httpBadRequest('malformed Content-Length', offset);
       const length = first.length > 15 ? Number.POSITIVE_INFINITY : Number(first);
       if (length > this.#limits.maxBodyBytes) {
@@ -434,6 +447,8 @@ export class HttpRequestParser {
     // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): we skip it, but only over sane bytes.
     let j = i;
     while (j < line.length && (line[j] === SP || line[j] === HTAB)) j++;
+    // BWS is allowed only before a ";" (RFC 9112 §7.1.1): "5 " alone is not a chunk-size line.
+    if (j === line.length && j > i) return httpBadRequest('whitespace after chunk size', base + i);
     if (j < line.length && line[j] !== 0x3b) return httpBadRequest('malformed chunk extension', base + j);
     for (let k = j; k < line.length; k++) {
       if (!isFieldValueByte(line[k]!)) return httpBadRequest('invalid byte in chunk extension', base + k);
@@ -470,7 +485,8 @@ export class HttpRequestParser {
       const ceiling = this.#state === 'body-length' ? this.#bodyExpected : this.#limits.maxBodyBytes;
       const capacity = Math.min(Math.max(this.#body.length * 2, BODY_INITIAL_CAPACITY, need), ceiling);
       const grown = new Uint8Array(capacity);
-      grown.set(this.#body.subarray(0, this.#bodyFilled));
+      // Nothing filled yet means #body is the shared EMPTY_BODY: never touch it (it is lent to requests).
+      if (this.#bodyFilled > 0) grown.set(this.#body.subarray(0, this.#bodyFilled));
       this.#body = grown;
     }
     this.#body.set(bytes, this.#bodyFilled);

@@ -24,6 +24,7 @@ import {
   CLOSED_OUTPUT,
   type Operation,
   type OperationResult,
+  type Receiving,
   type ServerSession,
   type SessionOutput,
   type Work,
@@ -82,9 +83,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** What a model's header deadline sends (nginx and node:http answer 408 the same way). */
+const REQUEST_TIMEOUT = writeTextResponse(408, 'request head not received in time', 'close');
+
 /** A 503 with `Connection: close`: what a server at capacity writes before closing (see `refusalBytes`). */
 export function httpRefusal(): Uint8Array {
   return writeTextResponse(503, 'server at capacity', 'close')[0]!;
+}
+
+/** A 500 with `Connection: close`: what a model writes when the session or a handler threw (`failureBytes`). */
+export function httpFailure(): Uint8Array {
+  return writeTextResponse(500, 'internal server error', 'close')[0]!;
 }
 
 export class HttpServerSession implements ServerSession {
@@ -117,6 +126,19 @@ export class HttpServerSession implements ServerSession {
   /** True while parsing is paused at `maxPipelineDepth`: a model that can stop reading should. */
   get inputPaused(): boolean {
     return !this.#readingDone && this.#queue.length >= this.#limits.maxPipelineDepth;
+  }
+
+  get receiving(): Receiving {
+    if (this.#readingDone || this.#closed || this.inputPaused) return 'none';
+    if (this.#parser.betweenRequests) return this.#input.length > 0 ? 'head' : 'none';
+    return this.#parser.inHead ? 'head' : 'body';
+  }
+
+  timedOut(): SessionOutput {
+    if (this.#closed) return CLOSED_OUTPUT;
+    this.#stopReading();
+    this.#queue.pushReady(FIXED, REQUEST_TIMEOUT, true);
+    return this.#flush();
   }
 
   receive(chunk: Uint8Array): SessionOutput {

@@ -1,0 +1,80 @@
+/**
+ * Is `iolab serve loop` at the floor a Node event loop allows? /plaintext at 64 keep-alive connections,
+ * wrk pinned to core 1 and every server to core 0, rounds interleaved (loop, bare net, node:http, loop,
+ * …) so drift on the machine hits all three alike; medians compared:
+ *
+ *   loop / bare net responder  ≥ 0.95   (the floor: bare-net-responder.mjs, ~10 lines)
+ *   loop / node:http           ≥ 1.6
+ *
+ * Usage (quiet machine): npx tsx apps/throughput/bench/loop-floor.ts [--rounds 5] [--duration 10]
+ *   [--connections 64] [--warmup 2]. Prints a table and the two ratios; exit code 0 either way (a
+ * benchmark reports, it does not fail a build).
+ */
+import { fileURLToPath } from 'node:url';
+import { flag, IOLAB_BIN, median, pinned, type Started, startServer, wrk } from './bench-processes.js';
+
+const rounds = flag('rounds', 5);
+const durationS = flag('duration', 10);
+const connections = flag('connections', 64);
+const warmupS = flag('warmup', 2);
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+
+const BARE = fileURLToPath(new URL('./bare-net-responder.mjs', import.meta.url));
+const peers = [
+  { name: 'loop', command: [process.execPath, IOLAB_BIN, 'serve', 'loop', '--port', '0'] },
+  { name: 'bare net', command: [process.execPath, BARE] },
+  { name: 'node:http', command: [process.execPath, IOLAB_BIN, 'serve', 'node-http', '--port', '0'] },
+] as const;
+
+const servers: Started[] = [];
+try {
+  for (const peer of peers)
+    servers.push(await startServer(await pinned(SERVER_CPU, [...peer.command]), peer.name));
+  const results = new Map<string, number[]>(peers.map((p) => [p.name, []]));
+  let errors = 0;
+  for (const [i, server] of servers.entries()) {
+    // Warm-up: JIT and connection set-up, not measured.
+    await wrk(`http://127.0.0.1:${server.port}/plaintext`, {
+      connections,
+      durationS: warmupS,
+      cpu: LOAD_CPU,
+    });
+    process.stderr.write(`warmed ${peers[i]!.name}\n`);
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const [i, server] of servers.entries()) {
+      const r = await wrk(`http://127.0.0.1:${server.port}/plaintext`, {
+        connections,
+        durationS,
+        cpu: LOAD_CPU,
+      });
+      results.get(peers[i]!.name)!.push(r.requestsPerSec);
+      errors += r.errors;
+      process.stderr.write(`round ${round} ${peers[i]!.name}: ${r.requestsPerSec.toFixed(0)} req/s\n`);
+    }
+  }
+  const med = (name: string): number => median(results.get(name)!);
+  process.stdout.write(
+    `\n/plaintext, ${connections} connections, ${rounds} interleaved rounds of ${durationS} s, Node ${process.version}\n`,
+  );
+  for (const peer of peers) {
+    process.stdout.write(
+      `  ${peer.name.padEnd(10)} median ${med(peer.name).toFixed(0).padStart(7)} req/s  (rounds: ${results
+        .get(peer.name)!
+        .map((v) => v.toFixed(0))
+        .join(', ')})\n`,
+    );
+  }
+  const floor = med('loop') / med('bare net');
+  const overHttp = med('loop') / med('node:http');
+  process.stdout.write(
+    `  loop / bare net  = ${floor.toFixed(3)}  (target ≥ 0.95: ${floor >= 0.95 ? 'met' : 'NOT met'})\n`,
+  );
+  process.stdout.write(
+    `  loop / node:http = ${overHttp.toFixed(3)}  (target ≥ 1.6: ${overHttp >= 1.6 ? 'met' : 'NOT met'})\n`,
+  );
+  process.stdout.write(`  wrk errors: ${errors}\n`);
+} finally {
+  for (const server of servers) server.stop();
+}
