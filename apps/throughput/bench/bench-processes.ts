@@ -5,6 +5,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { median as harnessMedian } from '@iolab/harness';
 
 const run = promisify(execFile);
 
@@ -113,10 +114,9 @@ export async function wrk(
   return { requestsPerSec: Number(rps[1]), errors };
 }
 
+/** The harness's one median; NaN (never null) so a missing figure stays visible in a printed ratio. */
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return harnessMedian(values) ?? Number.NaN;
 }
 
 export function flag(name: string, fallback: number): number {

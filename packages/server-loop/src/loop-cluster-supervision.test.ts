@@ -4,6 +4,7 @@
  */
 import cluster from 'node:cluster';
 import type { RunningServer } from '@iolab/server-core';
+import { until } from '@iolab/testkit';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLoop } from './start-loop.js';
@@ -12,16 +13,6 @@ const servers: RunningServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close(1000)));
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('loop cluster supervision', () => {
   it('a worker killed with SIGKILL under load is respawned with a log line; the other keeps serving', async () => {
@@ -56,17 +47,23 @@ describe('loop cluster supervision', () => {
           }
         }
       });
-      await until(() => results.length > 50, 'load');
+      await until(() => results.length > 50, 'load', 15_000);
       victim.process.kill('SIGKILL');
       const killedAt = Date.now();
-      await until(() => logged.some((l) => /respawned \(2 alive\)/.test(l)), 'respawn').catch((e: Error) => {
-        throw new Error(`${e.message}; stderr: ${logged.join('')}; results ${results.length}`);
-      });
+      await until(() => logged.some((l) => /respawned \(2 alive\)/.test(l)), 'respawn', 15_000).catch(
+        (e: Error) => {
+          throw new Error(`${e.message}; stderr: ${logged.join('')}; results ${results.length}`);
+        },
+      );
       expect(logged.join('')).toMatch(/worker 0 \(pid \d+\) exited \(SIGKILL\); respawning in \d+ ms/);
       expect(workers()).toHaveLength(2);
       expect(workers().map((w) => w.process.pid)).not.toContain(victimPid);
       expect(server.stats().threadsAlive).toBe(2);
-      await until(() => results.filter((r) => r.at > Date.now() - 1000 && r.ok).length > 20, 'load after');
+      await until(
+        () => results.filter((r) => r.at > Date.now() - 1000 && r.ok).length > 20,
+        'load after',
+        15_000,
+      );
       running = false;
       await Promise.all(loops);
       const late = results.filter((r) => !r.ok && r.at > killedAt + 1000);
