@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { Cleanup } from '@iolab/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { relaySocket, type SocketRelay } from './socket-relay.js';
 
@@ -39,10 +40,8 @@ function startWorker(script: keyof typeof SCRIPTS, workerData: Record<string, un
   return new Worker(code, { eval: true, workerData });
 }
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanup = new Cleanup();
+afterEach(cleanup.run);
 
 /** A server whose every connection is relayed to a fresh worker running `script`. */
 async function relayServer(
@@ -61,7 +60,7 @@ async function relayServer(
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(async () => {
+  cleanup.defer(async () => {
     await Promise.all(workers.map((w) => w.terminate()));
     server.close();
   });
@@ -70,10 +69,14 @@ async function relayServer(
   return { port: address.port, relays, workers };
 }
 
+// Not testkit's rawConnect: these tests need a half-open (allowHalfOpen) client that reads raw Buffers
+// and waits for 'end', where rawConnect is an HTTP client that keeps latin1 text.
 async function connect(port: number): Promise<Socket> {
   const socket = createConnection({ port, host: '127.0.0.1', allowHalfOpen: true });
   await once(socket, 'connect');
-  cleanups.push(() => socket.destroy());
+  cleanup.defer(() => {
+    socket.destroy();
+  });
   return socket;
 }
 

@@ -1,49 +1,30 @@
-import { once } from 'node:events';
-import { createConnection, type Socket } from 'node:net';
 import type { RunningServer } from '@iolab/server-core';
-import { until } from '@iolab/testkit';
+import { Cleanup, get, rawConnect, until } from '@iolab/testkit';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNodeHttp } from './node-http-server.js';
 import { startLoop } from './start-loop.js';
 
-const servers: RunningServer[] = [];
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(servers.splice(0).map((s) => s.close(1000)));
-});
+// Newest first: a test's sockets are destroyed before its servers are closed.
+const cleanup = new Cleanup();
+afterEach(cleanup.run);
 
 async function track(server: Promise<RunningServer>): Promise<RunningServer> {
   const s = await server;
-  servers.push(s);
-  return s;
+  return cleanup.add(s, () => s.close(1000));
 }
 
-async function connect(port: number): Promise<Socket & { text: () => string }> {
-  const socket = createConnection({ port, host: '127.0.0.1' });
-  sockets.push(socket);
-  let text = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (d: string) => {
-    text += d;
-  });
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  return Object.assign(socket, { text: () => text });
-}
-
-const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+const connect = (port: number) => rawConnect(port, cleanup);
 
 describe('loop: one thread, one event loop', () => {
   it('a /sleep is a timer: other connections are answered meanwhile, on one thread', async () => {
     const server = await track(startLoop({ protocol: 'http' }));
     const sleeper = await connect(server.address.port);
     const other = await connect(server.address.port);
-    sleeper.write(get('/sleep?ms=1000'));
+    sleeper.send(get('/sleep?ms=1000'));
     await new Promise((r) => setTimeout(r, 50));
     const t0 = Date.now();
-    other.write(get('/plaintext'));
+    other.send(get('/plaintext'));
     await until(() => other.text().includes('Hello, World!'), 'the other answer');
     expect(Date.now() - t0).toBeLessThan(800);
     expect(sleeper.text()).toBe('');
@@ -56,19 +37,19 @@ describe('loop: one thread, one event loop', () => {
     const cruncher = await connect(server.address.port);
     const other = await connect(server.address.port);
     // Calibrate: how long does this cpu op take alone?
-    cruncher.write(get('/cpu?n=50000'));
+    cruncher.send(get('/cpu?n=50000'));
     await until(() => cruncher.text().includes(' 200 '), 'calibration');
     let otherAt = 0;
     let cpuAt = 0;
-    cruncher.on('data', () => {
+    cruncher.socket.on('data', () => {
       cpuAt ||= Date.now();
     });
-    other.on('data', () => {
+    other.socket.on('data', () => {
       otherAt ||= Date.now();
     });
-    cruncher.write(get('/cpu?n=50000'));
+    cruncher.send(get('/cpu?n=50000'));
     await new Promise((r) => setImmediate(r));
-    other.write(get('/plaintext'));
+    other.send(get('/plaintext'));
     await until(() => otherAt > 0 && cpuAt > 0, 'both answers');
     // The plaintext answer cannot overtake the cpu work that blocked the loop.
     expect(otherAt).toBeGreaterThanOrEqual(cpuAt);
