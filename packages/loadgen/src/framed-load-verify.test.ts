@@ -36,7 +36,7 @@ async function listen(server: Server): Promise<number> {
 function lpServer(options: EchoServerOptions = {}): { server: Server; stats: { requests: number } } {
   const stats = { requests: 0 };
   let firstAt = 0;
-  let stallUntil = 0;
+  let holding = false;
   let stalled = false;
   const server = createServer((socket) => {
     if (options.closeOnAccept) {
@@ -66,12 +66,15 @@ function lpServer(options: EchoServerOptions = {}): { server: Server; stats: { r
       if (!firstAt) firstAt = now;
       if (options.stall && !stalled && now - firstAt >= options.stall.afterMs) {
         stalled = true;
-        stallUntil = now + options.stall.ms;
+        holding = true;
+        // The stall ends when this timer fires, not at a clock reading: a timer fires early or late, and a
+        // response written around the held ones (or held after their flush) would break the echo order.
         setTimeout(() => {
+          holding = false;
           socket.write(Buffer.concat(held.splice(0)));
         }, options.stall.ms);
       }
-      if (now < stallUntil) held.push(...out);
+      if (holding) held.push(...out);
       else if (out.length) socket.write(Buffer.concat(out));
     });
   });
