@@ -46,7 +46,12 @@ interface ServeProcess {
   readonly child: ChildProcess;
   /** stderr lines that are not stats lines. */
   readonly log: string[];
+  /** `rejected` from the newest stats line (printed every STATS_INTERVAL_MS). */
+  rejected(): number | undefined;
 }
+
+/** Stats lines often enough that the check after the corpus waits little. */
+const STATS_INTERVAL_MS = 100;
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -54,19 +59,25 @@ process.once('exit', () => {
 });
 
 async function serve(args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--host', HOST, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', ...args, '--host', HOST, '--port', '0', '--stats-interval', String(STATS_INTERVAL_MS)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.add(child);
   child.once('exit', () => children.delete(child));
   const log: string[] = [];
+  let rejected: number | undefined;
   let partial = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     partial += chunk;
     const lines = partial.split('\n');
     partial = lines.pop()!;
-    for (const line of lines) if (!line.startsWith('{')) log.push(line);
+    for (const line of lines) {
+      if (line.startsWith('{')) rejected = (JSON.parse(line) as { rejected: number }).rejected;
+      else log.push(line);
+    }
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -80,7 +91,7 @@ async function serve(args: readonly string[]): Promise<ServeProcess> {
       reject(new Error(`iolab serve ${args.join(' ')} exited with ${code}: ${log}`)),
     );
   });
-  return { port, child, log };
+  return { port, child, log, rejected: () => rejected };
 }
 
 function alive(server: ServeProcess): boolean {
@@ -401,6 +412,19 @@ for (const model of MODELS) {
           ),
           { numRuns: MUTATION_RUNS },
         );
+      });
+
+      // Not concurrent: runs once every case above has finished. The corpus's refused input is counted
+      // in the stats line's `rejected` (never as the server's own `errors`) and logged with its code.
+      it('after the corpus: the stats line counts the refused input, the log names its codes', async () => {
+        const until = Date.now() + CASE_TIMEOUT_MS;
+        while (!((server.rejected() ?? 0) > 0) && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, STATS_INTERVAL_MS));
+        }
+        expect(server.rejected()).toBeGreaterThan(0);
+        const code =
+          model.label === 'node-http' ? 'HPE_' : protocol === 'http' ? 'IOLAB_HTTP_' : 'IOLAB_FRAME';
+        expect(server.log.some((l) => l.includes('refused its input') && l.includes(code))).toBe(true);
       });
     });
   }

@@ -13,6 +13,7 @@ export interface ServeStats {
   readonly threadsAlive: number;
   readonly requests: number;
   readonly errors: number;
+  readonly rejected: number;
   readonly refused: number;
   readonly headerTimeouts: number;
   readonly idleTimeouts: number;

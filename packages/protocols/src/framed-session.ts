@@ -21,6 +21,7 @@ import {
   type Receiving,
   type ServerSession,
   type SessionOutput,
+  type SessionRejection,
   type Work,
 } from './session.js';
 
@@ -61,6 +62,7 @@ export class FramedServerSession implements ServerSession {
   #finalError: Uint8Array[] | undefined;
   #closeWhenDrained = false;
   #closed = false;
+  #rejected: SessionRejection | undefined;
 
   constructor(codec: FramedServerCodec, limits?: SessionLimits) {
     this.#codec = codec;
@@ -79,6 +81,10 @@ export class FramedServerSession implements ServerSession {
   /** Decoded frames waiting while paused (the decoder's own partial frame is bounded by its cap). */
   get bufferedBytes(): number {
     return this.#backlogBytes;
+  }
+
+  get rejected(): SessionRejection | undefined {
+    return this.#rejected;
   }
 
   get receiving(): Receiving {
@@ -135,12 +141,17 @@ export class FramedServerSession implements ServerSession {
       }
       if (failure) {
         this.#readingDone = true;
+        this.#rejected ??= { code: failure.code, message: failure.message };
         this.#finalError = this.#codec.encodeError(`${failure.code}: ${failure.message}`);
       }
       this.#advance(work, send);
       if (!this.#closed && !failure && this.#backlogBytes > this.#limits.maxPausedInputBytes) {
         // The model kept reading past our pause: drop the backlog, answer what is in flight, then close.
         this.#stopReading();
+        this.#rejected ??= {
+          code: 'IOLAB_PIPELINE_TOO_DEEP',
+          message: `input over maxPausedInputBytes (${this.#limits.maxPausedInputBytes})`,
+        };
         this.#queue.pushReady(
           'fixed',
           this.#codec.encodeError('IOLAB_PIPELINE_TOO_DEEP: input over maxPausedInputBytes'),

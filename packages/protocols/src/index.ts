@@ -70,5 +70,6 @@ export type {
   Receiving,
   ServerSession,
   SessionOutput,
+  SessionRejection,
   Work,
 } from './session.js';

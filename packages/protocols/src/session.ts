@@ -77,6 +77,23 @@ export interface ServerSession {
    * answer what is in flight, then an error reply. The output always has `close: true`.
    */
   timedOut(): SessionOutput;
+  /**
+   * Why the session refused the peer's input, once it has: set once, at the call whose output starts the
+   * refusal (the error response is queued behind the answers still owed), and never changed after.
+   * `undefined` while all input has been acceptable, and after a close for any other reason.
+   */
+  readonly rejected: SessionRejection | undefined;
+}
+
+/**
+ * A refusal of peer input: `code` is a stable code (`IOLAB_HTTP_*`, `IOLAB_PIPELINE_TOO_DEEP`, or a
+ * `@iolab/framing` error code), `status` the HTTP status answered (absent for framed protocols, which send
+ * an error reply), `message` what went wrong and where (the byte offset where the session knows it).
+ */
+export interface SessionRejection {
+  readonly code: string;
+  readonly status?: number;
+  readonly message: string;
 }
 
 export type Receiving = 'none' | 'head' | 'body';
@@ -90,6 +107,11 @@ export type Receiving = 'none' | 'head' | 'body';
  * - Every routed request becomes `Work`, even `/plaintext`, so each model decides where handlers run.
  * - Once an output has `close: true`, later calls return `{ work: [], send: [], close: true }`.
  * - `complete()` with an id that is not pending throws `UnknownWorkError` (a model bug, not peer input).
+ * - Peer input the session refuses (a grammar error, a limit exceeded, a frame the decoder rejects, input
+ *   past `maxPausedInputBytes`) is answered (4xx/503 or an error reply) after what is owed, then closes,
+ *   and sets `rejected` once, so a model can count and log it: the peer's fault, not the server's (never an
+ *   `errors` count). A deadline (`timedOut()`) is not a refusal and leaves `rejected` unset; nor is a
+ *   well-framed request answered with an error that keeps the connection (404, an `ERR` line).
  */
 
 export type ProtocolName = 'http' | 'echo-lp' | 'echo-line';

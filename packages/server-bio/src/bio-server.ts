@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import type { ProtocolName } from '@iolab/protocols';
+import type { ProtocolName, SessionRejection } from '@iolab/protocols';
 import type { ConnectionFailureCode } from '@iolab/server-core';
 import {
   type Connection,
@@ -64,6 +64,12 @@ export interface BioFailureMessage {
   readonly kind: 'failure';
   readonly code: ConnectionFailureCode;
   readonly message: string;
+}
+
+/** What a BIO thread posts when the session refused its connection's input (already counted). */
+export interface BioRejectedMessage {
+  readonly kind: 'rejected';
+  readonly rejection: SessionRejection;
 }
 
 // Resolves to dist/bio-worker.js from src/ (under vitest) and from dist/ alike: workers need built JS.
@@ -150,9 +156,11 @@ class BioServer extends ServerBase {
     this.#peak = Math.max(this.#peak, this.#workers.size);
     // Failures the thread caught itself (either mode): counted there, logged here (the main thread owns
     // the log).
-    worker.on('message', (message: BioFailureMessage) => {
+    worker.on('message', (message: BioFailureMessage | BioRejectedMessage) => {
       if (message?.kind === 'failure') {
         this.connectionFailed(connection.id, message.code, message.message, true);
+      } else if (message?.kind === 'rejected') {
+        this.connectionRejected(connection.id, message.rejection, true);
       }
     });
     // The thread died past its own guard (out of memory, a throw at start-up): counted and logged here;

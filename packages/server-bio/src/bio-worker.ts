@@ -6,7 +6,7 @@
  * connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { blockingSleep, createSession, failureBytes } from '@iolab/protocols';
+import { blockingSleep, createSession, failureBytes, type SessionRejection } from '@iolab/protocols';
 import {
   BlockingSocket,
   type ConnectionFailureCode,
@@ -15,7 +15,7 @@ import {
   serveBlocking,
   serveOwned,
 } from '@iolab/server-core';
-import type { BioFailureMessage, BioWorkerData } from './bio-server.js';
+import type { BioFailureMessage, BioRejectedMessage, BioWorkerData } from './bio-server.js';
 
 const data = workerData as BioWorkerData;
 const session = createSession(data.protocol);
@@ -24,6 +24,11 @@ const failure = failureBytes(data.protocol);
 const report = (code: ConnectionFailureCode, cause: unknown): void => {
   // Only the text crosses: an Error's own fields (code) would not survive structured clone anyway.
   const message: BioFailureMessage = { kind: 'failure', code, message: describeThrown(cause) };
+  parentPort?.postMessage(message);
+};
+const rejected = (rejection: SessionRejection): void => {
+  // Counted here in the shared counters; the main thread only logs it.
+  const message: BioRejectedMessage = { kind: 'rejected', rejection };
   parentPort?.postMessage(message);
 };
 if (data.socket !== undefined) {
@@ -40,6 +45,7 @@ if (data.socket !== undefined) {
         counters.addErrors();
         report(code, cause);
       },
+      onRejected: rejected,
     },
     parentPort ?? undefined,
   );
@@ -51,6 +57,6 @@ if (data.socket !== undefined) {
     counters,
     data.timeouts,
     data.acceptedAt,
-    { failureBytes: failure, report },
+    { failureBytes: failure, report, rejected },
   );
 }

@@ -1,8 +1,10 @@
 export { type BlockingIo, BlockingSocket, type ReadEnd } from './blocking-socket.js';
 export {
   type ConnectionFailureLog,
+  type ConnectionRejectionLog,
   FAILURE_LOG_LINES_PER_SECOND,
   stderrFailureLog,
+  stderrRejectionLog,
 } from './connection-failure-log.js';
 export {
   ConnectionFailedError,

@@ -9,6 +9,7 @@ import {
   runOperationSync,
   type ServerSession,
   type SessionOutput,
+  type SessionRejection,
 } from '@iolab/protocols';
 import type { BlockingIo } from './blocking-socket.js';
 import { type ConnectionFailureCode, RelayClosedError } from './errors.js';
@@ -27,6 +28,11 @@ export interface BlockingFailures {
   readonly failureBytes: Uint8Array;
   /** Logs one failure (a worker thread posts it to the main thread, which owns the log). */
   report(code: ConnectionFailureCode, cause: unknown): void;
+  /**
+   * Logs the session's refusal of this connection's input (already counted in `counters.rejected`); a
+   * worker thread posts it to the main thread, as failures.
+   */
+  rejected?(rejection: SessionRejection): void;
 }
 
 const NO_TIMEOUTS: ReadTimeouts = { headerTimeoutMs: 0, idleTimeoutMs: 0 };
@@ -96,6 +102,13 @@ export function serveBlocking(
       // The relay is gone too: nothing more can reach the peer, and the main thread closes the socket.
     }
     return 'failed';
+  } finally {
+    // However the connection ended: a refusal is counted once, after its reply was written (or not).
+    const rejection = session.rejected;
+    if (rejection !== undefined) {
+      counters?.addRejected();
+      failures?.rejected?.(rejection);
+    }
   }
 }
 

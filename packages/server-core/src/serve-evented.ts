@@ -4,7 +4,13 @@
  * inline CPU in `loop`, a piscina task in pool request mode — and is completed whenever it finishes.
  */
 import type { Socket } from 'node:net';
-import type { Operation, OperationResult, ServerSession, SessionOutput } from '@iolab/protocols';
+import type {
+  Operation,
+  OperationResult,
+  ServerSession,
+  SessionOutput,
+  SessionRejection,
+} from '@iolab/protocols';
 import { ConnectionFailedError, type ConnectionFailureCode } from './errors.js';
 import { expireDeadline, ReadDeadline, type ReadTimeouts } from './read-deadline.js';
 import type { SharedCounters } from './shared-counters.js';
@@ -31,6 +37,11 @@ export interface EventedOptions {
    * logs (`ServerBase#connectionFailed`). Without it a failure is only counted.
    */
   readonly onFailure?: (code: ConnectionFailureCode, cause: unknown) => void;
+  /**
+   * Called once if the session refused this connection's input (`session.rejected`), after it is counted
+   * in `counters.rejected`: it logs (`ServerBase#connectionRejected`, or a worker's report to the main thread).
+   */
+  readonly onRejected?: (rejection: SessionRejection) => void;
   /** Written before closing when the session itself threw (`failureBytes(protocol)`: HTTP 500). */
   readonly failureBytes?: Uint8Array;
 }
@@ -60,10 +71,22 @@ export function serveEvented(
     else socket.pause();
   };
 
+  // Counted once per connection, when it closes (by us or by the peer): the refusal's reply may wait
+  // behind answers still owed, and a peer may go away before we close.
+  let rejectionNoted = false;
+  const noteRejected = (): void => {
+    const rejection = session.rejected;
+    if (rejectionNoted || rejection === undefined) return;
+    rejectionNoted = true;
+    options.counters.addRejected();
+    options.onRejected?.(rejection);
+  };
+
   const close = (): void => {
     if (closing) return;
     closing = true;
     clearTimer();
+    noteRejected();
     closeAfterFlush(socket);
   };
 
@@ -217,7 +240,10 @@ export function serveEvented(
     guarded(() => session.peerEnded(), false);
     if (session.pending === 0) close();
   });
-  socket.once('close', clearTimer);
+  socket.once('close', () => {
+    clearTimer();
+    noteRejected();
+  });
   arm();
 
   return {

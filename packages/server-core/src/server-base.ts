@@ -9,8 +9,13 @@
  */
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { failureBytes, type ProtocolName, refusalBytes } from '@iolab/protocols';
-import { type ConnectionFailureLog, stderrFailureLog } from './connection-failure-log.js';
+import { failureBytes, type ProtocolName, refusalBytes, type SessionRejection } from '@iolab/protocols';
+import {
+  type ConnectionFailureLog,
+  type ConnectionRejectionLog,
+  stderrFailureLog,
+  stderrRejectionLog,
+} from './connection-failure-log.js';
 import { ConnectionFailedError, type ConnectionFailureCode, InvalidServerOptionError } from './errors.js';
 import {
   acceptedAtMs,
@@ -42,6 +47,11 @@ export interface ServerOptions {
    * Default: one line on stderr each, at most `FAILURE_LOG_LINES_PER_SECOND`.
    */
   readonly logConnectionFailure?: ConnectionFailureLog;
+  /**
+   * Where refusals of a peer's bad input are logged (each is also counted in `rejected`). Default: one line
+   * on stderr each, at most `FAILURE_LOG_LINES_PER_SECOND` (a cap of its own, apart from failures').
+   */
+  readonly logConnectionRejected?: ConnectionRejectionLog;
   /** The whole request head (framed: a frame) must arrive within this, else 408/error and close; 0 = never. */
   readonly headerTimeoutMs?: number;
   /** Close a keep-alive connection with nothing in flight (or a body with no byte) this long; 0 = never. */
@@ -62,8 +72,13 @@ export interface ServerStats {
   readonly queueLength: number;
   /** Operations answered (one per HTTP request or framed request that reached the application). */
   readonly requests: number;
-  /** Socket errors, failed operations and crashed handlers. */
+  /** Socket errors, failed operations and crashed handlers: the server's own failures. */
   readonly errors: number;
+  /**
+   * Connections whose input was refused as bad (malformed, over a limit): answered 4xx / error reply,
+   * closed. The client's fault, kept out of `errors`; timeouts are counted below, not here.
+   */
+  readonly rejected: number;
   /** Connections turned away at a cap (`maxThreads`, full queue). */
   readonly refused: number;
   /** Request heads (framed: frames) or bodies not received in time: answered 408 / error, closed. */
@@ -113,6 +128,7 @@ export abstract class ServerBase {
   readonly #backlog: number;
   readonly #drainTimeoutMs: number;
   readonly #logFailure: ConnectionFailureLog;
+  readonly #logRejected: ConnectionRejectionLog;
   readonly #connections = new Set<Connection>();
   #server: Server | undefined;
   #peakConnections = 0;
@@ -136,6 +152,7 @@ export abstract class ServerBase {
       3_600_000,
     );
     this.#logFailure = options.logConnectionFailure ?? stderrFailureLog();
+    this.#logRejected = options.logConnectionRejected ?? stderrRejectionLog();
     this.timeouts = {
       headerTimeoutMs: checkIntegerOption(
         'headerTimeoutMs',
@@ -193,6 +210,23 @@ export abstract class ServerBase {
       this.#logFailure(new ConnectionFailedError(code, cause, connectionId), this.protocol);
     } catch {
       // A log that throws (a closed stderr pipe) must not turn one failure into a crash.
+    }
+  }
+
+  /**
+   * A session refused one connection's input (bad bytes, a limit exceeded): count it in `rejected` (unless
+   * the drive loop or a worker thread already did, through the shared counters) and log it with its code.
+   */
+  protected connectionRejected(
+    connectionId: number | undefined,
+    rejection: SessionRejection,
+    alreadyCounted = false,
+  ): void {
+    if (!alreadyCounted) this.counters.addRejected();
+    try {
+      this.#logRejected(rejection, connectionId, this.protocol);
+    } catch {
+      // As for failures: a log that throws must not turn a refusal into a crash.
     }
   }
 
@@ -304,6 +338,7 @@ export abstract class ServerBase {
       queueLength: threads.queue,
       requests: this.counters.requests,
       errors: this.counters.errors,
+      rejected: this.counters.rejected,
       refused: this.#refused,
       headerTimeouts: this.counters.headerTimeouts,
       idleTimeouts: this.counters.idleTimeouts,

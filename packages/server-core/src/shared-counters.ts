@@ -1,12 +1,13 @@
 /**
- * Request and error counters that worker threads add to directly: a tiny SharedArrayBuffer of BigInt64
+ * Request, error, rejection and timeout counters that worker threads add to directly: a tiny SharedArrayBuffer of BigInt64
  * words updated with Atomics, so `stats()` on the main thread needs no message round trip.
  */
 const REQUESTS = 0;
 const ERRORS = 1;
 const HEADER_TIMEOUTS = 2;
 const IDLE_TIMEOUTS = 3;
-const WORDS = 4;
+const REJECTED = 4;
+const WORDS = 5;
 /** The common increment, made once: `BigInt(1)` would allocate on every request. */
 const ONE = 1n;
 
@@ -38,6 +39,15 @@ export class SharedCounters {
   /** A keep-alive connection closed after its idle timeout. */
   addIdleTimeouts(n = 1): void {
     Atomics.add(this.#words, IDLE_TIMEOUTS, n === 1 ? ONE : BigInt(n));
+  }
+
+  /** Peer input a session refused (bad bytes, a limit exceeded): answered 4xx / error reply, closed. */
+  addRejected(n = 1): void {
+    Atomics.add(this.#words, REJECTED, n === 1 ? ONE : BigInt(n));
+  }
+
+  get rejected(): number {
+    return Number(Atomics.load(this.#words, REJECTED));
   }
 
   get headerTimeouts(): number {

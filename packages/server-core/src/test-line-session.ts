@@ -15,6 +15,8 @@ export class LineSession implements ServerSession {
   #done = new Map<number, string>();
   #closeAfter: number | undefined;
   #ended = false;
+  /** The line protocol refuses nothing. */
+  readonly rejected = undefined;
 
   receive(chunk: Uint8Array): SessionOutput {
     this.#buffer += decoder.decode(chunk);

@@ -34,6 +34,7 @@ export class LoopServer extends ServerBase {
       timeouts: this.timeouts,
       runNow,
       onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
+      onRejected: (rejection) => this.connectionRejected(connection.id, rejection, true),
       failureBytes: this.failureBytes,
     });
     connection.drain = evented.drain;

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { cpuDigestHex, resolveLimits, route, runOperation } from '@iolab/protocols';
+import { cpuDigestHex, resolveLimits, route, runOperation, type SessionRejection } from '@iolab/protocols';
 import { type Connection, closeAfterFlush, ServerBase, type ServerOptions } from '@iolab/server-core';
 
 /** `headerTimeoutMs` is node:http's `headersTimeout`, `idleTimeoutMs` its `keepAliveTimeout`. */
@@ -86,6 +86,10 @@ class NodeHttpServer extends ServerBase {
       if (this.#clientErrored.has(socket)) return;
       this.#clientErrored.add(socket);
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.counters.addHeaderTimeouts();
+      // llhttp refused the peer's bytes: counted as `rejected` and logged with its code, as the sessions'
+      // refusals are. A socket error (a reset) arrives here too; the base already counts it in `errors`.
+      else if (err.code?.startsWith('HPE_'))
+        this.connectionRejected(this.#ids.get(socket), clientRejection(err));
       // As node:http's own handler: answer unless a response is part-way out (its head sent, not yet all
       // of it). A keep-alive socket that already carried whole answers still gets its 400/408/431 (the
       // hostile corpus's "CL + TE after a valid request", byte by byte: 200 then 400, as node:http).
@@ -136,6 +140,11 @@ class NodeHttpServer extends ServerBase {
     });
     const body = await readBody(req, limits.maxBodyBytes);
     if (body === undefined) {
+      this.connectionRejected(this.#ids.get(socket), {
+        code: 'IOLAB_HTTP_BODY_TOO_LARGE',
+        status: 413,
+        message: `body over ${limits.maxBodyBytes} bytes`,
+      });
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('body too large');
       return;
     }
@@ -162,6 +171,15 @@ class NodeHttpServer extends ServerBase {
       res.writeHead(result.status, { 'content-type': 'text/plain' }).end(result.message);
     }
   }
+}
+
+/** A node:http client error as a refusal: llhttp's `HPE_*` code (or the socket error's) and our status. */
+function clientRejection(err: NodeJS.ErrnoException): SessionRejection {
+  return {
+    code: err.code ?? 'HPE_UNKNOWN',
+    status: err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400,
+    message: err.message,
+  };
 }
 
 /** Collects a request body up to `cap` bytes; `undefined` when it is larger. */

@@ -150,6 +150,7 @@ class PoolServer extends ServerBase {
           counters: this.counters,
           timeouts: this.timeouts,
           onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
+          onRejected: (rejection) => this.connectionRejected(connection.id, rejection, true),
           failureBytes: this.failureBytes,
         },
       );
@@ -257,11 +258,13 @@ class PoolServer extends ServerBase {
     }
   }
 
-  /** Failures a connection task caught itself: counted in the shared counters there, logged here. */
+  /** Failures and the refusal a connection task caught itself: counted in the shared counters there, logged here. */
   #logTaskFailures(connectionId: number, result: OperationResult | ConnectionTaskResult): void {
-    for (const f of (result as ConnectionTaskResult | null)?.failures ?? []) {
+    const task = result as ConnectionTaskResult | null;
+    for (const f of task?.failures ?? []) {
       this.connectionFailed(connectionId, f.code, f.message, true);
     }
+    if (task?.rejected !== undefined) this.connectionRejected(connectionId, task.rejected, true);
   }
 
   #notePeak(): void {

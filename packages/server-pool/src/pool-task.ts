@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
-import type { Operation, ProtocolName } from '@iolab/protocols';
+import type { Operation, ProtocolName, SessionRejection } from '@iolab/protocols';
 import type { ConnectionFailureCode, ReadTimeouts } from '@iolab/server-core';
 
 /**
@@ -36,6 +36,8 @@ export type PoolTask =
  */
 export interface ConnectionTaskResult {
   readonly failures: readonly { readonly code: ConnectionFailureCode; readonly message: string }[];
+  /** The session refused the connection's input (counted in the shared counters already). */
+  readonly rejected?: SessionRejection;
 }
 
 export const MAX_REPORTED_FAILURES = 4;

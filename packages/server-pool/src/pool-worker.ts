@@ -9,6 +9,7 @@ import {
   failureBytes,
   type OperationResult,
   runOperationSync,
+  type SessionRejection,
 } from '@iolab/protocols';
 import {
   BlockingSocket,
@@ -37,6 +38,10 @@ export default function runTask(
     return { ok: true, contentType: result.contentType, body: cloneableCopy(result.body) };
   }
   const failures: ConnectionTaskResult['failures'][number][] = [];
+  let rejected: SessionRejection | undefined;
+  const onRejected = (rejection: SessionRejection): void => {
+    rejected = rejection;
+  };
   const counters = new SharedCounters(task.counters);
   const report = (code: ConnectionFailureCode, cause: unknown): void => {
     if (failures.length < MAX_REPORTED_FAILURES) failures.push({ code, message: describeThrown(cause) });
@@ -57,9 +62,10 @@ export default function runTask(
           counters.addErrors();
           report(code, cause);
         },
+        onRejected,
       },
       task.control,
-    ).then(() => ({ failures }));
+    ).then(() => ({ failures, ...(rejected && { rejected }) }));
   }
   // Relay connection mode.
   serveBlocking(
@@ -69,7 +75,7 @@ export default function runTask(
     counters,
     task.timeouts,
     task.acceptedAt,
-    { failureBytes: failureBytes(task.protocol), report },
+    { failureBytes: failureBytes(task.protocol), report, rejected: onRejected },
   );
-  return { failures };
+  return { failures, ...(rejected && { rejected }) };
 }

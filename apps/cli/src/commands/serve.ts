@@ -64,8 +64,10 @@ options:
                                        In bio and pool threads both are a read with a deadline (SO_TIMEOUT).
   --stats-interval MS                  print a JSON stats line to stderr every MS (and one at exit);
                                        fields: connections, peakConnections, threadsAlive, threadsPeak,
-                                       queueLength, requests, errors, refused, headerTimeouts,
-                                       idleTimeouts, socketMode (bio, pool), rssBytes (default off)
+                                       queueLength, requests, errors (the server's own failures),
+                                       rejected (bad input refused: 4xx / error reply, closed),
+                                       refused, headerTimeouts, idleTimeouts, socketMode (bio, pool),
+                                       rssBytes (default off)
   --node PATH|auto                     run the server under another Node binary (also IOLAB_NODE);
                                        auto: the first that can transfer sockets — this one, a cached
                                        copy, or node-<os>-<arch>@26.12 installed from npm on first use

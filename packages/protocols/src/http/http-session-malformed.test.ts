@@ -115,8 +115,12 @@ describe('HTTP malformed input', () => {
     it(`${name} → ${status} and close, after answering the valid request before it`, () => {
       for (const byByte of [false, true]) {
         const bytes = ascii(ok + request + ok);
-        const result = drive(new HttpServerSession(), byByte ? bytewise(bytes) : [bytes]);
+        const session = new HttpServerSession();
+        const result = drive(session, byByte ? bytewise(bytes) : [bytes]);
         const responses = parseResponses(result.bytes);
+        // The refusal is exposed for the model to count and log, with the status it was answered.
+        expect(session.rejected?.status).toBe(status);
+        expect(session.rejected?.code).toMatch(/^IOLAB_HTTP_/);
         expect(
           responses.map((r) => r.status),
           byByte ? 'one byte at a time' : 'one chunk',
@@ -144,12 +148,14 @@ describe('HTTP malformed input', () => {
       'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n2 ; a=b;c="d e"\r\nab\r\n0\r\n\r\n',
     ];
     for (const request of tolerated) {
-      const result = drive(new HttpServerSession(), [ascii(request)]);
+      const session = new HttpServerSession();
+      const result = drive(session, [ascii(request)]);
       expect(
         parseResponses(result.bytes).map((r) => r.status),
         JSON.stringify(request),
       ).toEqual([200]);
       expect(result.closed).toBe(false);
+      expect(session.rejected).toBeUndefined();
     }
   });
 });

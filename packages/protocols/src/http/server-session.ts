@@ -27,6 +27,7 @@ import {
   type Receiving,
   type ServerSession,
   type SessionOutput,
+  type SessionRejection,
   type Work,
 } from '../session.js';
 import { HttpRequestParser } from './request-parser.js';
@@ -108,6 +109,7 @@ export class HttpServerSession implements ServerSession {
   /** The last parse attempt stopped for want of bytes (not for the pipeline cap). */
   #needMore = false;
   #closed = false;
+  #rejected: SessionRejection | undefined;
 
   constructor(limits?: SessionLimits) {
     this.#limits = resolveLimits(limits);
@@ -126,6 +128,10 @@ export class HttpServerSession implements ServerSession {
   /** True while parsing is paused at `maxPipelineDepth`: a model that can stop reading should. */
   get inputPaused(): boolean {
     return !this.#readingDone && this.#queue.length >= this.#limits.maxPipelineDepth;
+  }
+
+  get rejected(): SessionRejection | undefined {
+    return this.#rejected;
   }
 
   get receiving(): Receiving {
@@ -151,6 +157,11 @@ export class HttpServerSession implements ServerSession {
       if (!this.#closed && this.inputPaused && this.#input.length > this.#limits.maxPausedInputBytes) {
         // The model kept reading past our pause: answer what we have, then refuse and close.
         this.#stopReading();
+        this.#rejected ??= {
+          code: 'IOLAB_PIPELINE_TOO_DEEP',
+          status: 503,
+          message: `input over maxPausedInputBytes (${this.#limits.maxPausedInputBytes})`,
+        };
         this.#queue.pushReady(
           FIXED,
           writeTextResponse(503, 'IOLAB_PIPELINE_TOO_DEEP: input over maxPausedInputBytes', 'close'),
@@ -247,6 +258,7 @@ export class HttpServerSession implements ServerSession {
 
   #fail(error: HttpProtocolError): void {
     this.#stopReading();
+    this.#rejected ??= { code: error.code, status: error.status, message: error.message };
     this.#queue.pushReady(
       FIXED,
       writeTextResponse(error.status, `${error.code}: ${error.message}`, 'close'),
