@@ -25,7 +25,15 @@ describe('health: failover and recovery', () => {
     });
     const states: (BackendStateEvent & { at: number })[] = [];
     const connectErrors: (ConnectErrorEvent & { at: number })[] = [];
-    lb.on('backend-state', (e) => states.push({ ...e, at: Date.now() }));
+    // Attempts to b already under way when it is marked down may still fail after that moment (a passive
+    // mark-down happens on one failure while other connects are in flight): count them, to tell them apart
+    // from attempts started after the mark-down.
+    let inFlightToBAtDown = -1;
+    lb.on('backend-state', (e) => {
+      states.push({ ...e, at: Date.now() });
+      if (e.backend === 'b' && e.to === 'down' && inFlightToBAtDown < 0)
+        inFlightToBAtDown = lb.stats().pools[0]!.backends.find((x) => x.id === 'b')!.active;
+    });
     lb.on('connect-error', (e) => connectErrors.push({ ...e, at: Date.now() }));
 
     // Load: 4 concurrent clients looping; every connection must get a backend id.
@@ -50,8 +58,11 @@ describe('health: failover and recovery', () => {
     const downAt = states.find((e) => e.backend === 'b' && e.to === 'down')!.at;
     const servedAtDown = served.length;
     await sleep(300);
-    // No attempt at all went to b after it was marked down (neither connects nor errors).
-    expect(connectErrors.filter((e) => e.backend === 'b' && e.at > downAt)).toEqual([]);
+    // No attempt went to b after it was marked down: the only failures after that moment are the connects
+    // that were already in flight (b is dead, so each of those fails once), and b served nothing.
+    expect(connectErrors.filter((e) => e.backend === 'b' && e.at > downAt).length).toBeLessThanOrEqual(
+      inFlightToBAtDown,
+    );
     const bTotal = lb.stats().pools[0]!.backends.find((x) => x.id === 'b')!.total;
     expect(served.length).toBeGreaterThan(servedAtDown);
 
