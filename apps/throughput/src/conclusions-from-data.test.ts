@@ -3,6 +3,7 @@ import { summarise } from './cell-summary.js';
 import { throughputConclusions } from './conclusions.js';
 import type { WorkloadId } from './matrix.js';
 import type { ModelId } from './models.js';
+import { throughputResultsOf } from './test-results-fixture.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
 
 function cell(
@@ -50,20 +51,7 @@ function cell(
 }
 
 function results(cells: CellRecord[]): ThroughputResults {
-  return {
-    quick: true,
-    interrupted: false,
-    timing: { warmupSec: 1, warmupCapSec: 4, durationSec: 1, repetitions: 2 },
-    cores: 2,
-    pinning: { serverCpu: 1, loadgenCpu: 0, note: 'pinned' },
-    workloads: { plaintext: '/plaintext' },
-    models: [],
-    p99TargetMs: 10,
-    cells,
-    openLoop: [],
-    wrkCrossCheck: [],
-    warnings: [],
-  };
+  return throughputResultsOf(cells);
 }
 
 describe('throughput conclusions', () => {

@@ -5,16 +5,14 @@
  */
 import type { WorkloadId } from './matrix.js';
 import { type ModelId, modelSpecs } from './models.js';
+import { startupWords } from './run-group.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
-import { relayLine, relayVerdict } from './verdicts.js';
+import { relayLine, relayVerdicts } from './verdicts.js';
 
 /** "1 connection", "1,000 connections". */
 function connectionCount(n: number): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? 'connection' : 'connections'}`;
 }
-
-/** wrk beating autocannon by this much means autocannon, not the server, was the ceiling. */
-const WRK_CEILING_RATIO = 1.2;
 
 export function fmtRate(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
@@ -104,10 +102,11 @@ function bioRanOut(results: ThroughputResults): string[] {
   const best = Math.max(0, ...bio.map((c) => c.metrics.requestsPerSec ?? 0));
   // Ran out: crashed, failed, refused, erred, or served under a tenth of its best rate.
   const broke = (c: CellRecord): boolean =>
-    c.status === 'crashed' ||
-    c.status === 'failed' ||
-    (c.summary !== undefined &&
-      (c.summary.refusals + c.summary.errors > 0 || (c.metrics.requestsPerSec ?? 0) < best / 10));
+    c.startup?.outcome !== 'did-not-start' &&
+    (c.status === 'crashed' ||
+      c.status === 'failed' ||
+      (c.summary !== undefined &&
+        (c.summary.refusals + c.summary.errors > 0 || (c.metrics.requestsPerSec ?? 0) < best / 10)));
   const failing = bio.find(broke);
   const held = [...bio].reverse().find((c) => c.status === 'ok' && !broke(c));
   if (failing) {
@@ -137,22 +136,57 @@ function bioRanOut(results: ThroughputResults): string[] {
   return out;
 }
 
+/** Start-up is its own finding: a model still starting threads at the cap did not "run out". */
+function startup(results: ThroughputResults): string[] {
+  const out: string[] = [];
+  const notStarted = results.cells.filter((c) => c.startup?.outcome === 'did-not-start');
+  for (const c of notStarted)
+    out.push(
+      `${c.model} × ${c.workloadLabel}: ${startupWords(c.startup as NonNullable<CellRecord['startup']>)}.`,
+    );
+  // The slowest start-up per model at its largest started count, the figure a thread per connection pays.
+  const byModel = new Map<string, CellRecord>();
+  for (const c of results.cells) {
+    if (c.startup?.outcome !== 'started' || c.startup.allAnsweredMs === null) continue;
+    const prev = byModel.get(c.model);
+    if (!prev || c.connections > prev.connections) byModel.set(c.model, c);
+  }
+  const parts = [...byModel.values()]
+    .filter((c) => c.connections > 1)
+    .map(
+      (c) =>
+        `${c.model} ${Math.round(c.startup?.allAnsweredMs ?? 0).toLocaleString('en-US')} ms for ${connectionCount(c.connections)}`,
+    );
+  if (parts.length > 0)
+    out.push(
+      `Thread start-up (new connections until each had one answer, before any window): ${parts.join(', ')}.`,
+    );
+  return out;
+}
+
+/**
+ * Each relay verdict in words; outside the noise, the µs per request round trip it adds, from the same
+ * geometric means of the windows the ratio uses.
+ */
 function relayCost(results: ThroughputResults): string[] {
-  const v = relayVerdict(results);
-  if (!v) return [];
-  const line = relayLine(v);
-  if (v.winner === null) return [line];
-  // Only outside the noise is the per-request difference stated, from the same geometric means as the ratio.
-  const geo = (model: string): number | undefined => {
-    const cell = cellOf(results, model as ModelId, 'plaintext', 1);
-    const w = (cell?.repetitions ?? []).map((r) => r.requestsPerSec);
+  const cells = [...results.cells, ...results.socketCells];
+  const geo = (label: string, connections: number): number | undefined => {
+    const cell = cells.find(
+      (c) => c.modelLabel === label && c.connections === connections && c.workload === 'plaintext',
+    );
+    const w = (cell?.repetitions ?? []).map((r) => r.requestsPerSec).filter((x) => x > 0);
     return w.length ? Math.exp(w.reduce((s, x) => s + Math.log(x), 0) / w.length) : undefined;
   };
-  const bio = geo('bio');
-  const loop = geo('loop');
-  if (bio === undefined || loop === undefined) return [line];
-  const us = (1e6 / bio - 1e6 / loop).toFixed(0);
-  return [`${line.slice(0, -1)}; ${Number(us) >= 0 ? '+' : ''}${us} µs per request round trip for bio.`];
+  return relayVerdicts(results).map((v) => {
+    const line = relayLine(v);
+    if (v.winner === null) return line;
+    const fast = geo(v.winner, v.connections);
+    const slow = geo(v.runnerUp, v.connections);
+    if (fast === undefined || slow === undefined) return line;
+    // Per connection: with N connections in flight each one waits N / rate per round trip.
+    const us = ((1e6 * v.connections) / slow - (1e6 * v.connections) / fast).toFixed(0);
+    return `${line.slice(0, -1)}; ${Number(us) >= 0 ? '+' : ''}${us} µs per request round trip for ${v.runnerUp}.`;
+  });
 }
 
 function sleepAndCpu(results: ThroughputResults): string[] {
@@ -207,35 +241,33 @@ function openLoop(results: ThroughputResults): string[] {
   ];
 }
 
-function wrkCheck(results: ThroughputResults): string[] {
-  const ceilings = results.wrkCrossCheck.filter(
-    (w) =>
-      w.wrkRps !== null &&
-      w.autocannonRps !== null &&
-      w.autocannonRps > 0 &&
-      w.wrkRps / w.autocannonRps >= WRK_CEILING_RATIO,
-  );
-  const checked = results.wrkCrossCheck.filter((w) => w.wrkRps !== null && w.autocannonRps !== null);
-  if (checked.length === 0) return [];
-  if (ceilings.length === 0) {
-    return [
-      `wrk cross-check (/plaintext × 100): wrk measured within ${fmtRatio(WRK_CEILING_RATIO)} of autocannon for all ${checked.length} models checked, so autocannon was not the ceiling there.`,
-    ];
-  }
+/**
+ * Whether the generator was ever the ceiling, from its own CPU in every window: a clearance only when none was
+ * saturated; otherwise the saturated cells are named (they are `invalid` and out of every verdict).
+ */
+function generatorCheck(results: ThroughputResults): string[] {
+  const windows = results.cells.flatMap((c) => (c.status === 'ok' ? (c.repetitions ?? []) : []));
+  const cpus = windows.map((w) => w.loadgenCpuPercent).filter((v): v is number => v !== null);
+  if (cpus.length === 0) return [];
+  const saturated = results.cells.filter((c) => c.repetitions?.some((w) => w.loadgenSaturated));
+  const head = `Generator: ${results.generator.http} for HTTP, the framed generator for echo-lp; its busiest window used ${Math.max(...cpus).toFixed(0)} % of its core`;
+  if (saturated.length === 0) return [`${head}, so it was never the ceiling in this run.`];
   return [
-    `wrk cross-check (/plaintext × 100): autocannon was the ceiling for ${ceilings
-      .map(
-        (w) =>
-          `${w.model} (wrk ${fmtRate(w.wrkRps as number)} vs autocannon ${fmtRate(w.autocannonRps as number)} req/s, ${fmtRatio((w.wrkRps as number) / (w.autocannonRps as number))})`,
-      )
-      .join(', ')}; read those autocannon rates as lower bounds.`,
+    `${head}; it saturated in ${saturated.length} cells (${saturated
+      .slice(0, 6)
+      .map((c) => c.key)
+      .join(
+        '; ',
+      )}${saturated.length > 6 ? '; …' : ''}): where the server had headroom left, those cells are invalid.`,
   ];
 }
 
 function validity(results: ThroughputResults): string[] {
   const measured = results.cells.filter((c) => c.status === 'ok');
   const invalid = measured.filter((c) => c.summary?.status === 'invalid');
-  const failed = results.cells.filter((c) => c.status === 'failed' || c.status === 'crashed');
+  const failed = results.cells.filter(
+    (c) => (c.status === 'failed' || c.status === 'crashed') && c.startup?.outcome !== 'did-not-start',
+  );
   const failedByErrors = measured.filter((c) => c.summary?.status === 'failed');
   const out: string[] = [];
   // Every failure is named with its cause: a cell that answered nothing is not a slow cell.
@@ -248,25 +280,23 @@ function validity(results: ThroughputResults): string[] {
         .join('; ')}${invalid.length > 6 ? '; …' : ''}.`,
     );
   }
-  if (failed.length > 0) {
+  // Each by name with its cause, however many: a reader must not have to open results.json to learn why.
+  for (const c of failed)
     out.push(
-      `${failed.length} cells failed or crashed: ${failed
-        .slice(0, 4)
-        .map((c) => `${c.key} (${c.status})`)
-        .join('; ')}${failed.length > 4 ? '; …' : ''}.`,
+      `${c.key} ${c.status}: ${(c.reason ?? 'no cause recorded').replaceAll('\n', ' ').slice(0, 160)}.`,
     );
-  }
   return out;
 }
 
 export function throughputConclusions(results: ThroughputResults): string[] {
   return [
     ...rankings(results),
+    ...startup(results),
     ...bioRanOut(results),
     ...relayCost(results),
     ...sleepAndCpu(results),
     ...openLoop(results),
-    ...wrkCheck(results),
+    ...generatorCheck(results),
     ...validity(results),
   ];
 }

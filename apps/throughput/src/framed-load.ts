@@ -46,7 +46,7 @@ export async function runFramedJob(
   measure: Measure,
 ): Promise<Pick<LoadJobResult, 'repetitions' | 'commandLine'>> {
   const spec = job.spec;
-  if (spec.kind === 'http') throw new Error('runFramedJob: not a framed job');
+  if (spec.kind === 'http' || spec.kind === 'startup') throw new Error('runFramedJob: not a framed job');
   const base = {
     host: spec.host,
     port: spec.port,

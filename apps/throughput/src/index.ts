@@ -2,4 +2,4 @@ export { summarise } from './cell-summary.js';
 export type { RepetitionResult } from './load-job.js';
 export { headlineConnections, rankedBars, rankedCharts } from './ranked-chart.js';
 export { runThroughput } from './run-throughput.js';
-export type { CellRecord, OpenLoopRecord, ThroughputResults, WrkCheck } from './throughput-results.js';
+export type { CellRecord, OpenLoopRecord, StartupRecord, ThroughputResults } from './throughput-results.js';

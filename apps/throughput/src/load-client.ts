@@ -26,6 +26,7 @@ export interface LoadRun {
 }
 
 function plannedMs(job: LoadJob): number {
+  if (job.spec.kind === 'startup') return job.spec.capSec * 1000;
   const steps = job.spec.kind === 'framed-open' ? job.spec.rates.length : job.repetitions;
   if (job.spec.kind === 'http') return (job.warmupCapSec + steps * (job.durationSec + 1)) * 1000;
   // Framed: every step reconnects; against a refusing server each batch of connects may wait out its timeout.

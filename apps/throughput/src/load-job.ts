@@ -4,10 +4,19 @@
  * and so it can be measured on its own.
  */
 
+/**
+ * `wrk` (C, multi-threaded, its own process) where installed: it is never the ceiling of a Node server on one
+ * core. autocannon otherwise. Each wrk window is its own wrk run, so it reconnects: servers keep their threads
+ * between windows (bio reuses idle threads, the pool keeps its workers), and thread start-up is measured on
+ * its own by a `startup` job.
+ */
+export type HttpGenerator = 'wrk' | 'autocannon';
+
 export interface HttpLoadJob {
   readonly kind: 'http';
   readonly url: string;
   readonly connections: number;
+  readonly generator: HttpGenerator;
 }
 
 export interface FramedClosedLoadJob {
@@ -31,7 +40,20 @@ export interface FramedOpenLoadJob {
   readonly p99TargetMs: number;
 }
 
-export type LoadJobSpec = HttpLoadJob | FramedClosedLoadJob | FramedOpenLoadJob;
+/** Open N connections at once, one request each: the time until all N have had an answer (thread start-up). */
+export interface StartupLoadJob {
+  readonly kind: 'startup';
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  readonly request:
+    | { readonly kind: 'http'; readonly path: string }
+    | { readonly kind: 'echo-lp'; readonly payloadBytes: number };
+  /** Past this the model "did not start N threads within capSec". */
+  readonly capSec: number;
+}
+
+export type LoadJobSpec = HttpLoadJob | FramedClosedLoadJob | FramedOpenLoadJob | StartupLoadJob;
 
 export interface LoadJob {
   readonly spec: LoadJobSpec;
@@ -83,7 +105,21 @@ export interface LoadJobResult {
   /** HTTP: how long the adaptive warm-up took, and how many connections had been answered by its end. */
   readonly warmupSec?: number;
   readonly servedAfterWarmup?: number;
+  /** `startup` jobs only. */
+  readonly startup?: StartupResult;
   readonly error?: string;
+}
+
+/** The start-up probe's answer (loadgen's `measureFirstAnswers`). */
+export interface StartupResult {
+  readonly connections: number;
+  readonly answered: number;
+  readonly failed: number;
+  /** ms from the first connect until every connection had its answer; null when not all did within the cap. */
+  readonly allAnsweredMs: number | null;
+  readonly firstAnswerMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
+  readonly capSec: number;
+  readonly errors: Readonly<Record<string, number>>;
 }
 
 /** The stdout line that carries the result (the worker's only output on stdout). */

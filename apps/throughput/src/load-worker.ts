@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { diffSamples, type ProcSample, sampleTree } from '@iolab/harness';
-import { type HttpWindow, runHttpWindows } from '@iolab/loadgen';
+import {
+  type HttpLoadResult,
+  type HttpWindow,
+  measureFirstAnswers,
+  runHttpWindows,
+  runWrk,
+} from '@iolab/loadgen';
 import { runFramedJob } from './framed-load.js';
 import {
   type LoadJob,
@@ -100,8 +106,61 @@ function fromWindow(w: HttpWindow, server: ServerUse): RepetitionResult {
   };
 }
 
+function fromWrk(result: HttpLoadResult, server: ServerUse): RepetitionResult {
+  const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+  const answered = Math.max(0, result.requests - result.non2xx);
+  return {
+    requests: answered,
+    requestsPerSec: answered / result.durationSec,
+    p50Ms: finite(result.latencyMs.p50),
+    p99Ms: finite(result.latencyMs.p99),
+    p999Ms: finite(result.latencyMs.p999),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    refusals: result.non2xx,
+    loadgenCpuPercent: result.loadgenCpu?.cpuPercent ?? null,
+    loadgenSaturated: result.loadgenCpu?.saturated ?? false,
+    server,
+  };
+}
+
+/**
+ * wrk: one wrk run per window (wrk cannot pause), so each window reconnects; the server's /proc counters are
+ * read around exactly that run. wrk inherits this worker's pinning and raised open-files limit.
+ */
+async function runWrkJob(job: LoadJob, url: string, connections: number): Promise<LoadJobResult> {
+  const base = { url, connections, threads: 1, timeoutSec: HTTP_TIMEOUT_SEC };
+  if (job.warmupSec > 0) await runWrk({ ...base, durationSec: job.warmupSec });
+  const reps: RepetitionResult[] = [];
+  let commandLine = '';
+  for (let i = 0; i < job.repetitions; i++) {
+    const { value, server } = await measured(job.serverPid, job.durationSec, () =>
+      runWrk({ ...base, durationSec: job.durationSec }),
+    );
+    commandLine = value.commandLine;
+    reps.push(fromWrk(value, server));
+  }
+  return { repetitions: reps, commandLine, noFileLimit: noFileLimit() };
+}
+
 async function runJob(job: LoadJob): Promise<LoadJobResult> {
   const spec = job.spec;
+  if (spec.kind === 'startup') {
+    const startup = await measureFirstAnswers({
+      host: spec.host,
+      port: spec.port,
+      connections: spec.connections,
+      request: spec.request,
+      capSec: spec.capSec,
+    });
+    return {
+      repetitions: [],
+      commandLine: `first-answer probe (@iolab/loadgen measureFirstAnswers) ${spec.host}:${spec.port} -c ${spec.connections} --cap ${spec.capSec}s`,
+      noFileLimit: noFileLimit(),
+      startup,
+    };
+  }
+  if (spec.kind === 'http' && spec.generator === 'wrk') return runWrkJob(job, spec.url, spec.connections);
   if (spec.kind === 'http') {
     const reps: RepetitionResult[] = [];
     const sampler = new WindowSampler(job.serverPid);

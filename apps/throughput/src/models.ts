@@ -4,7 +4,17 @@
  */
 import { availableParallelism } from 'node:os';
 
-export type ModelId = 'bio' | 'pool-connection' | 'pool-request' | 'loop' | 'loop-workers' | 'node-http';
+export type ModelId =
+  | 'bio'
+  | 'pool-connection'
+  | 'pool-request'
+  | 'loop'
+  | 'loop-workers'
+  | 'node-http'
+  | 'bio-relay'
+  | 'bio-owned'
+  | 'pool-connection-relay'
+  | 'pool-connection-owned';
 
 /**
  * bio's thread cap. Each thread is a Node worker (its own V8 isolate, several MiB of RSS and tens of ms to
@@ -33,6 +43,8 @@ export interface ModelSpec {
   readonly needsAllCores: boolean;
   /** Whether the model serves the framed echo protocol (node-http speaks HTTP only). */
   readonly servesFramed: boolean;
+  /** The socket mode asked for (`--socket`); unset: the server's default, `auto`. */
+  readonly socket?: 'relay' | 'owned';
 }
 
 export function modelSpecs(): readonly ModelSpec[] {
@@ -94,5 +106,33 @@ export function modelSpecs(): readonly ModelSpec[] {
       needsAllCores: false,
       servesFramed: false,
     },
+  ];
+}
+
+/**
+ * The relay-vs-owned family: bio and the connection-mode pool with `--socket relay` and `--socket owned`, on
+ * the same Node (one that can transfer sockets), so the only difference is whether bytes cross the main thread.
+ */
+export function socketModeSpecs(): readonly ModelSpec[] {
+  const base = modelSpecs();
+  const bio = base.find((m) => m.id === 'bio') as ModelSpec;
+  const pool = base.find((m) => m.id === 'pool-connection') as ModelSpec;
+  const variant = (of: ModelSpec, id: ModelId, socket: 'relay' | 'owned', label: string): ModelSpec => ({
+    ...of,
+    id,
+    label,
+    socket,
+    serveArgs: [...of.serveArgs, '--socket', socket],
+  });
+  return [
+    variant(bio, 'bio-relay', 'relay', 'bio, relayed socket'),
+    variant(bio, 'bio-owned', 'owned', 'bio, owned socket'),
+    variant(
+      pool,
+      'pool-connection-relay',
+      'relay',
+      `pool connection mode (${POOL_THREADS} threads), relayed`,
+    ),
+    variant(pool, 'pool-connection-owned', 'owned', `pool connection mode (${POOL_THREADS} threads), owned`),
   ];
 }

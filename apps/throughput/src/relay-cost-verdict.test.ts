@@ -3,9 +3,10 @@ import { summarise } from './cell-summary.js';
 import { throughputConclusions } from './conclusions.js';
 import type { RepetitionResult } from './load-job.js';
 import type { ModelId } from './models.js';
+import { throughputResultsOf } from './test-results-fixture.js';
 import { buildThroughputSection } from './throughput-report.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
-import { RELAY_EXPERIMENT, relayVerdict } from './verdicts.js';
+import { RELAY_EXPERIMENT, relayVerdicts } from './verdicts.js';
 
 function cell(model: ModelId, windows: readonly number[], connections = 1): CellRecord {
   const repetitions: RepetitionResult[] = windows.map((requestsPerSec) => ({
@@ -44,39 +45,25 @@ function cell(model: ModelId, windows: readonly number[], connections = 1): Cell
 }
 
 function results(cells: CellRecord[]): ThroughputResults {
-  return {
-    quick: true,
-    interrupted: false,
-    timing: { warmupSec: 1, warmupCapSec: 4, durationSec: 1, repetitions: 5 },
-    cores: 2,
-    pinning: { serverCpu: 1, loadgenCpu: 0, note: 'pinned' },
-    workloads: { plaintext: '/plaintext' },
-    models: [],
-    p99TargetMs: 10,
-    cells,
-    openLoop: [],
-    wrkCrossCheck: [],
-    warnings: [],
-  };
+  return throughputResultsOf(cells);
 }
 
-describe('relay cost verdict', () => {
-  it('calls a difference inside the noise a tie, with its interval, and states no µs figure', () => {
+describe('relay cost verdicts', () => {
+  it('without relay-vs-owned groups: bio (relayed) against loop at 1 connection; a tie says so with its interval and no µs', () => {
     const r = results([
       cell('bio', [4000, 5200, 3600, 4700, 4400]),
       cell('loop', [4300, 4900, 3900, 5000, 4100]),
     ]);
-    const v = relayVerdict(r);
+    const [v] = relayVerdicts(r);
     expect(v).toMatchObject({
       experiment: RELAY_EXPERIMENT,
-      workload: '/plaintext',
       connections: 1,
       winner: null,
       significant: false,
     });
     const line = throughputConclusions(r).find((l) => l.startsWith('Relay cost'));
     expect(line).toMatch(
-      /\/plaintext at 1 connection: tie within noise \(1\.0\d×, 95 % CI 0\.\d\d–1\.\d\d\) between loop and bio — no relay cost measurable in this run\.$/,
+      /at 1 connection: tie within noise \(1\.0\d×, 95 % CI 0\.\d\d–1\.\d\d\) — no relay cost measurable in this run\.$/,
     );
     expect(line).not.toContain('µs');
   });
@@ -86,11 +73,30 @@ describe('relay cost verdict', () => {
       cell('bio', [2000, 2050, 1950, 2020, 1980]),
       cell('loop', [4000, 4100, 3900, 4050, 3950]),
     ]);
-    expect(relayVerdict(r)).toMatchObject({ winner: 'loop', runnerUp: 'bio', significant: true });
+    expect(relayVerdicts(r)).toMatchObject([{ winner: 'loop', runnerUp: 'bio', significant: true }]);
     const line = throughputConclusions(r).find((l) => l.startsWith('Relay cost')) ?? '';
     expect(line).toContain('loop 2.00× bio (95 % CI');
     // 1e6/2000 − 1e6/4000 = 250 µs.
     expect(line).toMatch(/; \+250 µs per request round trip for bio\.$/);
+  });
+
+  it('with relay-vs-owned groups: owned against relayed per model and connection count, not bio against loop', () => {
+    const r = throughputResultsOf([cell('bio', [2000, 2050, 1950]), cell('loop', [4000, 4100, 3900])], {
+      socketCells: [
+        cell('bio-relay', [3000, 3050, 2950], 32),
+        cell('bio-owned', [4500, 4550, 4450], 32),
+        cell('pool-connection-relay', [2500, 2600, 2400], 32),
+        cell('pool-connection-owned', [2550, 2450, 2600], 32),
+      ],
+    });
+    const verdicts = relayVerdicts(r);
+    expect(verdicts.map((v) => [v.workload, v.connections, v.winner])).toEqual([
+      ['bio, /plaintext', 32, 'bio-owned'],
+      ['pool connection mode, /plaintext', 32, null],
+    ]);
+    const section = buildThroughputSection(r);
+    expect((section.verdicts ?? []).filter((v) => v.experiment === RELAY_EXPERIMENT)).toHaveLength(2);
+    expect(section.markdown).toContain('### Relay vs owned sockets');
   });
 
   it('adds the relay verdict to the section’s verdicts, beside the throughput ones', () => {
@@ -103,6 +109,6 @@ describe('relay cost verdict', () => {
 
   it('states nothing when a side failed', () => {
     const failed = { ...cell('bio', [2000, 2050]), status: 'crashed' as const };
-    expect(relayVerdict(results([failed, cell('loop', [4000, 4100])]))).toBeUndefined();
+    expect(relayVerdicts(results([failed, cell('loop', [4000, 4100])]))).toEqual([]);
   });
 });

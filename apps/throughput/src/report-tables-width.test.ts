@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summarise } from './cell-summary.js';
 import type { RepetitionResult } from './load-job.js';
 import type { ModelId } from './models.js';
+import { throughputResultsOf } from './test-results-fixture.js';
 import { buildThroughputSection } from './throughput-report.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
 
@@ -73,24 +74,10 @@ function cell(model: ModelId, rps: number, connections: number): CellRecord {
 
 describe('throughput section tables', () => {
   it('every table fits the 950 px main column of a 1280 px window, even with wide figures', () => {
-    const results: ThroughputResults = {
-      quick: false,
-      interrupted: false,
-      timing: { warmupSec: 1, warmupCapSec: 4, durationSec: 1, repetitions: 3 },
-      cores: 2,
-      pinning: { serverCpu: 1, loadgenCpu: 0, note: 'pinned' },
-      workloads: { plaintext: '/plaintext' },
-      models: [],
-      p99TargetMs: 10,
-      cells: [
-        cell('loop-workers', 123_456, 10_000),
-        cell('pool-connection', 99_999, 10_000),
-        cell('bio', 1, 1),
-      ],
-      openLoop: [],
-      wrkCrossCheck: [],
-      warnings: [],
-    };
+    const results: ThroughputResults = throughputResultsOf(
+      [cell('loop-workers', 123_456, 10_000), cell('pool-connection', 99_999, 10_000), cell('bio', 1, 1)],
+      { quick: false },
+    );
     const tables = tablesOf(buildThroughputSection(results).markdown);
     expect(tables.length).toBeGreaterThanOrEqual(2);
     for (const table of tables) {

@@ -30,7 +30,23 @@ export interface ServerStats {
   readonly peakConnections?: number;
   readonly threadsPeak?: number;
   readonly rssBytes?: number;
+  /** bio and the connection-mode pool: `owned` or `relay`, as the server resolved `--socket`. */
+  readonly socketMode?: string;
+  /** bio: threads started vs connections handed to an idle thread. */
+  readonly threadsStarted?: number;
+  readonly threadsReused?: number;
 }
+
+const NUMERIC_STATS = [
+  'requests',
+  'errors',
+  'refused',
+  'peakConnections',
+  'threadsPeak',
+  'rssBytes',
+  'threadsStarted',
+  'threadsReused',
+] as const;
 
 /** The last JSON object line of the server's stderr, if any. */
 export function lastStats(stderr: string): ServerStats | undefined {
@@ -40,13 +56,11 @@ export function lastStats(stderr: string): ServerStats | undefined {
     if (start < 0) continue;
     try {
       const parsed = JSON.parse(line.slice(start)) as Record<string, unknown>;
-      const pick = (key: string): number | undefined =>
-        typeof parsed[key] === 'number' ? (parsed[key] as number) : undefined;
-      const stats: Record<string, number> = {};
-      for (const key of ['requests', 'errors', 'refused', 'peakConnections', 'threadsPeak', 'rssBytes']) {
-        const value = pick(key);
-        if (value !== undefined) stats[key] = value;
+      const stats: Record<string, number | string> = {};
+      for (const key of NUMERIC_STATS) {
+        if (typeof parsed[key] === 'number') stats[key] = parsed[key] as number;
       }
+      if (typeof parsed.socketMode === 'string') stats.socketMode = parsed.socketMode;
       if (Object.keys(stats).length > 0) return stats as ServerStats;
     } catch {
       // Not a stats line.
@@ -58,7 +72,16 @@ export function lastStats(stderr: string): ServerStats | undefined {
 /** A cluster of workers prints its line once the primary listens; cluster workers need longer on a busy box. */
 const SERVER_READY_TIMEOUT_MS = 30_000;
 
+/** The Node every server process of a run is started with (one for all, so models compare on one runtime). */
+export interface ServerNode {
+  readonly path: string;
+  readonly version: string;
+  /** Whether its worker threads accept a transferred socket (owned mode possible). */
+  readonly socketTransfer: boolean;
+}
+
 export async function startServer(
+  node: ServerNode,
   cliPath: string,
   model: ModelSpec,
   protocol: ServeProtocol,
@@ -66,7 +89,7 @@ export async function startServer(
   signal: AbortSignal,
 ): Promise<RunningServer> {
   const argv = [
-    process.execPath,
+    node.path,
     cliPath,
     'serve',
     model.model,

@@ -1,12 +1,13 @@
 /**
- * Results → report section: method, per-workload tables, skipped cells, open loop, wrk cross-check, caveats,
- * and Vega-Lite chart specs (rendered by the bench orchestrator).
+ * Results → report section: method, verdicts, thread start-up, per-workload tables, relay vs owned, open loop,
+ * and caveats; plus Vega-Lite chart specs (rendered by the bench orchestrator).
  */
 import { type ChartSpec, type ReportSection, renderTable } from '@iolab/harness';
 import { fmtMs, fmtRate, throughputConclusions } from './conclusions.js';
 import { rankedCharts } from './ranked-chart.js';
+import { startupWords } from './run-group.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
-import { relayVerdict, throughputVerdicts, verdictLines } from './verdicts.js';
+import { relayLine, relayVerdicts, throughputVerdicts, verdictLines } from './verdicts.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -26,7 +27,9 @@ function served(cell: CellRecord): string {
  */
 function statusWord(cell: CellRecord): string {
   if (cell.status !== 'ok' || !cell.summary) return `**${cell.status}**`;
-  return cell.summary.status === 'ok' ? 'ok' : `**${cell.summary.status}**`;
+  if (cell.summary.status !== 'ok') return `**${cell.summary.status}**`;
+  // Measured fine, but on a core the generator also used: shown, never ranked.
+  return cell.sharedCoreWithGenerator ? 'ok, shared core' : 'ok';
 }
 
 function reasonOf(cell: CellRecord): string {
@@ -125,20 +128,82 @@ function openLoopTable(results: ThroughputResults): string {
   return lines.join('\n');
 }
 
-function wrkTable(results: ThroughputResults): string {
-  if (results.wrkCrossCheck.length === 0) return 'wrk is not installed: no cross-check.';
-  const lines = [
-    '| model | autocannon req/s | valid | wrk req/s | wrk p99 ms | wrk ÷ autocannon |',
-    '|---|---:|---|---:|---:|---:|',
-  ];
-  for (const w of results.wrkCrossCheck) {
-    const ratio = w.wrkRps !== null && w.autocannonRps ? (w.wrkRps / w.autocannonRps).toFixed(2) : '–';
-    lines.push(
-      `| ${w.modelLabel} | ${w.autocannonRps === null ? '–' : fmtRate(w.autocannonRps)} | ${w.autocannonValid === null ? '–' : w.autocannonValid ? 'yes' : 'no'} | ` +
-        `${w.wrkRps === null ? (w.error ?? '–').replaceAll('|', '/').slice(0, 80) : fmtRate(w.wrkRps)} | ${fmtMs(w.wrkP99Ms)} | ${ratio} |`,
+/** Every model's start-up per workload, one column per connection count. */
+function startupTable(cells: readonly CellRecord[]): string {
+  const probed = cells.filter((c) => c.startup);
+  if (probed.length === 0) return '_No start-up was measured._';
+  const counts = [...new Set(probed.map((c) => c.connections))].sort((a, b) => a - b);
+  const rows = new Map<string, { workload: string; model: string; byCount: Map<number, string> }>();
+  for (const c of probed) {
+    const key = `${c.workloadLabel}\u0000${c.modelLabel}`;
+    const row = rows.get(key) ?? { workload: c.workloadLabel, model: c.modelLabel, byCount: new Map() };
+    const st = c.startup as NonNullable<CellRecord['startup']>;
+    row.byCount.set(
+      c.connections,
+      st.outcome === 'started'
+        ? `${fmtMs(st.allAnsweredMs)} (p50 ${fmtMs(st.firstAnswerMs?.p50 ?? null)})`
+        : `**${st.outcome === 'refused' ? 'refused' : 'did not start'}**: ${startupWords(st)}`,
     );
+    rows.set(key, row);
   }
-  return lines.join('\n');
+  return renderTable(
+    [
+      'workload',
+      'model',
+      ...counts.map((n) => ({ title: `${n.toLocaleString('en-US')} conns, ms`, align: 'right' as const })),
+    ],
+    [...rows.values()].map((r) => [r.workload, r.model, ...counts.map((n) => r.byCount.get(n) ?? '–')]),
+  );
+}
+
+/** µs of server CPU per request: the relay's cost per request in the unit it is paid in. */
+function cpuPerRequestUs(cell: CellRecord): number | null {
+  const s = cell.summary;
+  const rps = s?.requestsPerSec.median;
+  if (!s || s.serverCpuPercent === null || !rps) return null;
+  return (s.serverCpuPercent / 100 / rps) * 1e6;
+}
+
+function socketTable(results: ThroughputResults): string {
+  if (results.socketCells.length === 0)
+    return `Not measured: ${results.socketSkipped ?? 'no Node that can transfer sockets to worker threads'}.`;
+  return renderTable(
+    [
+      'model',
+      { title: 'conns', align: 'right' },
+      'status',
+      'socket',
+      { title: 'req/s (median ± half-range)', align: 'right' },
+      { title: 'p99 ms', align: 'right' },
+      { title: 'start-up ms', align: 'right' },
+      { title: 'RSS MiB', align: 'right' },
+      { title: 'CPU µs/req', align: 'right' },
+    ],
+    [...results.socketCells]
+      .sort((a, b) => a.connections - b.connections || a.model.localeCompare(b.model))
+      .map((c) => {
+        const s = c.summary;
+        const rps = s?.requestsPerSec;
+        const cpu = cpuPerRequestUs(c);
+        return [
+          c.modelLabel,
+          c.connections.toLocaleString('en-US'),
+          statusWord(c),
+          c.serverStats?.socketMode ?? '?',
+          rps?.median == null
+            ? reasonOf(c) || '–'
+            : `${fmtRate(rps.median)}${rps.spreadPercent === null ? '' : ` ±${(rps.spreadPercent / 2).toFixed(0)}%`}`,
+          fmtMs(s?.p99Ms.median ?? null),
+          c.startup
+            ? c.startup.outcome === 'started'
+              ? fmtMs(c.startup.allAnsweredMs)
+              : startupWords(c.startup)
+            : '–',
+          fmtMs(s?.serverRssMiB ?? null),
+          cpu === null ? '–' : cpu.toFixed(0),
+        ];
+      }),
+  );
 }
 
 function chartRows(results: ThroughputResults): Record<string, unknown>[] {
@@ -235,6 +300,27 @@ function charts(results: ThroughputResults): ChartSpec[] {
       ),
     );
   }
+  const startupRows = results.cells
+    .filter((c) => c.startup?.allAnsweredMs != null)
+    .map((c) => ({
+      model: c.model,
+      workload: c.workloadLabel,
+      connections: c.connections,
+      startupMs: Math.max(c.startup?.allAnsweredMs ?? 0, 0.1),
+      valid: c.startup?.outcome ?? 'started',
+    }));
+  if (startupRows.length > 0) {
+    out.push(
+      lineChart(
+        'thread-start-up',
+        'Thread start-up: ms until N new connections had all been answered once (log scale)',
+        startupRows,
+        'startupMs',
+        'ms until all answered (log)',
+        true,
+      ),
+    );
+  }
   const openRows = results.openLoop.flatMap((o) =>
     o.steps
       .filter((s) => s.p99Ms !== null)
@@ -284,7 +370,7 @@ function commandsOf(results: ThroughputResults): string[] {
     seen.add(line);
     out.push(line);
   };
-  for (const cell of results.cells) {
+  for (const cell of [...results.cells, ...results.socketCells]) {
     add(cell.server?.commandLine);
     add(cell.loadgen?.commandLine);
   }
@@ -292,8 +378,19 @@ function commandsOf(results: ThroughputResults): string[] {
   if (example?.loadgen)
     add(`# each load runs in its own process, e.g.: ${example.loadgen.workerCommandLine}`);
   for (const o of results.openLoop) for (const line of (o.serverCommandLine ?? '').split('\n')) add(line);
-  for (const w of results.wrkCrossCheck) for (const line of (w.commandLine ?? '').split('\n')) add(line);
   return out;
+}
+
+/** Which socket mode each model ended up in, from the servers' own stats lines. */
+function socketModes(results: ThroughputResults): string {
+  const modes = new Map<string, Set<string>>();
+  for (const c of results.cells) {
+    const mode = c.serverStats?.socketMode;
+    if (!mode) continue;
+    modes.set(c.model, (modes.get(c.model) ?? new Set()).add(mode));
+  }
+  if (modes.size === 0) return 'no server reported a socket mode';
+  return [...modes.entries()].map(([model, set]) => `\`${model}\` ${[...set].join('/')}`).join(', ');
 }
 
 function method(results: ThroughputResults): string {
@@ -302,26 +399,28 @@ function method(results: ThroughputResults): string {
   const models = results.models
     .map((m) => `\`${m.id}\` (${m.serveArgs.length > 0 ? `\`${m.serveArgs.join(' ')}\`` : 'defaults'})`)
     .join(', ');
+  const dropped = results.droppedForBudget.map((d) => `${d.what} (${d.why})`).join('; ');
   return [
-    `Each cell starts a fresh \`iolab serve\` process and measures it from a separate load-generator process: ` +
-      `at least ${t.warmupSec} s of warm-up (discarded), then ${t.repetitions} repetitions of ${t.durationSec} s; tables give the median and half the range across repetitions. ` +
-      `HTTP load is autocannon (closed loop, one request in flight per connection, no pipelining), run once per cell on the same connections: an adaptive warm-up that lasts until every connection has been answered once (at most ${t.warmupCapSec} s), then the repetitions as back-to-back windows, latency recorded per window at microsecond resolution; framed echo is \`@iolab/loadgen\`'s generator with every response verified. ` +
-      `Server CPU, context switches, threads and RSS come from /proc of the server and its child processes, read by the generator process right before, near the end of, and after each repetition.`,
+    `The matrix runs in groups, one workload at one connection count. A group starts every model's \`iolab serve\` process together and keeps them all up (each pinned to the server core; an idle server costs next to nothing), measures each model's thread start-up (N new connections, one request each, until all N have had an answer; at most ${t.startupCapSec} s), warms each up for ${t.warmupSec} s (discarded), then measures ${t.repetitions} windows of ${t.durationSec} s per model in rotating order (A B C, B C A, C A B, …), so drift on a shared machine hits every model alike. Tables give the median and half the range over the windows; verdicts use every window.`,
     '',
+    `- HTTP generator: ${results.generator.note}. ${results.generator.http === 'wrk' ? 'Each window is one wrk run, so connections are opened anew per window: the servers keep their threads between windows (bio reuses idle threads, as a cached thread pool does; the pool keeps its workers), and start-up is its own figure above the windows. ' : ''}Framed echo is \`@iolab/loadgen\`'s generator with every response verified. Latencies are **closed-loop** (one request in flight per connection, so a stalled server also stalls the sender); the open-loop table is the view free of coordinated omission.`,
+    `- Servers ran on Node ${results.node.version} (\`${results.node.path}\`), one runtime for every model${results.node.socketTransfer ? ', one whose worker threads can own a transferred socket' : ', which cannot transfer sockets to worker threads'}. Socket mode per model, as each server reported it: ${socketModes(results)}. The generators ran on Node ${process.version}.`,
     `- Models: ${models}.`,
     `- Pinning: ${results.pinning.note}. Cores: ${results.cores}.`,
     `- Open files: children raise their own \`ulimit -n\` (towards 65,535, capped by the hard limit)${sampleCell ? `; the servers got ${sampleCell.server?.noFileLimit}, the generators ${sampleCell.loadgen?.noFileLimit ?? '?'}` : ''}.`,
-    `- Validity: a cell is **invalid** when the generator used ≥ 90% of its core while the server stayed under 90% of the cores it may use — then the number is the generator's ceiling, not the server's.`,
-    `- Refusals: HTTP non-2xx answers (bio and the connection-mode pool answer 503 beyond their caps) and, for echo-lp, refused or immediately closed connections and error replies. Errors: resets, failed connects and timeouts. A model that refuses is recorded as refusing, not as a crash.`,
-    '',
-    '**The Node compromise.** In Node ≤ 24 a worker thread cannot own a socket. In `bio` and `pool` the main thread accepts, reads and writes every byte and relays it to and from the worker thread that runs the blocking handler. Their numbers therefore include that relay; the 1-connection /plaintext cells of bio vs loop measure its cost.',
+    `- Status: **failed** when nothing answered or errors and timeouts exceed 1 % of requests; **invalid** when the generator used ≥ 90 % of its core while the server stayed under 90 % of the cores it may use (the generator set the pace); **ok, shared core** when the server ran on every core and so shared the generator's. Only plain \`ok\` cells take part in a verdict.`,
+    `- Refusals: HTTP non-2xx answers (bio and the connection-mode pool answer 503 beyond their caps) and, for echo-lp, refused or immediately closed connections and error replies. Errors: resets, failed connects and timeouts.`,
+    ...(dropped
+      ? [
+          `- Left out of the full run to keep ${t.repetitions} windows per cell within its budget: ${dropped}.`,
+        ]
+      : []),
   ].join('\n');
 }
 
 function caveats(results: ThroughputResults): string {
   const items = [
     'The machine may be shared: medians over short repetitions damp, but do not remove, noise from other work on it. Compare ratios within one run rather than absolute numbers across machines.',
-    'autocannon is single-threaded JavaScript; at the top rates it can be the bottleneck (see the validity column and the wrk cross-check).',
     'Closed-loop latencies suffer from coordinated omission (a stalled server also stalls the sender); the open-loop table measures from scheduled send times instead.',
     'The pool in connection mode serves only as many connections as it has threads; the rest wait in its queue (shown as "N answered" in the conns column: connections answered at least once by the end of the warm-up) — which is the behaviour being measured.',
     ...results.warnings,
@@ -331,7 +430,7 @@ function caveats(results: ThroughputResults): string {
 
 export function buildThroughputSection(results: ThroughputResults): ReportSection {
   const verdicts = throughputVerdicts(results);
-  const relay = relayVerdict(results);
+  const relay = relayVerdicts(results);
   // Conclusions open with the verdicts themselves, so no sentence can contradict them.
   const conclusions = [...verdictLines(verdicts), ...throughputConclusions(results)];
   const markdown = [
@@ -365,6 +464,12 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     '',
     method(results),
     '',
+    '### Thread start-up',
+    '',
+    `Time from opening N new connections at once (one request each, on a freshly started server) until all N had an answer, in ms, with the median connection's first answer in brackets. It is measured before any window, so throughput windows start after it. "did not start" means the cap (${results.timing.startupCapSec} s) passed first; "refused" means a thread cap answered the rest with a refusal.`,
+    '',
+    startupTable(results.cells),
+    '',
     '### Results by workload',
     '',
     workloadTables(results),
@@ -378,9 +483,13 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     '',
     openLoopTable(results),
     '',
-    '### wrk cross-check',
+    '### Relay vs owned sockets',
     '',
-    wrkTable(results),
+    `bio and the connection-mode pool twice each on the same Node (${results.node.version}): \`--socket relay\` (the main thread owns every socket and moves bytes to the thread through shared memory) and \`--socket owned\` (the accepting thread transfers the socket; the connection's thread reads and writes it itself, as a Java thread blocked in \`read()\` does). Same groups, interleaving and windows as the matrix. CPU µs/req is the server's CPU over the windows divided by its requests.`,
+    '',
+    socketTable(results),
+    '',
+    ...relay.map((v) => `- ${relayLine(v)}`),
     '',
     '### Caveats',
     '',
@@ -394,6 +503,6 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     charts: charts(results),
     commands: commandsOf(results),
     results,
-    verdicts: [...verdicts, ...(relay ? [relay] : [])],
+    verdicts: [...verdicts, ...relay],
   };
 }

@@ -1,11 +1,17 @@
 /** The raw results of the throughput experiment, as written into results.json under `throughput`. */
 import type { CellMetrics, CellSummary } from './cell-summary.js';
-import type { RepetitionResult } from './load-job.js';
+import type { HttpGenerator, RepetitionResult, StartupResult } from './load-job.js';
 import type { Timing, WorkloadId } from './matrix.js';
 import type { ModelId } from './models.js';
 import type { ServerStats } from './server-process.js';
 
 export type CellStatus = 'ok' | 'skipped' | 'failed' | 'crashed';
+
+/** Thread start-up of one cell: N new connections at once, until each has had one answer. */
+export interface StartupRecord extends StartupResult {
+  /** `refused`: every connection got an answer or a refusal (a thread cap); `did-not-start`: the cap ran out. */
+  readonly outcome: 'started' | 'refused' | 'did-not-start';
+}
 
 export interface CellRecord {
   /** `model × workload × connections`: the comparison with the last run matches on it. */
@@ -29,6 +35,10 @@ export interface CellRecord {
   };
   /** The server's own counters over the whole cell (warm-up included), from its exit stats line. */
   readonly serverStats?: ServerStats;
+  /** Time until N new connections had all been answered once, measured before the windows. */
+  readonly startup?: StartupRecord;
+  /** The server ran unpinned (every core), so it shared the generator's core: marked, never in a verdict. */
+  readonly sharedCoreWithGenerator?: boolean;
   readonly loadgen?: {
     readonly commandLine: string;
     readonly workerCommandLine: string;
@@ -65,18 +75,6 @@ export interface OpenLoopRecord {
   readonly serverCommandLine?: string;
 }
 
-export interface WrkCheck {
-  readonly model: ModelId;
-  readonly modelLabel: string;
-  readonly connections: number;
-  readonly autocannonRps: number | null;
-  readonly autocannonValid: boolean | null;
-  readonly wrkRps: number | null;
-  readonly wrkP99Ms: number | null;
-  readonly commandLine: string | null;
-  readonly error?: string;
-}
-
 export interface ThroughputResults {
   readonly quick: boolean;
   readonly interrupted: boolean;
@@ -94,8 +92,17 @@ export interface ThroughputResults {
     readonly serveArgs: readonly string[];
   }[];
   readonly p99TargetMs: number;
+  /** The HTTP generator of every window, and why. */
+  readonly generator: { readonly http: HttpGenerator; readonly note: string };
+  /** The Node every server process ran on. */
+  readonly node: { readonly path: string; readonly version: string; readonly socketTransfer: boolean };
   readonly cells: readonly CellRecord[];
+  /** Relay vs owned sockets: bio and the connection-mode pool in both modes on the same Node. */
+  readonly socketCells: readonly CellRecord[];
+  /** Why the relay-vs-owned comparison did not run (no Node that can transfer sockets). */
+  readonly socketSkipped?: string;
+  /** Groups left out of the full run to fit its budget, and why. */
+  readonly droppedForBudget: readonly { readonly what: string; readonly why: string }[];
   readonly openLoop: readonly OpenLoopRecord[];
-  readonly wrkCrossCheck: readonly WrkCheck[];
   readonly warnings: readonly string[];
 }

@@ -54,41 +54,63 @@ export function verdictLines(verdicts: readonly Verdict[]): string[] {
 /** The relay-cost comparison's experiment name in `verdicts` (its own row block in the verdict matrix). */
 export const RELAY_EXPERIMENT = 'relay cost';
 
-/**
- * The relay cost: bio (the main thread relays every byte to and from a worker thread) against loop (no relay)
- * at 1 connection on /plaintext, where neither model queues and the gap is the relay itself. Undefined when
- * either cell is not `ok` or has fewer than two windows.
- */
-export function relayVerdict(results: Pick<ThroughputResults, 'cells'>): Verdict | undefined {
-  const find = (model: string): CellRecord | undefined =>
-    results.cells.find(
-      (c) =>
-        c.model === model &&
-        c.workload === 'plaintext' &&
-        c.connections === 1 &&
-        c.status === 'ok' &&
-        c.summary?.status === 'ok',
-    );
-  const bio = find('bio');
-  const loop = find('loop');
-  if (!bio || !loop) return undefined;
-  return (
-    verdictOf(
-      { experiment: RELAY_EXPERIMENT, workload: bio.workloadLabel, connections: 1 },
-      { name: loop.modelLabel, windows: windowsOf(loop) },
-      { name: bio.modelLabel, windows: windowsOf(bio) },
-    ) ?? undefined
+function okCell(cells: readonly CellRecord[], model: string, connections?: number): CellRecord | undefined {
+  return cells.find(
+    (c) =>
+      c.model === model &&
+      c.workload === 'plaintext' &&
+      (connections === undefined || c.connections === connections) &&
+      c.status === 'ok' &&
+      c.summary?.status === 'ok',
   );
 }
 
+/** The pairs of the relay-vs-owned family: the same model, relayed and owned. */
+export const SOCKET_PAIRS = [
+  { model: 'bio', relay: 'bio-relay', owned: 'bio-owned' },
+  { model: 'pool connection mode', relay: 'pool-connection-relay', owned: 'pool-connection-owned' },
+] as const;
+
 /**
- * The relay-cost conclusion, from its verdict: the µs per round trip only when the interval excludes 1; a
- * tie says so with the interval rather than printing a difference inside the noise as a fact.
+ * The relay cost, measured where it is the only difference: each model with relayed vs owned sockets on the
+ * same Node, per connection count of the relay-vs-owned groups. Without a Node that can transfer sockets
+ * (no such groups), the fallback is bio (relayed) against loop (no relay) at 1 connection on /plaintext,
+ * where neither queues and the gap is mostly the relay.
+ */
+export function relayVerdicts(results: Pick<ThroughputResults, 'cells' | 'socketCells'>): Verdict[] {
+  const out: Verdict[] = [];
+  const counts = [...new Set(results.socketCells.map((c) => c.connections))].sort((a, b) => a - b);
+  for (const connections of counts) {
+    for (const pair of SOCKET_PAIRS) {
+      const relay = okCell(results.socketCells, pair.relay, connections);
+      const owned = okCell(results.socketCells, pair.owned, connections);
+      if (!relay || !owned) continue;
+      const verdict = verdictOf(
+        { experiment: RELAY_EXPERIMENT, workload: `${pair.model}, /plaintext`, connections },
+        { name: owned.modelLabel, windows: windowsOf(owned) },
+        { name: relay.modelLabel, windows: windowsOf(relay) },
+      );
+      if (verdict) out.push(verdict);
+    }
+  }
+  if (counts.length > 0) return out;
+  const bio = okCell(results.cells, 'bio', 1);
+  const loop = okCell(results.cells, 'loop', 1);
+  if (!bio || !loop) return out;
+  const verdict = verdictOf(
+    { experiment: RELAY_EXPERIMENT, workload: 'bio (relayed) vs loop, /plaintext', connections: 1 },
+    { name: loop.modelLabel, windows: windowsOf(loop) },
+    { name: bio.modelLabel, windows: windowsOf(bio) },
+  );
+  return verdict ? [verdict] : out;
+}
+
+/**
+ * One relay-cost conclusion per verdict: the µs per request only when the interval excludes 1; a tie says so
+ * with the interval rather than printing a difference inside the noise as a fact.
  */
 export function relayLine(v: Verdict): string {
-  const head =
-    'Relay cost (worker threads cannot own sockets, so bio relays bytes through the main thread), /plaintext at 1 connection: ';
-  if (v.winner === null)
-    return `${head}${describeVerdict(v)} between loop and bio — no relay cost measurable in this run.`;
+  const head = `Relay cost (every byte through the main thread), ${v.workload} at ${v.connections.toLocaleString('en-US')} ${v.connections === 1 ? 'connection' : 'connections'}: `;
+  if (v.winner === null) return `${head}${describeVerdict(v)} — no relay cost measurable in this run.`;
   return `${head}${describeVerdict(v)}.`;
 }
