@@ -13,7 +13,10 @@ export const FRAMED_CONNECT_TIMEOUT_MS = 2_000;
 /** The framed generator's connects in flight at once (loadgen's MAX_CONCURRENT_CONNECTS). */
 export const FRAMED_CONNECT_BATCH = 256;
 
-type Measure = <T>(durationSec: number, run: () => Promise<T>) => Promise<{ value: T; server: ServerUse }>;
+type Measure = <T>(
+  durationSec: number,
+  run: () => Promise<T>,
+) => Promise<{ value: T; server: ServerUse; startedAtMs: number }>;
 
 function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
@@ -59,10 +62,10 @@ export async function runFramedJob(
   if (spec.kind === 'framed') {
     if (job.warmupSec > 0) await runFramedLoad({ ...base, durationSec: job.warmupSec });
     for (let i = 0; i < job.repetitions; i++) {
-      const { value, server } = await measure(job.durationSec, () =>
+      const { value, server, startedAtMs } = await measure(job.durationSec, () =>
         runFramedLoad({ ...base, durationSec: job.durationSec }),
       );
-      reps.push(fromFramed(value, server));
+      reps.push({ ...fromFramed(value, server), startedAtMs });
     }
     return {
       repetitions: reps,

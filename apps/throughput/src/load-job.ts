@@ -95,6 +95,8 @@ export interface RepetitionResult {
   readonly server: ServerUse;
   /** Open loop only: the offered rate of this step. */
   readonly offeredRate?: number;
+  /** Wall clock (ms since the epoch) when the window started: shows the interleaving order in results.json. */
+  readonly startedAtMs?: number;
 }
 
 export interface LoadJobResult {

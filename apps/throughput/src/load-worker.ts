@@ -78,13 +78,14 @@ async function measured<T>(
   serverPid: number,
   durationSec: number,
   run: () => Promise<T>,
-): Promise<{ value: T; server: ServerUse }> {
+): Promise<{ value: T; server: ServerUse; startedAtMs: number }> {
+  const startedAtMs = Date.now();
   const sampler = new WindowSampler(serverPid);
   sampler.start();
   const timer = setTimeout(() => sampler.mid(), durationSec * 1000 * MID_SAMPLE_AT);
   try {
     const value = await run();
-    return { value, server: sampler.end() };
+    return { value, server: sampler.end(), startedAtMs };
   } finally {
     clearTimeout(timer);
   }
@@ -134,11 +135,11 @@ async function runWrkJob(job: LoadJob, url: string, connections: number): Promis
   const reps: RepetitionResult[] = [];
   let commandLine = '';
   for (let i = 0; i < job.repetitions; i++) {
-    const { value, server } = await measured(job.serverPid, job.durationSec, () =>
+    const { value, server, startedAtMs } = await measured(job.serverPid, job.durationSec, () =>
       runWrk({ ...base, durationSec: job.durationSec }),
     );
     commandLine = value.commandLine;
-    reps.push(fromWrk(value, server));
+    reps.push({ ...fromWrk(value, server), startedAtMs });
   }
   return { repetitions: reps, commandLine, noFileLimit: noFileLimit() };
 }
@@ -165,6 +166,7 @@ async function runJob(job: LoadJob): Promise<LoadJobResult> {
     const reps: RepetitionResult[] = [];
     const sampler = new WindowSampler(job.serverPid);
     const uses: ServerUse[] = [];
+    const starts: number[] = [];
     const out = await runHttpWindows({
       url: spec.url,
       connections: spec.connections,
@@ -174,13 +176,15 @@ async function runJob(job: LoadJob): Promise<LoadJobResult> {
       repetitions: job.repetitions,
       timeoutSec: HTTP_TIMEOUT_SEC,
       onWindow: (event) => {
-        if (event === 'start') sampler.start();
-        else if (event === 'mid') sampler.mid();
+        if (event === 'start') {
+          sampler.start();
+          starts.push(Date.now());
+        } else if (event === 'mid') sampler.mid();
         else uses.push(sampler.end());
       },
     });
     out.windows.forEach((w, i) => {
-      reps.push(fromWindow(w, uses[i] as ServerUse));
+      reps.push({ ...fromWindow(w, uses[i] as ServerUse), startedAtMs: starts[i] ?? Date.now() });
     });
     return {
       repetitions: reps,
