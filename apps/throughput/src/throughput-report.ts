@@ -389,8 +389,12 @@ function socketModes(results: ThroughputResults): string {
     if (!mode) continue;
     modes.set(c.model, (modes.get(c.model) ?? new Set()).add(mode));
   }
-  if (modes.size === 0) return 'no server reported a socket mode';
-  return [...modes.entries()].map(([model, set]) => `\`${model}\` ${[...set].join('/')}`).join(', ');
+  const threaded = [...modes.entries()].map(([model, set]) => `\`${model}\` ${[...set].join('/')}`);
+  // The loops have no threads to hand sockets to: the event loop owns every socket, the request-mode pool too.
+  return [
+    ...threaded,
+    'the loops, node:http and the request-mode pool: the event loop owns every socket',
+  ].join(', ');
 }
 
 function method(results: ThroughputResults): string {
