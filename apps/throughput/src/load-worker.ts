@@ -131,12 +131,13 @@ function fromWrk(result: HttpLoadResult, server: ServerUse): RepetitionResult {
  */
 async function runWrkJob(job: LoadJob, url: string, connections: number): Promise<LoadJobResult> {
   const base = { url, connections, threads: 1, timeoutSec: HTTP_TIMEOUT_SEC };
-  if (job.warmupSec > 0) await runWrk({ ...base, durationSec: job.warmupSec });
+  // wrk's -d takes whole seconds only.
+  if (job.warmupSec > 0) await runWrk({ ...base, durationSec: Math.max(1, Math.ceil(job.warmupSec)) });
   const reps: RepetitionResult[] = [];
   let commandLine = '';
   for (let i = 0; i < job.repetitions; i++) {
     const { value, server, startedAtMs } = await measured(job.serverPid, job.durationSec, () =>
-      runWrk({ ...base, durationSec: job.durationSec }),
+      runWrk({ ...base, durationSec: Math.max(1, Math.round(job.durationSec)) }),
     );
     commandLine = value.commandLine;
     reps.push({ ...fromWrk(value, server), startedAtMs });

@@ -43,6 +43,12 @@ export interface ModelSpec {
   readonly needsAllCores: boolean;
   /** Whether the model serves the framed echo protocol (node-http speaks HTTP only). */
   readonly servesFramed: boolean;
+  /**
+   * Connections the model serves at once by design (the connection-mode pool: one per thread; the rest wait
+   * in its queue until a connection closes). The start-up probe opens at most this many, since the others
+   * are not starting: they are queued, which the windows then show.
+   */
+  readonly servesAtOnce?: number;
   /** The socket mode asked for (`--socket`); unset: the server's default, `auto`. */
   readonly socket?: 'relay' | 'owned';
 }
@@ -67,6 +73,7 @@ export function modelSpecs(): readonly ModelSpec[] {
       serveArgs: ['--mode', 'connection', '--threads', String(POOL_THREADS), '--queue', String(POOL_QUEUE)],
       maxUsefulConnections: 1_000,
       capReason: `${POOL_THREADS} threads + ${POOL_QUEUE} queued connections: the rest are refused by design; 1,000 already shows it`,
+      servesAtOnce: POOL_THREADS,
       needsAllCores: false,
       servesFramed: true,
     },

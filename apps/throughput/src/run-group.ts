@@ -117,32 +117,33 @@ async function startAll(
   ctx: GroupContext,
   cells: readonly PlannedCell[],
 ): Promise<{ members: Member[]; failed: CellRecord[] }> {
-  // One at a time: servers pinned to one core start faster in sequence than fighting over it, and a start
-  // that fails names its own model.
-  const members: Member[] = [];
-  const failed: CellRecord[] = [];
-  for (const cell of cells) {
-    if (ctx.options.signal.aborted) break;
-    const cpu = cell.model.needsAllCores ? undefined : ctx.pinning.serverCpu;
-    try {
-      const server = await startServer(
+  // All at once: most of a Node start is waiting on the disk and the module loader, which overlaps; a start
+  // that fails names its own model and leaves the others running.
+  const started = await Promise.allSettled(
+    cells.map((cell) =>
+      startServer(
         ctx.node,
         ctx.options.cliPath,
         cell.model,
         cell.workload.protocol,
-        cpu,
+        cell.model.needsAllCores ? undefined : ctx.pinning.serverCpu,
         ctx.options.signal,
-      );
-      members.push({ cell, server, windows: [] });
-    } catch (error) {
+      ),
+    ),
+  );
+  const members: Member[] = [];
+  const failed: CellRecord[] = [];
+  started.forEach((outcome, i) => {
+    const cell = cells[i] as PlannedCell;
+    if (outcome.status === 'fulfilled') members.push({ cell, server: outcome.value, windows: [] });
+    else
       failed.push({
         ...baseOf(cell),
         status: 'failed',
-        reason: `server did not start: ${errorText(error)}`,
+        reason: `server did not start: ${errorText(outcome.reason)}`,
         metrics: EMPTY_METRICS,
       });
-    }
-  }
+  });
   return { members, failed };
 }
 
@@ -164,6 +165,7 @@ async function measureStartup(ctx: GroupContext, member: Member): Promise<void> 
     cell.workload.protocol === 'http'
       ? { kind: 'http' as const, path: cell.workload.path ?? '/' }
       : { kind: 'echo-lp' as const, payloadBytes: ECHO_PAYLOAD_BYTES };
+  const connections = Math.min(cell.connections, cell.model.servesAtOnce ?? cell.connections);
   const run = await ctx.worker.run(
     jobOf(
       member,
@@ -171,7 +173,7 @@ async function measureStartup(ctx: GroupContext, member: Member): Promise<void> 
         kind: 'startup',
         host: server.host,
         port: server.port,
-        connections: cell.connections,
+        connections,
         request,
         capSec: ctx.timing.startupCapSec,
       },
@@ -182,7 +184,10 @@ async function measureStartup(ctx: GroupContext, member: Member): Promise<void> 
     member.failure = `start-up probe: ${run.result.error ?? 'no result'}`;
     return;
   }
-  member.startup = startupOf(run.result.startup);
+  member.startup = {
+    ...startupOf(run.result.startup),
+    ...(connections < cell.connections ? { queuedByDesign: cell.connections - connections } : {}),
+  };
   if (member.startup.outcome === 'did-not-start') member.failure = startupWords(member.startup);
 }
 

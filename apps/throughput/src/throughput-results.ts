@@ -11,6 +11,8 @@ export type CellStatus = 'ok' | 'skipped' | 'failed' | 'crashed';
 export interface StartupRecord extends StartupResult {
   /** `refused`: every connection got an answer or a refusal (a thread cap); `did-not-start`: the cap ran out. */
   readonly outcome: 'started' | 'refused' | 'did-not-start';
+  /** Connections beyond what the model serves at once by design (not probed: they queue). */
+  readonly queuedByDesign?: number;
 }
 
 export interface CellRecord {
