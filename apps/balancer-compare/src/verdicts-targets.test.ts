@@ -127,3 +127,29 @@ describe('balancer verdicts', () => {
     );
   });
 });
+
+describe('a starved client', () => {
+  const starved = (runs: RunResult[], target: TargetName): RunResult[] =>
+    runs.map((r) => (r.target === target ? { ...r, clientCpuPercent: 97 } : r));
+  const runs = starved(
+    [
+      ...series('iolab', [5000, 5100, 4900, 5050, 4950], [2, 2, 2, 2, 2]),
+      ...series('haproxy', [9500, 9600, 9400, 9550, 9450], [1, 1, 1, 1, 1]),
+      ...series('naive', naive, [5, 5.2, 4.9, 5.1, 5]),
+    ],
+    'iolab',
+  );
+
+  it('makes every comparison it took part in inconclusive: no verdict, and the line says why', () => {
+    const r = results(runs);
+    expect(balancerVerdicts(r)).toEqual([]);
+    const line = conclusions(r).find((l) => l.includes('vs HAProxy')) ?? '';
+    expect(line).toContain('inconclusive — wrk used 97 % of its core against iolab balance');
+  });
+
+  it('leaves targets undecided as inconclusive instead of NOT met', () => {
+    const outcomes = targetChecks(runs).map((t) => t.outcome);
+    expect(outcomes).toContain('inconclusive: client starved');
+    expect(outcomes).not.toContain('NOT met');
+  });
+});

@@ -4,7 +4,14 @@
  * the naive pipe proxy, and each promised target. One wording serves the section and the conclusions, so the
  * two can never read differently.
  */
-import { describeVerdict, ratioWithCi, type Verdict, verdictOf } from '@iolab/harness';
+import {
+  describeVerdict,
+  median,
+  ratioWithCi,
+  SATURATION_CPU_PERCENT,
+  type Verdict,
+  verdictOf,
+} from '@iolab/harness';
 import {
   type BalancerExperimentResults,
   type ClientName,
@@ -46,6 +53,27 @@ interface Comparison {
   readonly client: ClientName;
   readonly peer: TargetName;
   readonly verdict: Verdict;
+  /** Set when the client was at its core's limit against either side: then it, not a proxy, set the pace. */
+  readonly starved?: string;
+}
+
+/**
+ * Why a client's figures against these targets prove nothing, if they do not: its median CPU over the
+ * windows of either target reached the harness's saturation share of its core.
+ */
+function starvation(
+  runs: readonly RunResult[],
+  client: ClientName,
+  targets: readonly TargetName[],
+): string | undefined {
+  for (const target of targets) {
+    const cpu = median(
+      windows(runs, client, target, (r) => r.clientCpuPercent ?? Number.NaN).filter(Number.isFinite),
+    );
+    if (cpu !== null && cpu >= SATURATION_CPU_PERCENT)
+      return `${client} used ${cpu.toFixed(0)} % of its core against ${TARGET_LABELS[target]}, so it may have set the pace`;
+  }
+  return undefined;
 }
 
 function comparisons(results: Pick<BalancerExperimentResults, 'runs' | 'settings'>): Comparison[] {
@@ -53,6 +81,7 @@ function comparisons(results: Pick<BalancerExperimentResults, 'runs' | 'settings
   for (const client of clientsOf(results.runs)) {
     const iolab = windows(results.runs, client, 'iolab', (r) => r.requestsPerSecond);
     for (const peer of PEERS) {
+      const starved = starvation(results.runs, client, ['iolab', peer]);
       const verdict = verdictOf(
         {
           experiment: 'balancer',
@@ -65,15 +94,20 @@ function comparisons(results: Pick<BalancerExperimentResults, 'runs' | 'settings
           windows: windows(results.runs, client, peer, (r) => r.requestsPerSecond),
         },
       );
-      if (verdict) out.push({ client, peer, verdict });
+      if (verdict) out.push({ client, peer, verdict, ...(starved ? { starved } : {}) });
     }
   }
   return out;
 }
 
-/** iolab balance against each peer by throughput, per client; winner only when the CI excludes 1. */
+/**
+ * iolab balance against each peer by throughput, per client; winner only when the CI excludes 1. A comparison
+ * whose client was starved is inconclusive and states no verdict at all (its line says why).
+ */
 export function balancerVerdicts(results: Pick<BalancerExperimentResults, 'runs' | 'settings'>): Verdict[] {
-  return comparisons(results).map((c) => c.verdict);
+  return comparisons(results)
+    .filter((c) => !c.starved)
+    .map((c) => c.verdict);
 }
 
 /**
@@ -85,11 +119,12 @@ export function balancerVerdictLines(
 ): string[] {
   return comparisons(results).map(
     (c) =>
-      `${TARGET_LABELS.iolab} vs ${TARGET_LABELS[c.peer]} (${c.client}, ${c.verdict.connections.toLocaleString('en-US')} connections): ${describeVerdict(c.verdict)}`,
+      `${TARGET_LABELS.iolab} vs ${TARGET_LABELS[c.peer]} (${c.client}, ${c.verdict.connections.toLocaleString('en-US')} connections): ${c.starved ? `inconclusive — ${c.starved}` : describeVerdict(c.verdict)}`,
   );
 }
 
 export type TargetOutcome =
+  | 'inconclusive: client starved'
   | 'met'
   | 'NOT met'
   | 'undecided within noise'
@@ -145,7 +180,8 @@ export function targetChecks(runs: readonly RunResult[]): TargetCheck[] {
       const value = est?.ratio ?? geo(a) / geo(b);
       const good = (x: number): boolean => (spec.op === '≥' ? x >= spec.target : x <= spec.target);
       let outcome: TargetOutcome;
-      if (!est) outcome = good(value) ? 'met (no CI: one window)' : 'NOT met (no CI: one window)';
+      if (starvation(runs, client, ['iolab', spec.peer])) outcome = 'inconclusive: client starved';
+      else if (!est) outcome = good(value) ? 'met (no CI: one window)' : 'NOT met (no CI: one window)';
       else if (good(est.ci95[0]) && good(est.ci95[1])) outcome = 'met';
       else if (!good(est.ci95[0]) && !good(est.ci95[1])) outcome = 'NOT met';
       else outcome = 'undecided within noise';

@@ -476,6 +476,8 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     '',
     '### Results by workload',
     '',
+    'Latencies in these tables are **closed-loop** (each connection sends its next request only after an answer, so a stalled server also slows the sender and the tail reads optimistic); the open-loop table further down measures from scheduled send times.',
+    '',
     workloadTables(results),
     '### Cells not run',
     '',
