@@ -2,7 +2,7 @@
  * Turns {@link StickyResults} into the report section: tables, charts and conclusions, every number
  * computed from the runs.
  */
-import type { ChartSpec, ReportSection } from '@iolab/harness';
+import { type ChartSpec, describeVerdict, type ReportSection, type Verdict, verdictOf } from '@iolab/harness';
 import { nativeCodec, type RunRecord, type StickyResults } from './results.js';
 import type { Scenario, ScenarioId } from './scenarios.js';
 import { type CodecResult, READ_SIZE_BUCKETS, type StreamView } from './stream-analyzer.js';
@@ -75,6 +75,25 @@ function codecSentence(run: RunRecord, view: StreamView): string {
   return `codecs recovered: ${parts.join(', ')} of ${int(run.sent)}`;
 }
 
+const NAGLE_ON = 'Nagle on';
+const NAGLE_OFF = 'Nagle off (TCP_NODELAY)';
+
+/**
+ * Nagle on vs off by messages per read, one figure per complete run (every target and protocol), with the 95 %
+ * CI of the ratio (Welch's t on the logs, from the harness); a winner only when the interval excludes 1.
+ */
+export function nagleVerdict(results: StickyResults): Verdict | null {
+  const perRead = (id: ScenarioId): number[] =>
+    results.runs
+      .filter((r) => r.scenario === id && r.complete)
+      .map((r) => r.sent / Math.max(headlineView(r).view.reads, 1));
+  return verdictOf(
+    { experiment: 'sticky packets', workload: 'messages per read', connections: 1 },
+    { name: NAGLE_ON, windows: perRead('nagle-on') },
+    { name: NAGLE_OFF, windows: perRead('nagle-off') },
+  );
+}
+
 function conclusions(results: StickyResults): string[] {
   const out: string[] = [];
   const byScenario = (id: ScenarioId) => results.runs.filter((r) => r.scenario === id);
@@ -93,20 +112,16 @@ function conclusions(results: StickyResults): string[] {
       `${s.noDelay ? 'With Nagle off' : 'With Nagle on'}, ${int(run.sent)} writes of ${bytes(s.messageBytes)} (${run.protocol}) ${where} in ${int(view.reads)} reads; a naive one-read-one-message reader would have seen ${int(view.naive.messages)} "messages" (${pct(run.sent - view.naive.intact, run.sent)} of the messages wrong); ${codecSentence(run, view)}.`,
     );
   }
-  const on = first('nagle-on');
-  const off = first('nagle-off');
-  if (on && off) {
-    const onPerRead = on.sent / Math.max(headlineView(on).view.reads, 1);
-    const offPerRead = off.sent / Math.max(headlineView(off).view.reads, 1);
-    const ratio = onPerRead / offPerRead;
-    const verdict =
-      ratio > 1.25
-        ? `Nagle on packed ${ratio.toFixed(1)}× as many messages into each read`
-        : ratio < 0.8
-          ? `Nagle off packed ${(1 / ratio).toFixed(1)}× as many messages into each read (the receiver, not Nagle, set the grouping here)`
-          : "Nagle made little difference to the grouping here (the receiver's read timing set it)";
+  const nagle = nagleVerdict(results);
+  if (nagle) {
+    const wording =
+      nagle.winner === null
+        ? `Nagle made no difference to the grouping outside the noise (${describeVerdict(nagle)}): the receiver's read timing set it`
+        : nagle.winner === NAGLE_ON
+          ? `Nagle on packed more messages into each read: ${describeVerdict(nagle)}`
+          : `Nagle off packed more messages into each read (the receiver, not Nagle, set the grouping here): ${describeVerdict(nagle)}`;
     out.push(
-      `Messages per read: ${onPerRead.toFixed(1)} with Nagle on, ${offPerRead.toFixed(1)} with TCP_NODELAY. ${verdict}; either way messages shared reads, so TCP_NODELAY is no substitute for framing.`,
+      `Messages per read, over every complete run of each: ${wording}; either way messages shared reads, so TCP_NODELAY is no substitute for framing.`,
     );
   }
 
@@ -297,5 +312,6 @@ export function buildReport(results: StickyResults, commands: readonly string[])
     charts: charts(results),
     commands,
     results,
+    verdicts: [nagleVerdict(results)].filter((v): v is Verdict => v !== null),
   };
 }

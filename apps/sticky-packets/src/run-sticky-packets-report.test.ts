@@ -79,6 +79,12 @@ describe('runStickyPackets', () => {
     const sentence = section.conclusions.find((c) => c.startsWith('With Nagle on'));
     expect(sentence).toContain(`in ${nagleOn?.server?.reads.toLocaleString('en-US')} reads`);
     expect(section.conclusions.some((c) => c.includes('0 checksum failures'))).toBe(true);
+    // Nagle on vs off is stated once, as a verdict with its interval, and the sentence reads the same.
+    const [nagle] = section.verdicts ?? [];
+    expect(nagle).toMatchObject({ experiment: 'sticky packets', workload: 'messages per read' });
+    expect(nagle?.ci95[0]).toBeLessThanOrEqual(nagle?.ratio ?? 0);
+    const perRead = section.conclusions.find((c) => c.startsWith('Messages per read')) ?? '';
+    expect(perRead).toContain(`95 % CI ${nagle?.ci95[0].toFixed(2)}–${nagle?.ci95[1].toFixed(2)}`);
     expect(section.markdown).toContain('| target | protocol | view |');
     expect(section.charts.map((c) => c.id)).toContain('sticky-naive-vs-decoded');
     for (const chart of section.charts) {
