@@ -2,7 +2,7 @@
  * Which groups and cells run, for how long, and what each is expected to cost, so the full matrix fits its
  * share of the 30-minute budget (about 16 minutes on 2 cores) and the quick one about 2½ minutes.
  */
-import { type ModelId, type ModelSpec, modelSpecs, socketModeSpecs } from './models.js';
+import { type ModelId, type ModelSpec, modelSpecs, POOL_THREADS, socketModeSpecs } from './models.js';
 import type { ServeProtocol } from './server-process.js';
 
 export type WorkloadId = 'plaintext' | 'cpu' | 'sleep' | 'echo';
@@ -154,7 +154,7 @@ function groupOf(
   });
   const runnable = cells.filter((c) => !c.skipReason).length;
   return {
-    key: `${family}: ${workload.id} × ${connections}`,
+    key: `${family}: ${workload.id} × ${connections}: ${models.map((m) => m.id).join(', ')}`,
     family,
     workload,
     connections,
@@ -177,17 +177,25 @@ export function planGroups(quick: boolean): PlannedGroup[] {
 
 /**
  * Relay vs owned sockets: bio and the connection-mode pool twice each, on the same Node, so the only difference
- * is whether every byte crosses the main thread. /plaintext at 1 connection isolates the per-request relay
- * cost; at 32 connections (the issue's `wrk -c32`) the main thread is shared by every connection.
+ * is whether every byte crosses the main thread. Each pair is its own group: bio at 32 connections (the
+ * issue's `wrk -c32`: 32 threads behind one main thread) and the pool at as many connections as it has
+ * threads (more would only queue); full runs add 1 connection, the bare per-request cost.
  */
-const SOCKET_CONNECTIONS = { quick: [32], full: [1, 32] } as const;
-
 export function planSocketGroups(quick: boolean): PlannedGroup[] {
   const timing = quick ? QUICK_TIMING : FULL_TIMING;
   const plaintext = WORKLOADS[0] as WorkloadSpec;
-  return SOCKET_CONNECTIONS[quick ? 'quick' : 'full'].map((connections) =>
-    groupOf('socket', plaintext, connections, socketModeSpecs(), timing),
-  );
+  const [bioRelay, bioOwned, poolRelay, poolOwned] = socketModeSpecs() as [
+    ModelSpec,
+    ModelSpec,
+    ModelSpec,
+    ModelSpec,
+  ];
+  const bioCounts = quick ? [32] : [1, 32];
+  const poolCounts = quick ? [POOL_THREADS] : [1, POOL_THREADS];
+  return [
+    ...bioCounts.map((n) => groupOf('socket', plaintext, n, [bioRelay, bioOwned], timing)),
+    ...poolCounts.map((n) => groupOf('socket', plaintext, n, [poolRelay, poolOwned], timing)),
+  ];
 }
 
 export interface OpenLoopPlan {

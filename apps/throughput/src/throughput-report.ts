@@ -491,7 +491,7 @@ export function buildThroughputSection(results: ThroughputResults): ReportSectio
     '',
     '### Relay vs owned sockets',
     '',
-    `bio and the connection-mode pool twice each on the same Node (${results.node.version}): \`--socket relay\` (the main thread owns every socket and moves bytes to the thread through shared memory) and \`--socket owned\` (the accepting thread transfers the socket; the connection's thread reads and writes it itself, as a Java thread blocked in \`read()\` does). Same groups, interleaving and windows as the matrix. CPU µs/req is the server's CPU over the windows divided by its requests.`,
+    `bio and the connection-mode pool twice each on the same Node (${results.node.version}), bio at 32 connections and the pool at as many as it has threads: \`--socket relay\` (the main thread owns every socket and moves bytes to the thread through shared memory) and \`--socket owned\` (the accepting thread transfers the socket; the connection's thread reads and writes it itself, as a Java thread blocked in \`read()\` does). Same groups, interleaving and windows as the matrix. CPU µs/req is the server's CPU over the windows divided by its requests.`,
     '',
     socketTable(results),
     '',
