@@ -6,7 +6,7 @@ import {
   type Server as NetServer,
   type Socket,
 } from 'node:net';
-import { listPids, readCmdline } from '@iolab/harness';
+import { type LoadgenCpu, listPids, readCmdline, reapedChildrenCpuMs, ticksPerSecond } from '@iolab/harness';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runWrk, wrkAvailable } from './wrk-load.js';
 
@@ -75,15 +75,36 @@ describe.skipIf(!wrkAvailable())('runWrk (real wrk)', () => {
       expect(cpu.peakCpuPercent).toBeGreaterThanOrEqual(cpu.cpuPercent);
       expect(cpu.saturated).toBe(cpu.cpuPercent >= 90);
     }
-    // ~13 responses over 2 s cost wrk next to nothing; tens of thousands cost it a good share of a core.
-    expect(busy.requests).toBeGreaterThan(1000);
+    // ~13 responses over 2 s cost wrk next to nothing; thousands cost it CPU in proportion. Per response,
+    // wrk spends some µs (a parse and a write): 1–200 µs is plausible on any machine, loaded or not; a
+    // reading of the shell's own CPU (≈ 0) or of the whole machine's would fall outside it.
+    const cpuMs = (cpu: LoadgenCpu | undefined): number =>
+      cpu ? cpu.userCpuMs + cpu.systemCpuMs : Number.NaN;
+    expect(busy.requests).toBeGreaterThan(2000);
     expect(idle.requests).toBeLessThan(40);
-    expect(busy.loadgenCpu?.cpuPercent).toBeGreaterThan(5);
+    const busyUsPerResponse = (cpuMs(busy.loadgenCpu) * 1000) / busy.requests;
+    expect(busyUsPerResponse).toBeGreaterThanOrEqual(1);
+    expect(busyUsPerResponse).toBeLessThanOrEqual(200);
     expect(idle.loadgenCpu?.cpuPercent).toBeLessThan(5);
-    expect(busy.loadgenCpu?.cpuPercent).toBeGreaterThan(4 * (idle.loadgenCpu?.cpuPercent ?? 0));
+    expect(cpuMs(busy.loadgenCpu)).toBeGreaterThan(cpuMs(idle.loadgenCpu));
     console.log(
       `wrk cpu: busy ${JSON.stringify(busy.loadgenCpu)} (${busy.requests} req), idle ${JSON.stringify(idle.loadgenCpu)} (${idle.requests} req)`,
     );
+  });
+
+  it("agrees with this process's own count of its reaped children's CPU", { timeout: 30_000 }, async () => {
+    // When this process reaps the wrapping shell, the kernel adds the shell's CPU and everything the shell
+    // waited for (wrk) to our cutime/cstime: an independent reading that must cover wrk's, plus a few ticks
+    // for the shell itself.
+    const url = await listenOn(createServer((_req, res) => res.end('Hello, World!')));
+    ticksPerSecond(); // its one-off getconf child must not land inside the measured span
+    const before = reapedChildrenCpuMs() as number;
+    const result = await runWrk({ url, connections: 8, durationSec: 1 });
+    const reaped = (reapedChildrenCpuMs() as number) - before;
+    const wrk = (result.loadgenCpu?.userCpuMs ?? Number.NaN) + (result.loadgenCpu?.systemCpuMs ?? Number.NaN);
+    expect(wrk).toBeGreaterThan(0);
+    expect(reaped).toBeGreaterThanOrEqual(wrk);
+    expect(reaped - wrk).toBeLessThanOrEqual(30);
   });
 
   it('reports p99.9 and exact µs latencies from the Lua done() hook, and the duration wrk measured', async () => {
