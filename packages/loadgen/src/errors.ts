@@ -8,7 +8,8 @@ export type LoadgenErrorCode =
   | 'IOLAB_LOADGEN_ABORTED'
   | 'IOLAB_LOADGEN_BAD_OPTION'
   | 'IOLAB_LOADGEN_TOOL_MISSING'
-  | 'IOLAB_LOADGEN_TOOL_OUTPUT';
+  | 'IOLAB_LOADGEN_TOOL_OUTPUT'
+  | 'IOLAB_LOADGEN_FD_LIMIT';
 
 export class LoadgenError extends Error {
   readonly code: LoadgenErrorCode;
@@ -34,5 +35,25 @@ export class BadOptionError extends LoadgenError {
     super('IOLAB_LOADGEN_BAD_OPTION', `${option}: ${message}`);
     this.name = 'BadOptionError';
     this.option = option;
+  }
+}
+
+/**
+ * The open-files limit a child generator inherits (`ulimit -n`) is below what the run needs. wrk does not
+ * say so itself: a `socket()` that fails with EMFILE is counted as a connect error and that connection is
+ * never retried, so the run would quietly use fewer connections than asked.
+ */
+export class FdLimitError extends LoadgenError {
+  /** The inherited soft limit, when known. */
+  readonly limit: number | undefined;
+  readonly needed: number;
+  constructor(what: string, limit: number | undefined, needed: number) {
+    super(
+      'IOLAB_LOADGEN_FD_LIMIT',
+      `${what}: needs ${needed} open files but ulimit -n is ${limit ?? 'lower'}; raise it in the caller (ulimit -n ${needed}) and run again`,
+    );
+    this.name = 'FdLimitError';
+    this.limit = limit;
+    this.needed = needed;
   }
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseWrkOutput, runHttpLoad, runWrk, wrkAvailable } from './http-load.js';
+import { runHttpLoad } from './http-load.js';
+import { parseWrkOutput, runWrk, wrkAvailable } from './wrk-load.js';
 
 let server: Server | undefined;
 afterEach(async () => {

@@ -1,19 +1,9 @@
 /**
- * HTTP load: autocannon as a library, and `wrk` (when installed) to cross-check the top rates, because
- * autocannon is single-threaded JavaScript and can run out of CPU before a fast server does.
+ * HTTP load with autocannon as a library, and the result shape every HTTP generator returns (`wrk` lives
+ * in `wrk-load.ts`). autocannon is single-threaded JavaScript and can run out of CPU before a fast server
+ * does: its `loadgenCpu.saturated` says when.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  findExecutable,
-  formatCommandLine,
-  type LoadgenCpu,
-  pinPrefix,
-  startSelfSampler,
-  trackChild,
-} from '@iolab/harness';
+import { formatCommandLine, type LoadgenCpu, startSelfSampler } from '@iolab/harness';
 import autocannon from 'autocannon';
 import { AbortedError, BadOptionError, LoadgenError } from './errors.js';
 
@@ -42,6 +32,20 @@ export interface LatencyMs {
   readonly mean: number;
 }
 
+/** Errors by kind, from wrk's `Socket errors: connect A, read B, write C, timeout D` and status counts. */
+export interface HttpErrorBreakdown {
+  /** socket()/connect() failed or the connection was refused (wrk does not retry a failed socket()). */
+  readonly connect: number;
+  /** A read failed (reset by the server) or the response did not parse. */
+  readonly read: number;
+  /** A write failed (e.g. EPIPE after the server closed). */
+  readonly write: number;
+  /** Responses slower than `timeoutSec` (wrk counts them when they arrive; it never closes a waiting socket). */
+  readonly timeout: number;
+  /** wrk's "Non-2xx or 3xx responses": in wrk's code, status ≥ 400. */
+  readonly non2xx: number;
+}
+
 export interface HttpLoadResult {
   readonly tool: 'autocannon' | 'wrk';
   readonly url: string;
@@ -63,15 +67,25 @@ export interface HttpLoadResult {
   readonly errors: number;
   readonly timeouts: number;
   readonly non2xx: number;
+  /** `errors` by kind, as wrk counts them (wrk only; autocannon does not break its errors down). */
+  readonly errorBreakdown?: HttpErrorBreakdown;
   /** Response bytes received. */
   readonly bytes: number;
-  /** The generator's own CPU; for wrk this is `undefined` in-process (wrk is a separate process). */
+  /**
+   * The generator's own CPU over the counted run: autocannon's from `process.cpuUsage`, wrk's from the
+   * kernel's accounting of the wrk process (see `wrk-load.ts`). `undefined` only where procfs is missing.
+   */
   readonly loadgenCpu: LoadgenCpu | undefined;
   /** The command (wrk) or the equivalent autocannon CLI line, for the report. */
   readonly commandLine: string;
 }
 
-function checkCommon(options: { connections: number; durationSec: number; pipelining?: number }): void {
+/** Option checks shared by every HTTP generator (internal; not exported from the package). */
+export function checkCommon(options: {
+  connections: number;
+  durationSec: number;
+  pipelining?: number;
+}): void {
   if (!Number.isInteger(options.connections) || options.connections < 1) {
     throw new BadOptionError('connections', `must be a positive integer, got ${options.connections}`);
   }
@@ -154,174 +168,4 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
     loadgenCpu: cpu,
     commandLine: `${formatCommandLine(argv)}  # as a library, in-process${options.warmupSec ? `, after ${options.warmupSec}s warm-up` : ''}`,
   };
-}
-
-/** True when a `wrk` binary is on PATH. */
-export function wrkAvailable(): boolean {
-  return findExecutable('wrk') !== undefined;
-}
-
-export interface WrkOptions {
-  readonly url: string;
-  readonly connections: number;
-  /** wrk threads; default 1 (on 2 cores the other one belongs to the server). Capped at `connections`. */
-  readonly threads?: number;
-  /** Pipelined requests per connection, done with wrk's usual Lua pipeline script. */
-  readonly pipelining?: number;
-  readonly durationSec: number;
-  readonly warmupSec?: number;
-  readonly timeoutSec?: number;
-  /** Pin wrk to this CPU with taskset. */
-  readonly cpu?: number;
-  readonly signal?: AbortSignal;
-}
-
-/** Bytes of wrk output kept: its report is ~1 KB; anything longer is not wrk output we can parse. */
-const WRK_OUTPUT_CAP_BYTES = 64 * 1024;
-
-function parseDurationMs(text: string): number {
-  const match = /^([\d.]+)(us|ms|s|m|h)$/.exec(text.trim());
-  if (!match) return Number.NaN;
-  const value = Number(match[1]);
-  const unit = match[2];
-  const scale = unit === 'us' ? 1e-3 : unit === 'ms' ? 1 : unit === 's' ? 1e3 : unit === 'm' ? 6e4 : 3.6e6;
-  return value * scale;
-}
-
-function parseBytes(text: string): number {
-  const match = /^([\d.]+)([KMGT]?B)$/.exec(text.trim());
-  if (!match) return Number.NaN;
-  const scale = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[match[2] as 'B'];
-  return Number(match[1]) * scale;
-}
-
-/** Parses `wrk --latency` output. Exported for tests. */
-export function parseWrkOutput(output: string): {
-  requests: number;
-  durationSec: number;
-  requestsPerSec: number;
-  bytes: number;
-  latencyMs: LatencyMs;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-} {
-  const num = (re: RegExp): number | undefined => {
-    const m = re.exec(output);
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  };
-  const rps = num(/Requests\/sec:\s+([\d.]+)/);
-  const summary = /(\d+) requests in ([\d.]+\w+), ([\d.]+\w+) read/.exec(output);
-  if (rps === undefined || !summary) {
-    throw new LoadgenError('IOLAB_LOADGEN_TOOL_OUTPUT', `unrecognised wrk output: ${output.slice(0, 500)}`);
-  }
-  const pct = (p: string): number => {
-    const m = new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(output);
-    return m?.[1] === undefined ? Number.NaN : parseDurationMs(m[1]);
-  };
-  const latencyLine = /^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)/m.exec(output);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const timeouts = socket ? Number(socket[4]) : 0;
-  return {
-    requests: Number(summary[1]),
-    durationSec: parseDurationMs(summary[2] as string) / 1000,
-    requestsPerSec: rps,
-    bytes: parseBytes(summary[3] as string),
-    latencyMs: {
-      p50: pct('50'),
-      p90: pct('90'),
-      p99: pct('99'),
-      // wrk's --latency stops at 99 %; p99.9 needs wrk2.
-      p999: Number.NaN,
-      max: latencyLine ? parseDurationMs(latencyLine[3] as string) : Number.NaN,
-      mean: latencyLine ? parseDurationMs(latencyLine[1] as string) : Number.NaN,
-    },
-    errors: socket ? Number(socket[1]) + Number(socket[2]) + Number(socket[3]) + timeouts : 0,
-    timeouts,
-    non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0,
-  };
-}
-
-async function runWrkOnce(
-  argv: string[],
-  signal: AbortSignal | undefined,
-  timeoutMs: number,
-): Promise<string> {
-  if (signal?.aborted) throw new AbortedError('wrk');
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    trackChild(child);
-    let output = '';
-    const collect = (chunk: Buffer): void => {
-      if (output.length < WRK_OUTPUT_CAP_BYTES) output += chunk.toString('utf8');
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const onAbort = (): void => void child.kill('SIGKILL');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // wrk stops itself after -d; this only catches a wedged wrk.
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (error) =>
-      reject(new LoadgenError('IOLAB_LOADGEN_SPAWN_FAILED', `wrk: ${error.message}`)),
-    );
-    child.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) reject(new AbortedError('wrk'));
-      else if (code !== 0) {
-        reject(
-          new LoadgenError('IOLAB_LOADGEN_TOOL_OUTPUT', `wrk exited ${code ?? sig}: ${output.slice(0, 500)}`),
-        );
-      } else resolve(output);
-    });
-  });
-}
-
-/**
- * Runs `wrk --latency` (a multi-threaded C generator) when installed. Latencies are closed-loop, like
- * autocannon's; p99.9 is not reported by wrk (NaN). Throws `IOLAB_LOADGEN_TOOL_MISSING` without wrk.
- */
-export async function runWrk(options: WrkOptions): Promise<HttpLoadResult> {
-  checkCommon(options);
-  const wrk = findExecutable('wrk');
-  if (!wrk) throw new LoadgenError('IOLAB_LOADGEN_TOOL_MISSING', 'wrk is not installed (apt install wrk)');
-  const threads = Math.max(1, Math.min(options.threads ?? 1, options.connections));
-  const pipelining = options.pipelining ?? 1;
-  const prefix = pinPrefix(options.cpu);
-  let scriptDir: string | undefined;
-  try {
-    const args = ['--latency', '-t', String(threads), '-c', String(options.connections)];
-    args.push('--timeout', `${options.timeoutSec ?? 10}s`);
-    if (pipelining > 1) {
-      scriptDir = await mkdtemp(join(tmpdir(), 'iolab-wrk-'));
-      const script = join(scriptDir, 'pipeline.lua');
-      await writeFile(
-        script,
-        `init = function(args)\n  local r = {}\n  for i = 1, ${pipelining} do r[i] = wrk.format(nil) end\n  req = table.concat(r)\nend\nrequest = function() return req end\n`,
-      );
-      args.push('-s', script);
-    }
-    const timeoutMs = (options.durationSec + (options.timeoutSec ?? 10) + 10) * 1000;
-    if (options.warmupSec && options.warmupSec > 0) {
-      await runWrkOnce(
-        [...prefix, wrk, ...args, '-d', `${options.warmupSec}s`, options.url],
-        options.signal,
-        timeoutMs,
-      );
-    }
-    const argv = [...prefix, wrk, ...args, '-d', `${options.durationSec}s`, options.url];
-    const output = await runWrkOnce(argv, options.signal, timeoutMs);
-    const parsed = parseWrkOutput(output);
-    return {
-      tool: 'wrk',
-      url: options.url,
-      connections: options.connections,
-      pipelining,
-      ...parsed,
-      loadgenCpu: undefined,
-      commandLine: formatCommandLine(argv),
-    };
-  } finally {
-    if (scriptDir) await rm(scriptDir, { recursive: true, force: true });
-  }
 }

@@ -1,9 +1,17 @@
 export {
   AbortedError,
   BadOptionError,
+  FdLimitError,
   LoadgenError,
   type LoadgenErrorCode,
 } from './errors.js';
+export {
+  type FirstAnswersOptions,
+  type FirstAnswersRequest,
+  type FirstAnswersResult,
+  MAX_ANSWER_BYTES,
+  measureFirstAnswers,
+} from './first-answers.js';
 export {
   type EncodedRequest,
   encodeRequest,
@@ -22,14 +30,11 @@ export {
 export { MAX_LOCAL_BACKLOG_PER_CONNECTION } from './framed-load-drivers.js';
 export { MAX_CONCURRENT_CONNECTS } from './framed-load-run.js';
 export {
+  type HttpErrorBreakdown,
   type HttpLoadOptions,
   type HttpLoadResult,
   type LatencyMs,
-  parseWrkOutput,
   runHttpLoad,
-  runWrk,
-  type WrkOptions,
-  wrkAvailable,
 } from './http-load.js';
 export {
   type HttpWindow,
@@ -37,3 +42,10 @@ export {
   type HttpWindowsResult,
   runHttpWindows,
 } from './http-windows.js';
+export {
+  DEFAULT_WRK_TIMEOUT_SEC,
+  parseWrkOutput,
+  runWrk,
+  type WrkOptions,
+  wrkAvailable,
+} from './wrk-load.js';
