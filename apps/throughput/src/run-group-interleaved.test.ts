@@ -104,8 +104,26 @@ describe.each(generators)('a group measured with %s', (generator) => {
       expect(cell.server?.pinned).toBe(pinning.serverCpu !== undefined);
       // Stopped at the end of the group: the exit stats line was read.
       expect(cell.serverStats?.requests).toBeGreaterThan(0);
+      // The generator's own CPU is read around every window, wrk's included.
+      for (const w of cell.repetitions ?? []) expect(w.loadgenCpuPercent).toBeGreaterThan(0);
     }
     expect(windowOrder(cells)).toEqual(['loop', 'node-http', 'node-http', 'loop', 'loop', 'node-http']);
+  }, 60_000);
+});
+
+describe('a model that serves fewer connections at once than the group opens', () => {
+  it('probes the connection-mode pool only up to its threads: the rest queue by design, they are not starting', async () => {
+    const pool = model('pool-connection');
+    const [cell] = await runGroup(
+      context(generators[0] as HttpGenerator, []),
+      group(['pool-connection'], 'plaintext', (pool.servesAtOnce ?? 4) + 3),
+    );
+    expect(cell?.startup).toMatchObject({
+      outcome: 'started',
+      connections: pool.servesAtOnce,
+      queuedByDesign: 3,
+    });
+    expect(cell?.status, cell?.reason).toBe('ok');
   }, 60_000);
 });
 
