@@ -3,7 +3,7 @@
  * reached directly, through HAProxy `mode tcp` (nbthread 1), nginx `stream` (1 process) and a naive
  * `stream.pipeline` proxy — one run, one client, one set of backends, every proxy pinned to the same core.
  *
- * Repetitions are interleaved (rep 1 of every target, then rep 2, …) so slow drift of a shared machine
+ * Repetitions are interleaved in rotating order (rep 1: A B C, rep 2: B C A, …) so slow drift of a shared machine
  * spreads over all targets instead of penalising whichever ran last.
  *
  * Every process is a harness-managed child, so none outlives this one. The harness's registry signals one
@@ -19,6 +19,7 @@ import {
   findExecutable,
   planCores,
   type ReportSection,
+  rotation,
   sampleTree,
 } from '@iolab/harness';
 import { autocannonClient, type Client, type ClientContext, wrkClient } from './clients.js';
@@ -112,7 +113,7 @@ async function measure(
       done++;
     }
     for (let rep = 1; rep <= timing.repetitions; rep++) {
-      for (const target of targets) {
+      for (const target of rotation(targets, rep - 1)) {
         if (signal.aborted) throw signal.reason ?? new Error('aborted');
         progress(`${client.name} → ${target.name} rep ${rep}/${timing.repetitions}`);
         // The proxy's whole process tree, in case a peer forks after all.

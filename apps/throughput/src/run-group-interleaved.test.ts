@@ -11,7 +11,7 @@ import { LoadWorker } from './load-client.js';
 import type { HttpGenerator } from './load-job.js';
 import { type PlannedGroup, type Timing, WORKLOADS } from './matrix.js';
 import { type ModelSpec, modelSpecs } from './models.js';
-import { type GroupContext, rotation, runGroup, startupOf } from './run-group.js';
+import { type GroupContext, runGroup, startupOf } from './run-group.js';
 
 const CLI = fileURLToPath(new URL('../../cli/bin/iolab.js', import.meta.url));
 const TIMING: Timing = {
@@ -66,18 +66,6 @@ function windowOrder(cells: Awaited<ReturnType<typeof runGroup>>): string[] {
     .sort((a, b) => a.at - b.at)
     .map((w) => w.model);
 }
-
-describe('rotation', () => {
-  it('puts each model first once per cycle and keeps the cyclic order', () => {
-    expect([0, 1, 2, 3].map((r) => rotation(['A', 'B', 'C'], r).join(''))).toEqual([
-      'ABC',
-      'BCA',
-      'CAB',
-      'ABC',
-    ]);
-    expect(rotation([], 2)).toEqual([]);
-  });
-});
 
 describe('start-up outcome', () => {
   const base = { connections: 10, failed: 0, firstAnswerMs: null, capSec: 5, errors: {} };

@@ -10,7 +10,7 @@
  * generator's core: its cells are marked and never ranked against the pinned ones.
  */
 import { availableParallelism } from 'node:os';
-import type { CorePlan, ExperimentOptions } from '@iolab/harness';
+import { type CorePlan, type ExperimentOptions, rotation } from '@iolab/harness';
 import { metricsOf, summarise } from './cell-summary.js';
 import type { LoadWorker } from './load-client.js';
 import type { HttpGenerator, LoadJob, LoadJobSpec, RepetitionResult, StartupResult } from './load-job.js';
@@ -44,13 +44,6 @@ export function errorText(error: unknown): string {
     return `${typeof code === 'string' ? `${code}: ` : ''}${error.message}`.slice(0, 600);
   }
   return String(error).slice(0, 600);
-}
-
-/** Round `r`'s order: the list rotated left by r, so each model is first, middle and last equally often. */
-export function rotation<T>(items: readonly T[], round: number): T[] {
-  if (items.length === 0) return [];
-  const k = round % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 function baseOf(cell: PlannedCell) {

@@ -49,5 +49,6 @@ export {
   startSelfSampler,
 } from './proc-stats.js';
 export { describeVerdict, type RatioEstimate, ratioWithCi, type Verdict, verdictOf } from './ratio-ci.js';
+export { rotation } from './rotation.js';
 export { median, quantile, type Spread, spreadOf } from './stats.js';
 export { studentTCdf, studentTQuantile } from './student-t.js';
