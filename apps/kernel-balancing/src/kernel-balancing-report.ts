@@ -101,7 +101,9 @@ export function renderKernelBalancing(r: KernelBalancingResults): ReportSection 
       '"iolab balance + PROXY v2" is only asked which client address the servers saw: its forwarding is iolab balance\'s plus one header per connection, so its windows would add time and nothing to read. ' +
       `Real servers: ${r.realServerKind === 'nginx' ? 'nginx (one process each, `return 200`, the cheapest server at hand so the director sets the pace)' : 'Node HTTP (one process each; nginx was not available)'}. ` +
       "Director µs/req = the forwarding process's CPU (/proc/PID/stat) + the machine's softirq time (/proc/stat) above the direct run's; for the nft NAT director the process only health-checks and the kernel forwards. " +
-      "Softirq is tick-sampled on kernels without CONFIG_IRQ_TIME_ACCOUNTING, and softirq work done on a syscall path (veth delivers that way) is booked to that process as system time, so the kernel director's figure is a lower bound; \"added CPU\" (whole-machine busy time per request above the direct run's) counts the forwarding wherever the kernel booked it, but also holds the real servers' and wrk's extra work and everyone else's on a shared machine.",
+      "Softirq is the whole machine's (namespaces share one kernel), tick-sampled on kernels without CONFIG_IRQ_TIME_ACCOUNTING: above the direct run's it is the extra packet work of the extra hop, which for a proxy also holds its second TCP connection's. " +
+      'The CPU verdict compares requests per director CPU-second (the reciprocal of director µs/req) per window. ' +
+      "\"added CPU\" (whole-machine busy time per request above the direct run's) counts the forwarding wherever the kernel booked it, but also holds the real servers' and wrk's extra work and everyone else's on a shared machine: it is shown, not judged.",
     '',
     renderTable(
       [
