@@ -94,7 +94,7 @@ export function renderKernelBalancing(r: KernelBalancingResults): ReportSection 
   md.push(
     `Lab: client ${r.clientAddress} → VIP ${r.vip} on director 1 → three real servers, all in network namespaces on two bridges (RFC 5737 addresses that exist only there). ` +
       `Every target is up for the whole group, each on its own port of the VIP ("direct" on a second address of rs1, whose replies a policy rule sends through the router while NAT replies go through the director). ` +
-      `Load: wrk (one thread) in the client namespace, ${r.plan.connections} connections, ${r.plan.windows} interleaved windows of ${r.plan.durationSec} s per target${r.plan.warmupSec ? ` after ${r.plan.warmupSec} s of warm-up each` : ' (no warm-up: the client-address probe has already opened connections through every path)'}; ` +
+      `Load: wrk (one thread) in the client namespace, ${r.plan.connections} connections, ${r.plan.windows} interleaved windows of ${r.plan.durationSec} s per target${r.plan.warmupSec ? ` after ${r.plan.warmupSec} s of warm-up (all targets loaded at once: it only has to run each path)` : ' (no warm-up)'}; ` +
       `window w measures the targets in the list rotated by w (A B C D E, B C D E A, …), so drift on the shared machine hits every target alike (order: ${windowLines || 'none'}). ` +
       "Verdicts: 95 % confidence interval of the ratio of geometric means over the windows, by Welch's t on the log of each window's figure; a winner is named only when the interval excludes 1. " +
       `A target is "failed" and takes no part when its errors exceed 1 % of its requests. ` +

@@ -1,6 +1,7 @@
 /**
- * The section's run for real, cut to three targets and two 1 s windows (no DR, no failover): every target up
- * at once on its own port, windows in rotating order, the client-address column, verdicts with intervals
+ * The section's run for real, cut to three targets, 1 s of warm-up and two 1 s windows (no DR, no
+ * failover): every target up at once on its own port, windows in rotating order, the client-address column,
+ * verdicts with intervals
  * from the per-window figures — and afterwards nothing of the lab is left: no namespace, no nft table, no
  * keepalived. Needs root, ip, nft and wrk; skipped with a message otherwise. Assertions compare with what
  * existed before, since other runs may have labs of their own at the same time.
@@ -38,7 +39,7 @@ describe.skipIf(skipReason !== undefined)('kernel balancing run', { timeout: 120
       targets: ['direct', 'iolab', 'nft NAT'],
       directRouting: false,
       failover: false,
-      plan: { connections: 8, durationSec: 1, warmupSec: 0, windows: 2 },
+      plan: { connections: 8, durationSec: 1, warmupSec: 1, windows: 2 },
     });
     expect(results.status).toBe('ok');
     expect(results.windowOrder).toEqual([
