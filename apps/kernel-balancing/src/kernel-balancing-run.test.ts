@@ -1,10 +1,9 @@
 /**
  * The section's run for real, cut to three targets, 1 s of warm-up and two 1 s windows (no DR, no
  * failover): every target up at once on its own port, windows in rotating order, the client-address column,
- * verdicts with intervals
- * from the per-window figures — and afterwards nothing of the lab is left: no namespace, no nft table, no
- * keepalived. Needs root, ip, nft and wrk; skipped with a message otherwise. Assertions compare with what
- * existed before, since other runs may have labs of their own at the same time.
+ * verdicts with intervals from the per-window figures — and afterwards nothing of the lab is left: no
+ * namespace, no nft table, no keepalived. Needs root, ip, nft and wrk; skipped with a message otherwise.
+ * Assertions compare with what existed before, since other runs may have labs of their own at the same time.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
