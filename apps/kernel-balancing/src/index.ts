@@ -10,10 +10,21 @@ export {
   targetFigures,
 } from './kernel-balancing-report.js';
 export {
+  comparisonLine,
+  KERNEL_EXPERIMENT,
+  type KernelComparison,
+  kernelComparisons,
+  kernelVerdicts,
+  TARGET_LABELS,
+  WORKLOADS,
+} from './kernel-balancing-verdicts.js';
+export {
   FULL_PLAN,
   type KernelBalancingResults,
   kernelBalancingUnavailable,
+  LOADED_TARGETS,
   type LoadPlan,
+  MAX_ERROR_SHARE,
   QUICK_PLAN,
   runKernelBalancing,
   type TargetResult,

@@ -1,7 +1,8 @@
 /**
  * Results → the report section (Markdown tables and one-line conclusions), computed only from the results.
  */
-import { median, type ReportSection } from '@iolab/harness';
+import { median, type ReportSection, renderTable } from '@iolab/harness';
+import { comparisonLine, kernelComparisons, TARGET_LABELS } from './kernel-balancing-verdicts.js';
 import type { KernelBalancingResults, TargetResult } from './run-kernel-balancing.js';
 
 export const SECTION_ID = 'kernel-balancing';
@@ -32,6 +33,8 @@ export interface TargetFigures {
   readonly machineUs: number;
   /** Machine busy CPU per request above the direct run's: the cost the director adds, wherever it was booked. */
   readonly addedUs: number;
+  /** req/s of each window, in window order. */
+  readonly windows: readonly number[];
   readonly seen: string;
 }
 
@@ -65,6 +68,7 @@ export function targetFigures(targets: readonly TargetResult[]): TargetFigures[]
             : processUs + Math.max(0, softirqUs - (Number.isFinite(baseSoft) ? baseSoft : 0)),
         machineUs,
         addedUs: t.target === 'direct' ? 0 : machineUs - baseMachine,
+        windows: rps,
         seen: Object.keys(t.seen).join(', ') || '–',
       };
     });
@@ -85,48 +89,89 @@ export function renderKernelBalancing(r: KernelBalancingResults): ReportSection 
     };
   }
   const figures = targetFigures(r.targets);
+  const comparisons = kernelComparisons(r);
+  const windowLines = r.windowOrder.map((order, i) => `${i + 1}: ${order.join(' → ')}`).join('; ');
   md.push(
     `Lab: client ${r.clientAddress} → VIP ${r.vip} on director 1 → three real servers, all in network namespaces on two bridges (RFC 5737 addresses that exist only there). ` +
-      `Load: wrk in the client namespace, ${r.plan.connections} connections, ${r.plan.durationSec} s × ${r.plan.repetitions}${r.plan.warmupSec ? ` after ${r.plan.warmupSec} s warm-up` : ''}. ` +
+      `Every target is up for the whole group, each on its own port of the VIP ("direct" on a second address of rs1, whose replies a policy rule sends through the router while NAT replies go through the director). ` +
+      `Load: wrk (one thread) in the client namespace, ${r.plan.connections} connections, ${r.plan.windows} interleaved windows of ${r.plan.durationSec} s per target${r.plan.warmupSec ? ` after ${r.plan.warmupSec} s of warm-up (all targets loaded at once: it only has to run each path)` : ' (no warm-up)'}; ` +
+      `window w measures the targets in the list rotated by w (A B C D E, B C D E A, …), so drift on the shared machine hits every target alike (order: ${windowLines || 'none'}). ` +
+      "Verdicts: 95 % confidence interval of the ratio of geometric means over the windows, by Welch's t on the log of each window's figure; a winner is named only when the interval excludes 1. " +
+      `A target is "failed" and takes no part when its errors exceed 1 % of its requests. ` +
+      '"iolab balance + PROXY v2" is only asked which client address the servers saw: its forwarding is iolab balance\'s plus one header per connection, so its windows would add time and nothing to read. ' +
       `Real servers: ${r.realServerKind === 'nginx' ? 'nginx (one process each, `return 200`, the cheapest server at hand so the director sets the pace)' : 'Node HTTP (one process each; nginx was not available)'}. ` +
-      '"direct" is the client against rs1 alone, with no director. ' +
       "Director µs/req = the forwarding process's CPU (/proc/PID/stat) + the machine's softirq time (/proc/stat) above the direct run's; for the nft NAT director the process only health-checks and the kernel forwards. " +
-      "Softirq is tick-sampled on kernels without CONFIG_IRQ_TIME_ACCOUNTING, and softirq work done on a syscall path (veth delivers that way) is booked to that process as system time, so \"added CPU\" (whole-machine busy time per request above the direct run's) counts the forwarding wherever the kernel booked it; it also holds the real servers' and wrk's extra work, and is noise on a shared machine.",
+      "Softirq is the whole machine's (namespaces share one kernel), tick-sampled on kernels without CONFIG_IRQ_TIME_ACCOUNTING: above the direct run's it is the extra packet work of the extra hop, which for a proxy also holds its second TCP connection's. " +
+      'The CPU verdict compares requests per director CPU-second (the reciprocal of director µs/req) per window. ' +
+      "\"added CPU\" (whole-machine busy time per request above the direct run's) counts the forwarding wherever the kernel booked it, but also holds the real servers' and wrk's extra work and everyone else's on a shared machine: it is shown, not judged.",
     '',
-    '| target | req/s (median) | range | p50 ms | p99 ms | errors | director µs/req | process µs/req | softirq µs/req | added CPU µs/req | client address the real server saw |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...figures.map(
-      (f) =>
-        `| ${f.target} | ${fmt(f.rps)} | ${fmt(f.rpsMin)}–${fmt(f.rpsMax)} | ${fmt(f.p50Ms, 2)} | ${fmt(f.p99Ms, 2)} | ${f.errors} | ${fmt(f.directorUs, 1)} | ${fmt(f.processUs, 1)} | ${fmt(f.softirqUs, 1)} | ${fmt(f.addedUs, 1)} | ${f.seen} |`,
+    renderTable(
+      [
+        'target',
+        { title: 'req/s (median)', align: 'right' },
+        { title: 'req/s per window', align: 'right' },
+        { title: 'p50 ms', align: 'right' },
+        { title: 'p99 ms', align: 'right' },
+        { title: 'errors', align: 'right' },
+        'client address the real server saw',
+      ],
+      [
+        ...figures.map((f) => [
+          TARGET_LABELS[f.target as keyof typeof TARGET_LABELS] ?? f.target,
+          f.windows.length ? fmt(f.rps) : 'not loaded',
+          f.windows.map((x) => fmt(x)).join(', ') || '–',
+          fmt(f.p50Ms, 2),
+          fmt(f.p99Ms, 2),
+          String(f.errors),
+          f.seen,
+        ]),
+        ...r.targets
+          .filter((t) => t.status !== 'ok')
+          .map((t) => [
+            TARGET_LABELS[t.target],
+            `**${t.status}**: ${t.reason ?? ''}`,
+            t.runs.map((x) => fmt(x.requestsPerSec)).join(', ') || '–',
+            '',
+            '',
+            '',
+            Object.keys(t.seen).join(', ') || '–',
+          ]),
+      ],
     ),
-    ...r.targets
-      .filter((t) => t.status !== 'ok')
-      .map((t) => `| ${t.target} | ${t.status}: ${t.reason ?? ''} | | | | | | | | | |`),
+    '',
+    renderTable(
+      [
+        'target',
+        { title: 'director µs/req', align: 'right' },
+        { title: 'process µs/req', align: 'right' },
+        { title: 'softirq µs/req', align: 'right' },
+        { title: 'added CPU µs/req', align: 'right' },
+      ],
+      figures
+        .filter((f) => f.windows.length > 0)
+        .map((f) => [
+          TARGET_LABELS[f.target as keyof typeof TARGET_LABELS] ?? f.target,
+          fmt(f.directorUs, 1),
+          fmt(f.processUs, 1),
+          fmt(f.softirqUs, 1),
+          fmt(f.addedUs, 1),
+        ]),
+    ),
     '',
   );
-  const by = new Map(figures.map((f) => [f.target, f]));
-  const nft = by.get('nft NAT');
-  const iolab = by.get('iolab');
-  if (nft && iolab) {
-    conclusions.push(
-      `kernel NAT (nft) served ${fmt(nft.rps)} req/s, ${fmt(nft.rps / iolab.rps, 2)}× iolab balance (${fmt(iolab.rps)}); director cost ${fmt(nft.directorUs, 1)} vs ${fmt(iolab.directorUs, 1)} µs per request, added machine CPU ${fmt(nft.addedUs, 1)} vs ${fmt(iolab.addedUs, 1)} µs per request`,
-    );
-  }
-  for (const peer of ['haproxy', 'nginx'] as const) {
-    const p = by.get(peer);
-    if (p && nft)
-      conclusions.push(
-        `${peer}: ${fmt(p.rps)} req/s, director cost ${fmt(p.directorUs, 1)} µs/req, added machine CPU ${fmt(p.addedUs, 1)} µs/req (nft NAT ${fmt(nft.directorUs, 1)} / ${fmt(nft.addedUs, 1)})`,
-      );
-  }
+  const lines = comparisons.map(comparisonLine);
+  if (lines.length) md.push('Verdicts (95 % CI of the ratio):', '', ...lines.map((l) => `- ${l}`), '');
+  conclusions.push(...lines);
   const seenLine = figures
     .filter((f) => f.target !== 'direct')
-    .map((f) => `${f.target}: ${f.seen}`)
+    .map((f) => `${TARGET_LABELS[f.target as keyof typeof TARGET_LABELS] ?? f.target}: ${f.seen}`)
     .join('; ');
   if (seenLine)
     conclusions.push(
       `client address seen by the real servers — ${seenLine} (the client is ${r.clientAddress})`,
     );
+  for (const t of r.targets.filter((x) => x.status === 'failed'))
+    conclusions.push(`${TARGET_LABELS[t.target]} failed: ${t.reason ?? 'unknown'}`);
 
   md.push('### Direct routing (DR)', '');
   const dr = r.directRouting;
@@ -192,5 +237,6 @@ export function renderKernelBalancing(r: KernelBalancingResults): ReportSection 
     charts: [],
     commands: r.commands,
     results: r,
+    verdicts: comparisons.flatMap((c) => (c.verdict ? [c.verdict] : [])),
   };
 }

@@ -2,7 +2,7 @@
  * The five ways to reach the real servers, each started inside director 1's namespace from one list of
  * backends (the same balancer config for iolab's two engines):
  *
- *   direct          client → rs1 (no director; replies via the router)
+ *   direct          client → rs1's second address (no director; replies via the router)
  *   iolab           `iolab balance` (user space: two TCP connections per client)
  *   iolab+PROXY v2  the same, sending a PROXY v2 header so the real server learns the client address
  *   haproxy         HAProxy `mode tcp`, nbthread 1
@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haproxyConfig, nginxConfig, nginxHasStream } from '@iolab/balancer-compare';
 import { findExecutable, type ManagedProcess, spawnManaged } from '@iolab/harness';
-import { findTool, type Lab } from '@iolab/netlab';
+import { findTool, LAB_ADDRESSES, type Lab } from '@iolab/netlab';
 
 export type TargetName = 'direct' | 'iolab' | 'iolab+PROXY v2' | 'haproxy' | 'nginx' | 'nft NAT';
 export const TARGET_NAMES: readonly TargetName[] = [
@@ -29,8 +29,28 @@ export const TARGET_NAMES: readonly TargetName[] = [
 /** Where real servers listen: plain HTTP and HTTP behind a PROXY header. */
 export const REAL_SERVER_PORT = 8080;
 export const REAL_SERVER_PROXY_PORT = 8081;
-/** The service port on the VIP. */
+/** The service port on the VIP (the kernel director's, and the HA pair's). */
 export const SERVICE_PORT = 80;
+/**
+ * Each target listens on its own port of the VIP, so all of them stay up together and are measured in
+ * interleaved windows (drift on a shared machine then hits every target alike). The kernel director keeps
+ * the service port 80.
+ */
+export const TARGET_PORTS: Readonly<Record<Exclude<TargetName, 'direct'>, number>> = {
+  'nft NAT': SERVICE_PORT,
+  iolab: 81,
+  'iolab+PROXY v2': 82,
+  haproxy: 83,
+  nginx: 84,
+};
+/**
+ * rs1's second address, the one "direct" uses. A policy rule sends replies from it through the router, while
+ * replies from rs1's own address keep going through the NAT gateway: with one default route, direct and the
+ * kernel NAT director could not both be up (a NAT reply must cross the director, a direct one must not).
+ */
+export const DIRECT_ADDRESS = '203.0.113.31';
+/** The routing table of that rule (any number the lab does not use). */
+const DIRECT_ROUTE_TABLE = '100';
 /** HAProxy and nginx print nothing when ready: announce, then `exec` (same pid); readiness is probed. */
 const ANNOUNCE_THEN_EXEC = 'echo "listening on exec:0"; exec "$@"';
 
@@ -68,12 +88,37 @@ function inNs(ctx: TargetContext, argv: readonly string[]): { command: string; a
   return { command, args };
 }
 
-/** Starts one target in director 1 and points the real servers' default route where it needs it. */
+/**
+ * Real servers route through the NAT gateway (the director), except replies from rs1's DIRECT_ADDRESS, which
+ * go through the router: "direct" and every director can then be up at once. The namespace takes the rule
+ * and the address with it when the lab is destroyed.
+ */
+export function routeForAllTargets(lab: Lab): void {
+  lab.routeRealServersVia('gateway');
+  const rs1 = lab.realServers[0]!;
+  lab.exec(rs1.ns, 'ip', ['addr', 'replace', `${DIRECT_ADDRESS}/24`, 'dev', 'eth0']);
+  lab.exec(rs1.ns, 'ip', ['rule', 'add', 'from', DIRECT_ADDRESS, 'lookup', DIRECT_ROUTE_TABLE]);
+  lab.exec(rs1.ns, 'ip', [
+    'route',
+    'replace',
+    'default',
+    'via',
+    LAB_ADDRESSES.routerBack,
+    'onlink',
+    'dev',
+    'eth0',
+    'table',
+    DIRECT_ROUTE_TABLE,
+  ]);
+}
+
+/** Starts one target in director 1 on its own port (call routeForAllTargets once first). */
 export async function startTarget(name: TargetName, ctx: TargetContext): Promise<RunningTarget> {
   const { lab } = ctx;
-  const vipUrl = `http://${lab.vip}:${SERVICE_PORT}/`;
+  const port = name === 'direct' ? REAL_SERVER_PORT : TARGET_PORTS[name];
+  const listen = `${lab.vip}:${port}`;
+  const vipUrl = `http://${listen}/`;
   const backends = lab.realServers.map((r) => `${r.address}:${REAL_SERVER_PORT}`);
-  lab.routeRealServersVia(name === 'direct' ? 'router' : 'gateway');
   const spawnIn = async (argv: string[], kernel: boolean, url = vipUrl): Promise<RunningTarget> => {
     const proc = await spawnManaged({ ...inNs(ctx, argv), signal: ctx.signal, readyTimeoutMs: 20_000 });
     return {
@@ -90,10 +135,10 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case 'direct':
       return {
         name,
-        url: `http://${lab.realServers[0]!.address}:${REAL_SERVER_PORT}/`,
+        url: `http://${DIRECT_ADDRESS}:${REAL_SERVER_PORT}/`,
         proc: undefined,
         kernel: false,
-        commandLine: '(none: the client connects to rs1)',
+        commandLine: `(none: the client connects to rs1 at ${DIRECT_ADDRESS})`,
         stop: async () => {},
       };
     case 'iolab':
@@ -103,7 +148,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
           ctx.cliPath,
           'balance',
           '--listen',
-          `${lab.vip}:${SERVICE_PORT}`,
+          listen,
           '--log-level',
           'warn',
           ...backends.flatMap((b) => ['--backend', b]),
@@ -117,7 +162,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
           ctx.cliPath,
           'balance',
           '--listen',
-          `${lab.vip}:${SERVICE_PORT}`,
+          listen,
           '--log-level',
           'warn',
           ...lab.realServers.flatMap((r) => ['--backend', `${r.address}:${REAL_SERVER_PROXY_PORT},proxy=v2`]),
@@ -133,7 +178,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
           '--engine',
           'nft',
           '--listen',
-          `${lab.vip}:${SERVICE_PORT}`,
+          listen,
           '--log-level',
           'warn',
           ...backends.flatMap((b) => ['--backend', b]),
@@ -142,12 +187,12 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
       );
     case 'haproxy': {
       const cfg = join(ctx.dir, 'haproxy.cfg');
-      writeFileSync(cfg, haproxyConfig(`${lab.vip}:${SERVICE_PORT}`, backends));
+      writeFileSync(cfg, haproxyConfig(listen, backends));
       return spawnIn(['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', findTool('haproxy')!, '-db', '-f', cfg], false);
     }
     case 'nginx': {
       const cfg = join(ctx.dir, 'nginx.conf');
-      writeFileSync(cfg, nginxConfig(ctx.dir, `${lab.vip}:${SERVICE_PORT}`, backends));
+      writeFileSync(cfg, nginxConfig(ctx.dir, listen, backends));
       return spawnIn(
         ['sh', '-c', ANNOUNCE_THEN_EXEC, 'sh', findTool('nginx')!, '-p', ctx.dir, '-c', cfg],
         false,

@@ -30,6 +30,7 @@ export {
   type ProcStat,
   type ProcStatus,
   parentMap,
+  parseMachineCpu,
   parseStat,
   readCmdline,
   readStat,

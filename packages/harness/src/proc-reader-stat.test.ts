@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   descendantsOf,
   parentMap,
+  parseMachineCpu,
   parseStat,
   readCmdline,
   readStat,
@@ -26,6 +27,14 @@ describe('parseStat', () => {
   it('returns undefined for text that is not a stat line', () => {
     expect(parseStat('')).toBeUndefined();
     expect(parseStat('no parenthesis here')).toBeUndefined();
+  });
+});
+
+describe('parseMachineCpu', () => {
+  it('reads softirq from the seventh field, not irq from the sixth', () => {
+    // user nice system idle iowait irq softirq steal guest guest_nice, at 100 ticks a second
+    const text = 'cpu  100 2 30 900 4 0 7 1 0 0\ncpu0 50 1 15 450 2 0 3 0 0 0\n';
+    expect(parseMachineCpu(text, 100)).toEqual({ softirq: 70, busy: 1400 });
   });
 });
 

@@ -172,15 +172,24 @@ export function reapedChildrenCpuMs(): number | null {
 }
 
 /**
- * Machine-wide softirq and busy time in ms from the `cpu` line of /proc/stat (in USER_HZ, {@link ticksPerSecond}). Without CONFIG_IRQ_TIME_ACCOUNTING the softirq figure is tick-sampled, and softirq work
- * run on a process's syscall path (veth delivers that way) is charged to that process as system time:
- * hence the busy total beside it, which counts the forwarding wherever the kernel booked it.
+ * Machine-wide softirq and busy time in ms from the `cpu` line of /proc/stat (in USER_HZ, {@link ticksPerSecond}). Without CONFIG_IRQ_TIME_ACCOUNTING both are tick-sampled: a tick that lands
+ * while softirq work runs (also on a process's syscall path, where veth delivers) is booked as softirq, so
+ * over a second or more the figure is a fair sample, but it is the whole machine's, not one namespace's.
  */
 export function machineCpuMs(): { softirq: number; busy: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  return parseMachineCpu(readFileSync('/proc/stat', 'utf8'), ticksPerSecond());
+}
+
+/**
+ * The aggregate `cpu` line of /proc/stat, in ms: softirq, and busy = all but idle and iowait.
+ *
+ *   cpu  user nice system idle iowait irq softirq steal guest guest_nice      (ticks of USER_HZ)
+ *        0    1    2      3    4      5   6       7     (guest time is already inside user/nice)
+ */
+export function parseMachineCpu(statText: string, ticks: number): { softirq: number; busy: number } {
+  const line = statText.split('\n')[0] ?? '';
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const at = (i: number): number => f[i] ?? 0;
-  // user nice system idle iowait irq softirq steal
-  const ms = 1000 / ticksPerSecond();
-  return { softirq: at(5) * ms, busy: (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) * ms };
+  const ms = 1000 / ticks;
+  return { softirq: at(6) * ms, busy: (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) * ms };
 }
