@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProgressEvent } from '@iolab/harness';
+import { type ProgressEvent, rotation } from '@iolab/harness';
 import { createLab, findTool, labUnavailableReason } from '@iolab/netlab';
 import { type DirectRoutingResult, tryDirectRouting } from './direct-routing.js';
 import { type FailoverResults, runFailover } from './failover.js';
@@ -114,13 +114,6 @@ export function kernelBalancingUnavailable(): string | undefined {
   if (lab) return lab;
   if (!wrkPath()) return 'needs wrk, which is not installed';
   return undefined;
-}
-
-/** The list rotated left by `by`: A B C, B C A, C A B, … */
-export function rotated<T>(xs: readonly T[], by: number): T[] {
-  if (xs.length === 0) return [];
-  const k = by % xs.length;
-  return [...xs.slice(k), ...xs.slice(0, k)];
 }
 
 function countOf(xs: readonly string[]): Record<string, number> {
@@ -271,7 +264,7 @@ export async function runKernelBalancing(o: RunOptions): Promise<KernelBalancing
       if (signal.aborted) throw signal.reason;
     } else done++;
     for (let w = 0; w < plan.windows && !signal.aborted; w++) {
-      const order = rotated(loaded, w).filter((s) => s.error === undefined);
+      const order = rotation(loaded, w).filter((s) => s.error === undefined);
       windowOrder.push(order.map((s) => s.name));
       step(`window ${w + 1}/${plan.windows} (${order.map((s) => s.name).join(', ')})`);
       for (const s of order) {
