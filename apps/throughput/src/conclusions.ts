@@ -7,7 +7,7 @@ import type { WorkloadId } from './matrix.js';
 import { type ModelId, modelSpecs } from './models.js';
 import { startupWords } from './run-group.js';
 import type { CellRecord, ThroughputResults } from './throughput-results.js';
-import { relayLine, relayVerdicts } from './verdicts.js';
+import { relayLine, relayVerdicts, withheldVerdicts } from './verdicts.js';
 
 /** "1 connection", "1,000 connections". */
 function connectionCount(n: number): string {
@@ -280,6 +280,10 @@ function validity(results: ThroughputResults): string[] {
         .join('; ')}${invalid.length > 6 ? '; …' : ''}.`,
     );
   }
+  for (const c of withheldVerdicts(results))
+    out.push(
+      `${c.workloadLabel} × ${connectionCount(c.connections)}: no verdict — ${c.model} measured ${fmtRate(c.metrics.requestsPerSec ?? 0)} req/s with the generator at its limit (${c.summary?.statusReason ?? 'invalid'}), so it may really rank first or second.`,
+    );
   // Each by name with its cause, however many: a reader must not have to open results.json to learn why.
   for (const c of failed)
     out.push(

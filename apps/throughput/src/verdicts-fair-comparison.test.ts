@@ -3,7 +3,7 @@ import { summarise } from './cell-summary.js';
 import type { RepetitionResult } from './load-job.js';
 import type { ModelId } from './models.js';
 import type { CellRecord } from './throughput-results.js';
-import { throughputVerdicts, verdictLines } from './verdicts.js';
+import { throughputVerdicts, verdictLines, withheldVerdicts } from './verdicts.js';
 
 function rep(requestsPerSec: number, extra: Partial<RepetitionResult> = {}): RepetitionResult {
   return {
@@ -105,5 +105,28 @@ describe('throughput verdicts', () => {
     });
     expect(verdicts[0]?.winner).toBeNull();
     expect(verdicts[0]?.significant).toBe(false);
+  });
+
+  it('withholds the verdict when a generator-bound cell measured at least the runner-up: it may really be first', () => {
+    const bound = {
+      loadgenSaturated: true,
+      loadgenCpuPercent: 97,
+      server: { ...rep(1).server, cpuPercent: 60 },
+    };
+    const cells = [
+      cell('loop', [60_000, 61_000, 59_000], 100, bound),
+      cell('pool-request', [20_000, 20_500, 19_500]),
+      cell('bio', [5_000, 5_100, 4_900]),
+    ];
+    expect(cells[0]?.summary?.status).toBe('invalid');
+    expect(throughputVerdicts({ cells })).toEqual([]);
+    expect(withheldVerdicts({ cells }).map((c) => c.model)).toEqual(['loop']);
+    // A generator-bound cell far below the top two cannot change who wins: the verdict stands.
+    const slow = [
+      cell('pool-request', [20_000, 20_500, 19_500]),
+      cell('bio', [5_000, 5_100, 4_900]),
+      cell('node-http', [1_000, 1_010, 990], 100, bound),
+    ];
+    expect(throughputVerdicts({ cells: slow })[0]?.winner).toBe('pool-request');
   });
 });

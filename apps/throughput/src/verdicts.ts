@@ -13,26 +13,71 @@ function windowsOf(cell: CellRecord): number[] {
   return (cell.repetitions ?? []).map((r) => r.requestsPerSec);
 }
 
-/** One verdict per group with at least two comparable `ok` cells, winner only when the CI excludes 1. */
-export function throughputVerdicts(results: Pick<ThroughputResults, 'cells'>): Verdict[] {
-  const allCores = new Set(
+function allCoreModels(): Set<string> {
+  return new Set(
     modelSpecs()
       .filter((m) => m.needsAllCores)
       .map((m) => m.id),
   );
-  const groups = new Map<string, CellRecord[]>();
+}
+
+function medianOf(cell: CellRecord): number {
+  return cell.summary?.requestsPerSec.median ?? 0;
+}
+
+interface Group {
+  readonly ok: CellRecord[];
+  /** Generator-bound cells: each model's real rate is at least what was measured, by an unknown margin. */
+  readonly invalid: CellRecord[];
+}
+
+function groupsOf(results: Pick<ThroughputResults, 'cells'>): Group[] {
+  const allCores = allCoreModels();
+  const groups = new Map<string, Group>();
   for (const cell of results.cells) {
-    if (cell.status !== 'ok' || cell.summary?.status !== 'ok' || allCores.has(cell.model)) continue;
-    if (windowsOf(cell).length < 2) continue;
+    if (cell.status !== 'ok' || allCores.has(cell.model)) continue;
+    const status = cell.summary?.status;
+    if (status !== 'ok' && status !== 'invalid') continue;
+    if (status === 'ok' && windowsOf(cell).length < 2) continue;
     const key = `${cell.workload}\u0000${cell.connections}`;
-    groups.set(key, [...(groups.get(key) ?? []), cell]);
+    const group = groups.get(key) ?? { ok: [], invalid: [] };
+    (status === 'ok' ? group.ok : group.invalid).push(cell);
+    groups.set(key, group);
   }
+  return [...groups.values()];
+}
+
+/**
+ * The generator-bound cell that makes a group's ranking unknowable: one that measured at least the runner-up's
+ * rate while the generator, not the server, set its pace, so it may really be first or second. Its group
+ * then gets no verdict (and the conclusions say why) rather than a winner the next run may contradict.
+ */
+export function generatorBoundContender(group: {
+  ok: readonly CellRecord[];
+  invalid: readonly CellRecord[];
+}): CellRecord | undefined {
+  const ranked = [...group.ok].sort((a, b) => medianOf(b) - medianOf(a));
+  const runnerUp = ranked[1];
+  if (!runnerUp) return undefined;
+  return group.invalid.find((c) => medianOf(c) >= medianOf(runnerUp));
+}
+
+/** Groups whose verdict a generator-bound cell withheld, for the conclusions. */
+export function withheldVerdicts(results: Pick<ThroughputResults, 'cells'>): CellRecord[] {
+  return groupsOf(results)
+    .map(generatorBoundContender)
+    .filter((c): c is CellRecord => c !== undefined);
+}
+
+/**
+ * One verdict per group with at least two comparable `ok` cells, winner only when the CI excludes 1; none for a
+ * group where a generator-bound cell may be among the top two.
+ */
+export function throughputVerdicts(results: Pick<ThroughputResults, 'cells'>): Verdict[] {
   const verdicts: Verdict[] = [];
-  for (const cells of groups.values()) {
-    if (cells.length < 2) continue;
-    const ranked = [...cells].sort(
-      (a, b) => (b.summary?.requestsPerSec.median ?? 0) - (a.summary?.requestsPerSec.median ?? 0),
-    );
+  for (const group of groupsOf(results)) {
+    if (group.ok.length < 2 || generatorBoundContender(group)) continue;
+    const ranked = [...group.ok].sort((a, b) => medianOf(b) - medianOf(a));
     const [first, second] = ranked as [CellRecord, CellRecord];
     const verdict = verdictOf(
       { experiment: 'throughput', workload: first.workloadLabel, connections: first.connections },
