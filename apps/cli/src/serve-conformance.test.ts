@@ -29,6 +29,9 @@ interface Stats {
   connections: number;
   threadsAlive: number;
   threadsPeak: number;
+  threadsStarted?: number;
+  threadsReused?: number;
+  threadsIdle?: number;
   queueLength: number;
   requests: number;
   errors: number;
@@ -519,10 +522,14 @@ describe('caps: refusal with the process still serving, and threads held by a sl
       expect(wire.replies(refused.bytes()).map((r) => r.status)).toEqual(refusalBody);
       await until(() => (server.stats()?.refused ?? 0) >= 1, 'refused in stats');
       other.socket.end();
-      await until(() => server.stats()?.threadsAlive === 1, 'a thread to end');
+      // Its thread waits idle for the next connection (--thread-keep-alive, 60 s), still under the cap.
+      await until(() => server.stats()?.threadsIdle === 1, 'a thread to go idle');
+      expect(server.stats()?.threadsAlive).toBe(2);
       const later = await connect(server.port);
       later.socket.write(wire.echo(Buffer.from('still serving')));
       await until(() => wire.replies(later.bytes()).length === 1, 'served after refusal');
+      await until(() => server.stats()?.threadsReused === 1, 'the idle thread reused');
+      expect(server.stats()?.threadsStarted).toBe(2);
       await until(() => wire.replies(sleeper.bytes()).length === 1, 'the sleeper reply');
     });
 
