@@ -3,7 +3,10 @@
  * transfer sockets (owned mode) where one is found or installed (`findTransferCapableNode`; IOLAB_NODE
  * or --node picks it).
  *
- *   floor       new Worker(empty ES module) → its first message, in a process of that Node kept for it
+ *   floor       new Worker(empty ES module) → its first message, in a process of that Node kept for it;
+ *               the target's floor, as issue 13 measured it
+ *   floor (CJS) the same with an empty CommonJS module: bio's thread bundle is CommonJS (it skips the ES
+ *               module loader), so this stricter floor is printed beside it
  *   bio         connect → first byte of the /plaintext answer on a fresh connection, on
  *               `serve bio --thread-keep-alive 0`: every connection starts a new thread
  *   bio reused  the same on `serve bio` (default keep-alive): the connection takes the idle thread the
@@ -32,15 +35,16 @@ const rounds = flag('rounds', flag('samples', 40));
 /** Rounds run first and not counted (see the warm-up below). */
 const WARM_UP = 3;
 
-// Run by the Node under test, kept up for the whole run: one empty worker per line on stdin, its ms on
-// stdout — the same process shape as a server waiting for its next connection.
+// Run by the Node under test, kept up for the whole run: one empty worker per line on stdin (the line
+// says which: esm or cjs), its ms on stdout — the same process shape as a server waiting for its next
+// connection.
 const FLOOR = `
 import { Worker } from 'node:worker_threads';
 import { createInterface } from 'node:readline';
-const url = new URL(process.argv[2]);
-for await (const _ of createInterface({ input: process.stdin })) {
+const urls = { esm: new URL(process.argv[2]), cjs: new URL(process.argv[3]) };
+for await (const kind of createInterface({ input: process.stdin })) {
   const t = performance.now();
-  const w = new Worker(url);
+  const w = new Worker(urls[kind]);
   await new Promise((resolve) => w.once('message', resolve));
   const ms = performance.now() - t;
   await w.terminate();
@@ -48,18 +52,27 @@ for await (const _ of createInterface({ input: process.stdin })) {
 }
 `;
 
+type ModuleKind = 'esm' | 'cjs';
+
 /** A process of `node` that starts one empty worker per call and says how long it took to answer. */
-function floorRunner(node: string, dir: string): { sample(): Promise<number>; child: ChildProcess } {
-  const empty = join(dir, 'empty-worker.mjs');
-  writeFileSync(empty, "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage(0);\n");
+function floorRunner(
+  node: string,
+  dir: string,
+): { sample(kind: ModuleKind): Promise<number>; child: ChildProcess } {
+  const esm = join(dir, 'empty-worker.mjs');
+  writeFileSync(esm, "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage(0);\n");
+  const cjs = join(dir, 'empty-worker.cjs');
+  writeFileSync(cjs, "require('node:worker_threads').parentPort.postMessage(0);\n");
   const script = join(dir, 'floor.mjs'); // a file, not -e: workers inherit --input-type and refuse it
   writeFileSync(script, FLOOR);
-  const child = spawn(node, [script, `file://${empty}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(node, [script, `file://${esm}`, `file://${cjs}`], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   return {
     child,
-    sample: async () => {
-      child.stdin!.write('\n');
+    sample: async (kind) => {
+      child.stdin!.write(`${kind}\n`);
       const next = await lines.next();
       if (next.done) throw new Error('the floor process ended');
       return Number(next.value);
@@ -121,7 +134,8 @@ try {
       // the main thread's own first accept; bio's first thread also fills V8's compile cache for the
       // thread bundle (see server-bio); and the reused figure needs an idle thread to reuse.
       for (let i = 0; i < WARM_UP; i++) {
-        await floor.sample();
+        await floor.sample('esm');
+        await floor.sample('cjs');
         for (const port of [bio.port, bioReused.port, pool.port]) {
           await firstAnswerMs(port);
           await settle();
@@ -129,12 +143,14 @@ try {
       }
       const figures = {
         floor: [] as number[],
+        floorCjs: [] as number[],
         bio: [] as number[],
         bioReused: [] as number[],
         pool: [] as number[],
       };
       const steps: [keyof typeof figures, () => Promise<number>][] = [
-        ['floor', floor.sample],
+        ['floor', () => floor.sample('esm')],
+        ['floorCjs', () => floor.sample('cjs')],
         ['bio', () => firstAnswerMs(bio.port)],
         ['bioReused', () => firstAnswerMs(bioReused.port)],
         ['pool', () => firstAnswerMs(pool.port)],
@@ -148,6 +164,7 @@ try {
       }
       const m = {
         floor: median(figures.floor),
+        floorCjs: median(figures.floorCjs),
         bio: median(figures.bio),
         bioReused: median(figures.bioReused),
         pool: median(figures.pool),
@@ -157,7 +174,8 @@ try {
       const ratio = m.bio / m.floor;
       process.stdout.write(
         `Node ${node.label} (socket mode ${node.mode}):\n` +
-          `  empty-worker floor          ${fmt(m.floor)}\n` +
+          `  empty-worker floor          ${fmt(m.floor)}  (ES module; the target's floor)\n` +
+          `  empty-worker floor, CJS     ${fmt(m.floorCjs)}  (bio's thread bundle is CommonJS: bio = ${(m.bio / m.floorCjs).toFixed(2)} × this one)\n` +
           `  bio first answer, new thread ${fmt(m.bio)}  = ${ratio.toFixed(2)} × floor (per-round median ${perRound.toFixed(2)}; target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})\n` +
           `  bio first answer, reused     ${fmt(m.bioReused)}  = ${(m.bioReused / m.floor).toFixed(2)} × floor\n` +
           `  pool first answer           ${fmt(m.pool)}  = ${(m.pool / m.floor).toFixed(2)} × floor (threads already running)\n` +
