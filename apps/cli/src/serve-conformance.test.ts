@@ -565,6 +565,21 @@ describe('caps: refusal with the process still serving, and threads held by a sl
     });
   }
 
+  it('bio --thread-keep-alive 0: each connection starts its own thread, which ends with it', async () => {
+    const server = await capped(['bio', '--thread-keep-alive', '0']);
+    for (const expected of [1, 2]) {
+      const client = await connect(server.port);
+      client.socket.write(WIRES.http.echo(Buffer.from('a')));
+      await until(() => WIRES.http.replies(client.bytes()).length === 1, 'the reply');
+      client.socket.end();
+      await until(
+        () => server.stats()?.threadsStarted === expected && server.stats()?.threadsAlive === 0,
+        `thread ${expected} to start and end`,
+      );
+    }
+    expect(server.stats()).toMatchObject({ threadsReused: 0, threadsIdle: 0 });
+  });
+
   it('pool --mode request --threads 1 --queue 1 × http: a sleep holds the thread; a full queue answers 503', async () => {
     const server = await capped([
       'pool',
