@@ -110,7 +110,10 @@ class BioServer extends ServerBase {
   readonly #keepAliveMs: number;
   readonly #ring: RelayCapacities | undefined;
   readonly #threads = new Set<BioThread>();
-  /** Idle threads, most recently idle last: the next connection takes the warmest thread (LIFO). */
+  /**
+   * Idle threads, most recently idle last: the next connection takes the warmest thread (LIFO, as the JDK
+   * cached pool's SynchronousQueue), and the coldest run out their keep-alive. Bounded by maxThreads.
+   */
   readonly #idle: BioThread[] = [];
   readonly #socketChoice: SocketModeChoice | undefined;
   readonly #threadEnv = threadEnv();
