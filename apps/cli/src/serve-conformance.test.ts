@@ -29,6 +29,9 @@ interface Stats {
   connections: number;
   threadsAlive: number;
   threadsPeak: number;
+  threadsStarted?: number;
+  threadsReused?: number;
+  threadsIdle?: number;
   queueLength: number;
   requests: number;
   errors: number;
@@ -519,10 +522,14 @@ describe('caps: refusal with the process still serving, and threads held by a sl
       expect(wire.replies(refused.bytes()).map((r) => r.status)).toEqual(refusalBody);
       await until(() => (server.stats()?.refused ?? 0) >= 1, 'refused in stats');
       other.socket.end();
-      await until(() => server.stats()?.threadsAlive === 1, 'a thread to end');
+      // Its thread waits idle for the next connection (--thread-keep-alive, 60 s), still under the cap.
+      await until(() => server.stats()?.threadsIdle === 1, 'a thread to go idle');
+      expect(server.stats()?.threadsAlive).toBe(2);
       const later = await connect(server.port);
       later.socket.write(wire.echo(Buffer.from('still serving')));
       await until(() => wire.replies(later.bytes()).length === 1, 'served after refusal');
+      await until(() => server.stats()?.threadsReused === 1, 'the idle thread reused');
+      expect(server.stats()?.threadsStarted).toBe(2);
       await until(() => wire.replies(sleeper.bytes()).length === 1, 'the sleeper reply');
     });
 
@@ -557,6 +564,21 @@ describe('caps: refusal with the process still serving, and threads held by a sl
       await until(() => (server.stats()?.refused ?? 0) === 1, 'refused in stats');
     });
   }
+
+  it('bio --thread-keep-alive 0: each connection starts its own thread, which ends with it', async () => {
+    const server = await capped(['bio', '--thread-keep-alive', '0']);
+    for (const expected of [1, 2]) {
+      const client = await connect(server.port);
+      client.socket.write(WIRES.http.echo(Buffer.from('a')));
+      await until(() => WIRES.http.replies(client.bytes()).length === 1, 'the reply');
+      client.socket.end();
+      await until(
+        () => server.stats()?.threadsStarted === expected && server.stats()?.threadsAlive === 0,
+        `thread ${expected} to start and end`,
+      );
+    }
+    expect(server.stats()).toMatchObject({ threadsReused: 0, threadsIdle: 0 });
+  });
 
   it('pool --mode request --threads 1 --queue 1 × http: a sleep holds the thread; a full queue answers 503', async () => {
     const server = await capped([

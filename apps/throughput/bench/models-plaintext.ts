@@ -44,6 +44,8 @@ const mid = (xs: readonly number[]): number => median(xs) ?? Number.NaN;
 interface ServerStats {
   connections: number;
   threadsAlive: number;
+  /** bio: threads waiting idle for the next connection (counted in threadsAlive too). */
+  threadsIdle?: number;
   rssBytes: number;
 }
 
@@ -78,14 +80,15 @@ async function stop(server: Server): Promise<void> {
 /**
  * Waits until the server has no connections and is back to its idle thread count. Without this, bio
  * keeps starting threads for connections autocannon has already dropped, and that CPU storm lands on
- * whichever model is measured next.
+ * whichever model is measured next. bio's threads that wait idle for a next connection (its keep-alive)
+ * cost no CPU and do not count as busy.
  */
 async function quiesce(server: Server, idleThreads: number): Promise<void> {
   const deadline = Date.now() + 180_000;
   await sleep(300);
   while (Date.now() < deadline) {
     const st = server.stats();
-    if (st && st.connections === 0 && st.threadsAlive <= idleThreads) return;
+    if (st && st.connections === 0 && st.threadsAlive - (st.threadsIdle ?? 0) <= idleThreads) return;
     await sleep(100);
   }
   console.error('  (server did not quiesce within 180 s)');

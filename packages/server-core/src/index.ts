@@ -51,7 +51,7 @@ export {
   type RunOperationNow,
   serveEvented,
 } from './serve-evented.js';
-export { type OwnedControl, serveOwned } from './serve-owned.js';
+export { type OwnedConnection, type OwnedControl, ownSocket, serveOwned } from './serve-owned.js';
 export {
   type Connection,
   checkIntegerOption,

@@ -28,9 +28,37 @@ function runInline(op: Operation): Promise<OperationResult> {
   }
 }
 
+/** One owned connection being served on this thread. */
+export interface OwnedConnection {
+  /** Close once nothing is in flight, after one loop turn (see below). */
+  drain(): void;
+  /** Resolves when the socket has closed, whatever the reason. */
+  readonly closed: Promise<void>;
+}
+
 /**
- * Serves `socket` on this thread until it closes. `control` (the worker's parentPort, or a port sent
- * with a pool task) carries 'drain' at shutdown; it does not keep the thread alive by itself.
+ * Serves `socket` on this thread until it closes; the caller decides what carries 'drain' to it (a bio
+ * thread that outlives its connection keeps one control channel for all of them).
+ */
+export function ownSocket(socket: Socket, session: ServerSession, options: EventedOptions): OwnedConnection {
+  // A transferred socket arrives with Node's defaults; the peer's FIN must end requests, not our answers.
+  socket.allowHalfOpen = true;
+  socket.on('error', () => options.counters.addErrors());
+  const evented = serveEvented(socket, session, runInline, { ...options, runNow: runNowBlocking });
+  const closed = new Promise<void>((resolve) => {
+    socket.once('close', () => resolve());
+  });
+  return {
+    // One loop turn first: a thread that just took the socket over reads what already arrived (a whole
+    // request the client sent before the shutdown) before it decides nothing is in flight.
+    drain: () => setImmediate(() => evented.drain()),
+    closed,
+  };
+}
+
+/**
+ * Serves `socket` on this thread until it closes. `control` (a port sent with a pool task) carries
+ * 'drain' at shutdown; it does not keep the thread alive by itself, and is closed with the connection.
  */
 export function serveOwned(
   socket: Socket,
@@ -38,22 +66,12 @@ export function serveOwned(
   options: EventedOptions,
   control?: MessagePort,
 ): Promise<void> {
-  // A transferred socket arrives with Node's defaults; the peer's FIN must end requests, not our answers.
-  socket.allowHalfOpen = true;
-  socket.on('error', () => options.counters.addErrors());
-  const evented = serveEvented(socket, session, runInline, { ...options, runNow: runNowBlocking });
+  const owned = ownSocket(socket, session, options);
   if (control) {
     control.on('message', (message: OwnedControl) => {
-      // One loop turn first: a thread that just took the socket over reads what already arrived (a whole
-      // request the client sent before the shutdown) before it decides nothing is in flight.
-      if (message === 'drain') setImmediate(() => evented.drain());
+      if (message === 'drain') owned.drain();
     });
     control.unref();
   }
-  return new Promise((resolve) => {
-    socket.once('close', () => {
-      control?.close();
-      resolve();
-    });
-  });
+  return owned.closed.then(() => control?.close());
 }

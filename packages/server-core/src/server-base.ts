@@ -68,6 +68,13 @@ export interface ServerStats {
   /** Threads that run handlers (the loop's one thread, bio's per-connection threads, the pool's threads). */
   readonly threadsAlive: number;
   readonly threadsPeak: number;
+  /**
+   * Models that keep a finished connection's thread for the next one (bio): threads started, connections
+   * handed to an already running thread, and threads waiting idle now (counted in `threadsAlive` too).
+   */
+  readonly threadsStarted?: number;
+  readonly threadsReused?: number;
+  readonly threadsIdle?: number;
   /** Work accepted but waiting for a thread (pool); 0 for models without a queue. */
   readonly queueLength: number;
   /** Operations answered (one per HTTP request or framed request that reached the application). */
@@ -101,6 +108,8 @@ export interface ThreadStats {
   readonly alive: number;
   readonly peak: number;
   readonly queue: number;
+  /** Threads that outlive their connection (bio): see `ServerStats.threadsStarted` and the two after it. */
+  readonly reuse?: { readonly started: number; readonly reused: number; readonly idle: number };
 }
 
 /** One accepted connection as the model sees it. */
@@ -335,6 +344,11 @@ export abstract class ServerBase {
       peakConnections: this.#peakConnections,
       threadsAlive: threads.alive,
       threadsPeak: threads.peak,
+      ...(threads.reuse !== undefined && {
+        threadsStarted: threads.reuse.started,
+        threadsReused: threads.reuse.reused,
+        threadsIdle: threads.reuse.idle,
+      }),
       queueLength: threads.queue,
       requests: this.counters.requests,
       errors: this.counters.errors,

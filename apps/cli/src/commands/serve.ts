@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_THREADS, startBio } from '@iolab/server-bio';
+import { DEFAULT_MAX_THREADS, DEFAULT_THREAD_KEEP_ALIVE_MS, startBio } from '@iolab/server-bio';
 import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HEADER_TIMEOUT_MS,
@@ -27,7 +27,9 @@ type Protocol = (typeof PROTOCOLS)[number];
 export const SERVE_HELP = `usage: iolab serve <bio|pool|loop|node-http> [options]
 
 models:
-  bio         a new worker thread per connection running blocking code (--socket: owned or relayed)
+  bio         a worker thread per connection running blocking code (--socket: owned or relayed); a
+              thread whose connection closed waits --thread-keep-alive for the next one
+              (Java's Executors.newCachedThreadPool)
   pool        a piscina pool of worker threads (--mode connection: a connection holds a thread until it
               closes; --mode request: the event loop parses, each request's operation runs in the pool)
   loop        one thread, one event loop, every connection on it (--workers N: N loops via node:cluster)
@@ -64,7 +66,7 @@ options:
                                        In bio and pool threads both are a read with a deadline (SO_TIMEOUT).
   --stats-interval MS                  print a JSON stats line to stderr every MS (and one at exit);
                                        fields: connections, peakConnections, threadsAlive, threadsPeak,
-                                       queueLength, requests, errors (the server's own failures),
+                                       threadsStarted, threadsReused, threadsIdle (bio), queueLength, requests, errors (the server's own failures),
                                        rejected (bad input refused: 4xx / error reply, closed),
                                        refused, headerTimeouts, idleTimeouts, socketMode (bio, pool),
                                        rssBytes (default off)
@@ -77,7 +79,12 @@ bio, pool --mode connection:
   --socket relay|owned|auto            see socket modes; auto (default) picks owned where this Node can
                                        transfer sockets, probed at start; the stats line says which
 bio:
-  --max-threads N      connections beyond N live threads get HTTP 503 (framed: close) (default ${DEFAULT_MAX_THREADS})
+  --max-threads N      live threads (busy + idle) at most: a connection that finds no idle thread at
+                       the cap gets HTTP 503 (framed: close) (default ${DEFAULT_MAX_THREADS})
+  --thread-keep-alive MS
+                       a thread whose connection closed waits MS for the next connection, which then
+                       pays no thread start-up; 0 = end it with its connection (default
+                       ${DEFAULT_THREAD_KEEP_ALIVE_MS}, the JDK cached thread pool's keep-alive)
 pool:
   --mode connection|request            (default connection)
   --threads N          pool threads, piscina min = max = N (default ${DEFAULT_THREADS}: 2 × cores)
@@ -115,6 +122,7 @@ function oneOf<T extends string>(
 
 const ONLY_FOR: Record<string, readonly Model[]> = {
   'max-threads': ['bio'],
+  'thread-keep-alive': ['bio'],
   threads: ['pool'],
   queue: ['pool'],
   mode: ['pool'],
@@ -142,6 +150,7 @@ function parse(args: string[]): ServeCommand | 'help' {
       host: { type: 'string' },
       port: { type: 'string' },
       'max-threads': { type: 'string' },
+      'thread-keep-alive': { type: 'string' },
       threads: { type: 'string' },
       queue: { type: 'string' },
       mode: { type: 'string' },
@@ -192,6 +201,7 @@ function parse(args: string[]): ServeCommand | 'help' {
     ...(headerTimeoutMs !== undefined && { headerTimeoutMs }),
   };
   const maxThreads = integer('max-threads', values['max-threads'], 1, 100_000);
+  const threadKeepAliveMs = integer('thread-keep-alive', values['thread-keep-alive'], 0, 86_400_000);
   const threads = integer('threads', values.threads, 1, 10_000);
   const queue = integer('queue', values.queue, 0, 1_000_000);
   const workers = integer('workers', values.workers, 1, 1024);
@@ -201,6 +211,7 @@ function parse(args: string[]): ServeCommand | 'help' {
         return startBio({
           ...base,
           ...(maxThreads !== undefined && { maxThreads }),
+          ...(threadKeepAliveMs !== undefined && { threadKeepAliveMs }),
           ...(socket !== undefined && { socket }),
         });
       case 'pool':
