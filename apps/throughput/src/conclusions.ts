@@ -155,7 +155,7 @@ function startup(results: ThroughputResults): string[] {
     .filter((c) => c.connections > 1)
     .map(
       (c) =>
-        `${c.model} ${Math.round(c.startup?.allAnsweredMs ?? 0).toLocaleString('en-US')} ms for ${connectionCount(c.connections)}`,
+        `${c.model} ${Math.round(c.startup?.allAnsweredMs ?? 0).toLocaleString('en-US')} ms for ${c.startup?.queuedByDesign ? `the ${c.startup.connections} of ${connectionCount(c.connections)} it serves at once` : connectionCount(c.connections)}`,
     );
   if (parts.length > 0)
     out.push(

@@ -141,7 +141,7 @@ function startupTable(cells: readonly CellRecord[]): string {
     row.byCount.set(
       c.connections,
       st.outcome === 'started'
-        ? `${fmtMs(st.allAnsweredMs)} (p50 ${fmtMs(st.firstAnswerMs?.p50 ?? null)})`
+        ? `${fmtMs(st.allAnsweredMs)} (${st.queuedByDesign ? `${st.connections} at once, the rest queue` : `p50 ${fmtMs(st.firstAnswerMs?.p50 ?? null)}`})`
         : `**${st.outcome === 'refused' ? 'refused' : 'did not start'}**: ${startupWords(st)}`,
     );
     rows.set(key, row);
