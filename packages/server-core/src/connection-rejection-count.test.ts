@@ -100,6 +100,26 @@ describe('evented connections (loop, pool request mode, owned threads)', () => {
     expect(server.stats()).toMatchObject({ rejected: 1, errors: 0 });
   });
 
+  it('a peer that resets its connection is counted in peerResets, never in errors (it is not the server failing)', async () => {
+    const { model, server } = await start('http');
+    for (let i = 0; i < 3; i++) {
+      const socket = createConnection({ port: server.address.port, host: '127.0.0.1' });
+      clients.push(socket);
+      socket.on('error', () => {});
+      await once(socket, 'connect');
+      // Half a request, then an RST: the server's read fails with ECONNRESET.
+      socket.write('GET /plaintext HTTP/1.1\r\nHo');
+      await until(() => server.stats().connections === 1, 'the connection to be accepted');
+      // Let the server read the half request first, so the reset meets a connection mid-request.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.resetAndDestroy();
+      await until(() => server.stats().connections === 0, 'the server to see the reset');
+    }
+    await until(() => server.stats().peerResets === 3, 'three resets counted');
+    expect(server.stats()).toMatchObject({ errors: 0, rejected: 0 });
+    expect(model.failures).toEqual([]);
+  });
+
   it('HTTP: each limit refused counts once with its own code (431, 413), a timeout never', async () => {
     const { model, server } = await start('http');
     await exchange(server.address.port, `GET / HTTP/1.1\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`);

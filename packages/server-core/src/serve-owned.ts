@@ -43,7 +43,7 @@ export interface OwnedConnection {
 export function ownSocket(socket: Socket, session: ServerSession, options: EventedOptions): OwnedConnection {
   // A transferred socket arrives with Node's defaults; the peer's FIN must end requests, not our answers.
   socket.allowHalfOpen = true;
-  socket.on('error', () => options.counters.addErrors());
+  socket.on('error', (error) => options.counters.addSocketError(error));
   const evented = serveEvented(socket, session, runInline, { ...options, runNow: runNowBlocking });
   const closed = new Promise<void>((resolve) => {
     socket.once('close', () => resolve());

@@ -81,6 +81,8 @@ export interface ServerStats {
   readonly requests: number;
   /** Socket errors, failed operations and crashed handlers: the server's own failures. */
   readonly errors: number;
+  /** Connections the peer reset or closed with an answer unread (ECONNRESET, EPIPE): the client's doing. */
+  readonly peerResets: number;
   /**
    * Connections whose input was refused as bad (malformed, over a limit): answered 4xx / error reply,
    * closed. The client's fault, kept out of `errors`; timeouts are counted below, not here.
@@ -277,7 +279,7 @@ export abstract class ServerBase {
       socket.destroy();
       return;
     }
-    const onError = (): void => this.counters.addErrors();
+    const onError = (error: Error): void => this.counters.addSocketError(error);
     const gone = (): void => {
       if (!this.#connections.delete(connection)) return;
       if (this.#connections.size === 0) this.#allGone?.();
@@ -352,6 +354,7 @@ export abstract class ServerBase {
       queueLength: threads.queue,
       requests: this.counters.requests,
       errors: this.counters.errors,
+      peerResets: this.counters.peerResets,
       rejected: this.counters.rejected,
       refused: this.#refused,
       headerTimeouts: this.counters.headerTimeouts,

@@ -7,7 +7,14 @@ const ERRORS = 1;
 const HEADER_TIMEOUTS = 2;
 const IDLE_TIMEOUTS = 3;
 const REJECTED = 4;
-const WORDS = 5;
+const PEER_RESETS = 5;
+const WORDS = 6;
+
+/**
+ * Socket error codes that mean the peer went away (reset, or closed with our answer unread): the client's
+ * doing — wrk closing its connections at the end of a run with requests in flight — not a server failure.
+ */
+const PEER_GONE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /** The common increment, made once: `BigInt(1)` would allocate on every request. */
 const ONE = 1n;
 
@@ -29,6 +36,17 @@ export class SharedCounters {
   /** A socket error, a failed operation or a handler that crashed. */
   addErrors(n = 1): void {
     Atomics.add(this.#words, ERRORS, n === 1 ? ONE : BigInt(n));
+  }
+
+  /** A socket error: a peer that went away is a reset, anything else the server's own error. */
+  addSocketError(error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && PEER_GONE_CODES.has(code)) Atomics.add(this.#words, PEER_RESETS, ONE);
+    else Atomics.add(this.#words, ERRORS, ONE);
+  }
+
+  get peerResets(): number {
+    return Number(Atomics.load(this.#words, PEER_RESETS));
   }
 
   /** A request head (framed: a frame) or body that did not arrive in time: 408/error reply and close. */

@@ -66,8 +66,10 @@ options:
                                        In bio and pool threads both are a read with a deadline (SO_TIMEOUT).
   --stats-interval MS                  print a JSON stats line to stderr every MS (and one at exit);
                                        fields: connections, peakConnections, threadsAlive, threadsPeak,
-                                       threadsStarted, threadsReused, threadsIdle (bio), queueLength, requests, errors (the server's own failures),
-                                       rejected (bad input refused: 4xx / error reply, closed),
+                                       threadsStarted, threadsReused, threadsIdle (bio), queueLength, requests,
+                                       errors (the server's own failures), peerResets (clients that reset or
+                                       closed with an answer unread), rejected (bad input refused: 4xx / error
+                                       reply, closed),
                                        refused, headerTimeouts, idleTimeouts, socketMode (bio, pool),
                                        rssBytes (default off)
   --node PATH|auto                     run the server under another Node binary (also IOLAB_NODE);
