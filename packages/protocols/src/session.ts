@@ -89,6 +89,8 @@ export interface ServerSession {
    * slot while nothing is waiting ahead of it, so a run of requests costs no allocation per request.
    * Only operations `runNow` returns `undefined` for come out as `work`. The model still decides where
    * handlers run (it writes `runNow`); a model that needs every request as `Work` never calls this.
+   * The answers of one call are sent together after it, so `runNow` should answer only what is cheap
+   * (fixed bodies, an echo) and decline slow work, which then runs between writes.
    * `runNow` must not throw: a model turns a handler's throw into its own answer (a 500) and counting.
    */
   runInline?(runNow: RunNow): void;

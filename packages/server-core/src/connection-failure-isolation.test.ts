@@ -146,7 +146,7 @@ describe('evented connections (loop, pool request mode)', () => {
     await healthy(server.address.port);
   });
 
-  it('HTTP on the inline path (runInline): a throwing handler is answered 500 in order, the rest of the pipeline too, then close', async () => {
+  it('HTTP answered while parsing (runWhileParsing): a throwing handler is answered 500 in order, the rest of the pipeline too, then close', async () => {
     // The session runs the handler while parsing (the loop's path), so the model's wrapper must turn the
     // throw into the 500 and the close, as the Promise path does.
     class InlineHttpServer extends ServerBase {
@@ -161,7 +161,7 @@ describe('evented connections (loop, pool request mode)', () => {
           timeouts: { headerTimeoutMs: 0, idleTimeoutMs: 0 },
           onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
           failureBytes: this.failureBytes,
-          runNow: (op) => {
+          runWhileParsing: (op) => {
             if (op.kind === 'json') throw new RangeError('planted inline handler bug');
             return op.kind === 'sleep' ? undefined : runOperationSync(op, () => {});
           },

@@ -41,10 +41,17 @@ export interface EventedOptions {
    * The fast path: operations this returns a result for complete inline, without a Promise, two closures
    * and a microtask per request (the loop's /plaintext at 50k req/s pays for each). A throw counts as a
    * failed handler (500 in order, then close once nothing is in flight), as a rejected `runOp` does.
-   * A session with `runInline` (HTTP) runs it while parsing, so an inline request costs no `Work`, no
-   * second session call and no queue slot; for the others it runs here, per `Work`.
+   * Runs per `Work`, and each answer is written as soon as it is made.
    */
   readonly runNow?: RunOperationNow;
+  /**
+   * The faster path, for operations that cost no more than parsing them (no wait, no real CPU work): a
+   * session with `runInline` (HTTP) runs them while it parses, so such a request costs no `Work`, no
+   * second session call, no queue slot and no allocation. Answers made in one session call are written
+   * together after it, so an operation that takes time (`cpu`, a blocking `sleep`) belongs in `runNow`,
+   * where an earlier pipelined answer is written before it runs. A throw counts as for `runNow`.
+   */
+  readonly runWhileParsing?: RunOperationNow;
   /**
    * Called once per failure of the server on this connection (see `ConnectionFailureCode`); it counts and
    * logs (`ServerBase#connectionFailed`). Without it a failure is only counted.
@@ -272,12 +279,12 @@ export function serveEvented(
     guarded(() => session.complete(id, result), false);
   };
 
-  const runNow = options.runNow;
-  if (runNow !== undefined && session.runInline !== undefined) {
+  const runWhileParsing = options.runWhileParsing;
+  if (runWhileParsing !== undefined && session.runInline !== undefined) {
     session.runInline((op) => {
       let result: OperationResult | undefined;
       try {
-        result = runNow(op);
+        result = runWhileParsing(op);
       } catch (err) {
         // As `handlerFailed`: counted and logged, 500 in its place, close once nothing is in flight.
         if (err instanceof ConnectionFailedError) failed(err.code, err.cause);

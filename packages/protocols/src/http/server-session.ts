@@ -11,7 +11,7 @@
  * (inline, in a pool thread): a pool in per-request mode really runs `/plaintext` in the pool. A model
  * that runs handlers on its own thread says so with `runInline(runNow)`: then each operation runs as soon
  * as its request is parsed and is answered in the same call, and only what `runNow` declines (the loop's
- * `sleep`) becomes `Work`. That path is general — any route, any method, pipelined or not — and it is
+ * `sleep` and `cpu`: answers of one call are sent together, so slow work stays outside) becomes `Work`. That path is general — any route, any method, pipelined or not — and it is
  * where the event loop spends its time, so per request it allocates nothing but the target string: no
  * `Work`, no id, no queue slot (unless an earlier request is still waiting), a shared parsed-request
  * object, constant route decisions, and the finished bytes of fixed responses (below).
