@@ -68,6 +68,7 @@ export type {
   OperationResult,
   ProtocolName,
   Receiving,
+  RunNow,
   ServerSession,
   SessionOutput,
   SessionRejection,

@@ -27,6 +27,12 @@ export type OperationResult =
   | { readonly ok: true; readonly body: Uint8Array; readonly contentType: string }
   | { readonly ok: false; readonly status: number; readonly message: string };
 
+/**
+ * Runs an operation at once if it can (no wait: no timer, no other thread): its result, or `undefined`
+ * when it must go out as `Work`. A throw is the handler's failure; see `ServerSession.runInline`.
+ */
+export type RunNow = (op: Operation) => OperationResult | undefined;
+
 /** One operation the server model must run and report back with `complete(id, result)`. */
 export interface Work {
   readonly id: number;
@@ -78,6 +84,17 @@ export interface ServerSession {
    */
   timedOut(): SessionOutput;
   /**
+   * Optional (the HTTP session has it): from now on, each operation goes through `runNow` as soon as its
+   * request is parsed, and what it answers is answered within the same call — no `Work`, no id, no queue
+   * slot while nothing is waiting ahead of it, so a run of requests costs no allocation per request.
+   * Only operations `runNow` returns `undefined` for come out as `work`. The model still decides where
+   * handlers run (it writes `runNow`); a model that needs every request as `Work` never calls this.
+   * The answers of one call are sent together after it, so `runNow` should answer only what is cheap
+   * (fixed bodies, an echo) and decline slow work, which then runs between writes.
+   * `runNow` must not throw: a model turns a handler's throw into its own answer (a 500) and counting.
+   */
+  runInline?(runNow: RunNow): void;
+  /**
    * Why the session refused the peer's input, once it has: set once, at the call whose output starts the
    * refusal (the error response is queued behind the answers still owed), and never changed after.
    * `undefined` while all input has been acceptable, and after a close for any other reason.
@@ -104,7 +121,8 @@ export type Receiving = 'none' | 'head' | 'body';
  * - Bytes in `Work` (an echo body) are lent, not given: they may be a shared constant (the one empty
  *   body) or a view of a buffer the session reuses. A model that moves them to another thread copies them
  *   and transfers only its copy; transferring them would detach a buffer the session still uses.
- * - Every routed request becomes `Work`, even `/plaintext`, so each model decides where handlers run.
+ * - Every routed request becomes `Work`, even `/plaintext`, so each model decides where handlers run —
+ *   unless the model itself asked for them to run inline (`runInline`), which is that same decision.
  * - Once an output has `close: true`, later calls return `{ work: [], send: [], close: true }`.
  * - `complete()` with an id that is not pending throws `UnknownWorkError` (a model bug, not peer input).
  * - Peer input the session refuses (a grammar error, a limit exceeded, a frame the decoder rejects, input

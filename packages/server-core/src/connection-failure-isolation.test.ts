@@ -6,7 +6,14 @@
  */
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
-import type { Operation, OperationResult, SessionOutput } from '@iolab/protocols';
+import {
+  createSession,
+  type Operation,
+  type OperationResult,
+  runOperation,
+  runOperationSync,
+  type SessionOutput,
+} from '@iolab/protocols';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BlockingIo, ReadEnd } from './blocking-socket.js';
 import type { ConnectionFailedError } from './errors.js';
@@ -72,7 +79,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close(0)));
 });
 
-async function start(model: BuggyServer): Promise<RunningServer> {
+async function start(model: ServerBase): Promise<RunningServer> {
   const running = await model.start();
   servers.push(running);
   return running;
@@ -137,6 +144,43 @@ describe('evented connections (loop, pool request mode)', () => {
     expect(server.stats().errors).toBe(1);
     expect(model.logged.map((e) => e.code)).toEqual(['IOLAB_SERVER_HANDLER_FAILED']);
     await healthy(server.address.port);
+  });
+
+  it('HTTP answered while parsing (runWhileParsing): a throwing handler is answered 500 in order, the rest of the pipeline too, then close', async () => {
+    // The session runs the handler while parsing (the loop's path), so the model's wrapper must turn the
+    // throw into the 500 and the close, as the Promise path does.
+    class InlineHttpServer extends ServerBase {
+      readonly logged: ConnectionFailedError[];
+      constructor(logged: ConnectionFailedError[]) {
+        super({ protocol: 'http', logConnectionFailure: (error) => logged.push(error) });
+        this.logged = logged;
+      }
+      protected override serve(connection: Connection): void {
+        const evented = serveEvented(connection.socket, createSession('http'), runOperation, {
+          counters: this.counters,
+          timeouts: { headerTimeoutMs: 0, idleTimeoutMs: 0 },
+          onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
+          failureBytes: this.failureBytes,
+          runWhileParsing: (op) => {
+            if (op.kind === 'json') throw new RangeError('planted inline handler bug');
+            return op.kind === 'sleep' ? undefined : runOperationSync(op, () => {});
+          },
+        });
+        connection.drain = evented.drain;
+      }
+    }
+    const model = new InlineHttpServer([]);
+    const server = await start(model);
+    const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    const answer = await exchange(
+      server.address.port,
+      get('/plaintext') + get('/sleep?ms=30') + get('/json') + get('/plaintext'),
+    );
+    const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d+)/g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 200, 500, 200]);
+    expect(server.stats().errors).toBe(1);
+    expect(server.stats().requests).toBe(4);
+    expect(model.logged.map((e) => e.code)).toEqual(['IOLAB_SERVER_HANDLER_FAILED']);
   });
 
   it('a model whose serve() throws: 500 and close for that connection, the listener carries on', async () => {

@@ -102,9 +102,11 @@ export class ReadDeadline {
   /**
    * Call after every `receive` (with `bytes: true`), `complete` and `peerEnded`: recomputes the deadline
    * from the session's state. O(1), no allocation, one clock read only when the state changes (or a
-   * body byte arrives).
+   * body byte arrives, or requests were answered). `answered`: the call answered requests within itself
+   * (a session's `runInline`), so the state may look unchanged (idle → idle) while a request came and
+   * went: the idle or header clock starts again, as it would after passing through `busy`.
    */
-  update(session: ServerSession, bytes: boolean): void {
+  update(session: ServerSession, bytes: boolean, answered = false): void {
     const receiving = session.receiving;
     const state: State = receiving !== 'none' ? receiving : session.pending > 0 ? 'busy' : 'idle';
     if (state === 'busy') {
@@ -114,7 +116,8 @@ export class ReadDeadline {
     }
     // The first head's clock started at accept (fresh → head keeps it), as nginx and node:http count it.
     const keep =
-      state === this.#state ? state !== 'body' || !bytes : this.#state === 'fresh' && state === 'head';
+      !answered &&
+      (state === this.#state ? state !== 'body' || !bytes : this.#state === 'fresh' && state === 'head');
     if (!keep) this.#start = this.#now();
     this.#state = state;
     const timeout = state === 'head' ? this.#header : this.#idle;

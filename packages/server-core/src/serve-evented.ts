@@ -17,6 +17,17 @@ import type { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
 
 export type RunOperation = (op: Operation) => Promise<OperationResult>;
+
+/** Pipelined responses up to this many bytes are copied into one buffer for one write (bare `net` servers do
+ * the same); above it they go out corked, as one writev, without the copy. */
+const COALESCE_WRITE_BYTES = 64 * 1024;
+
+/** What a throwing inline handler is answered with, in its place in line (as a rejected `runOp` is). */
+const HANDLER_FAILED_RESULT: OperationResult = Object.freeze({
+  ok: false,
+  status: 500,
+  message: 'IOLAB_SERVER_HANDLER_FAILED: internal server error',
+});
 /** Runs an operation at once if it can (no I/O wait): its result, or `undefined` to go through `runOp`. */
 export type RunOperationNow = (op: Operation) => OperationResult | undefined;
 
@@ -30,8 +41,17 @@ export interface EventedOptions {
    * The fast path: operations this returns a result for complete inline, without a Promise, two closures
    * and a microtask per request (the loop's /plaintext at 50k req/s pays for each). A throw counts as a
    * failed handler (500 in order, then close once nothing is in flight), as a rejected `runOp` does.
+   * Runs per `Work`, and each answer is written as soon as it is made.
    */
   readonly runNow?: RunOperationNow;
+  /**
+   * The faster path, for operations that cost no more than parsing them (no wait, no real CPU work): a
+   * session with `runInline` (HTTP) runs them while it parses, so such a request costs no `Work`, no
+   * second session call, no queue slot and no allocation. Answers made in one session call are written
+   * together after it, so an operation that takes time (`cpu`, a blocking `sleep`) belongs in `runNow`,
+   * where an earlier pipelined answer is written before it runs. A throw counts as for `runNow`.
+   */
+  readonly runWhileParsing?: RunOperationNow;
   /**
    * Called once per failure of the server on this connection (see `ConnectionFailureCode`); it counts and
    * logs (`ServerBase#connectionFailed`). Without it a failure is only counted.
@@ -61,6 +81,8 @@ export function serveEvented(
   let draining = false;
   let pausedForDrain = false;
   let reading = true;
+  // Requests answered inside the session's own call (`runInline`): counted once per call, not per request.
+  let answeredInline = 0;
 
   // Read only while the peer drains our answers and the session is below its pipeline cap.
   const updateReading = (): void => {
@@ -106,14 +128,17 @@ export function serveEvented(
     try {
       output = call();
     } catch (err) {
-      failed('IOLAB_SERVER_SESSION_FAILED', err);
-      if (!closing && !socket.destroyed && options.failureBytes && options.failureBytes.length > 0) {
-        socket.write(options.failureBytes);
-      }
-      close();
+      sessionFailed(err);
       return;
     }
     apply(output, bytes);
+  };
+  const sessionFailed = (err: unknown): void => {
+    failed('IOLAB_SERVER_SESSION_FAILED', err);
+    if (!closing && !socket.destroyed && options.failureBytes && options.failureBytes.length > 0) {
+      socket.write(options.failureBytes);
+    }
+    close();
   };
 
   // A handler failed: it is answered 500 in order, then the connection ends once nothing is in flight
@@ -169,18 +194,40 @@ export function serveEvented(
     if (kind !== 'busy') guarded(() => expireDeadline(session, kind, options.counters), false);
   };
 
+  const write = (bytes: Uint8Array): void => {
+    // Backpressure: stop reading a peer that does not read our answers; resume on 'drain'.
+    if (!socket.write(bytes) && !pausedForDrain) {
+      pausedForDrain = true;
+      socket.once('drain', () => {
+        pausedForDrain = false;
+        updateReading();
+      });
+    }
+  };
+
   const apply = (output: SessionOutput, bytes: boolean): void => {
+    const answered = answeredInline;
+    if (answered > 0) {
+      answeredInline = 0;
+      options.counters.addRequests(answered);
+    }
     if (closing) return;
-    deadline.update(session, bytes);
+    deadline.update(session, bytes, answered > 0);
     arm();
-    for (const bytes of output.send) {
-      // Backpressure: stop reading a peer that does not read our answers; resume on 'drain'.
-      if (!socket.write(bytes) && !pausedForDrain) {
-        pausedForDrain = true;
-        socket.once('drain', () => {
-          pausedForDrain = false;
-          updateReading();
-        });
+    // One write per session call: a pipelined batch of small answers is copied into one buffer, a large
+    // one goes out corked (one writev). One answer is written as it is, no copy.
+    const send = output.send;
+    if (send.length === 1) {
+      write(send[0]!);
+    } else if (send.length > 1) {
+      let total = 0;
+      for (const b of send) total += b.length;
+      if (total <= COALESCE_WRITE_BYTES) {
+        write(Buffer.concat(send, total));
+      } else {
+        socket.cork();
+        for (const b of send) write(b);
+        socket.uncork();
       }
     }
     if (output.close) {
@@ -232,8 +279,35 @@ export function serveEvented(
     guarded(() => session.complete(id, result), false);
   };
 
+  const runWhileParsing = options.runWhileParsing;
+  if (runWhileParsing !== undefined && session.runInline !== undefined) {
+    session.runInline((op) => {
+      let result: OperationResult | undefined;
+      try {
+        result = runWhileParsing(op);
+      } catch (err) {
+        // As `handlerFailed`: counted and logged, 500 in its place, close once nothing is in flight.
+        if (err instanceof ConnectionFailedError) failed(err.code, err.cause);
+        else failed('IOLAB_SERVER_HANDLER_FAILED', err);
+        draining = true;
+        result = HANDLER_FAILED_RESULT;
+      }
+      if (result !== undefined) answeredInline++;
+      return result;
+    });
+  }
+
+  // The hot path (every read of every connection), written without a closure per chunk.
   socket.on('data', (chunk: Buffer) => {
-    if (!closing) guarded(() => session.receive(chunk), true);
+    if (closing) return;
+    let output: SessionOutput;
+    try {
+      output = session.receive(chunk);
+    } catch (err) {
+      sessionFailed(err);
+      return;
+    }
+    apply(output, true);
   });
   socket.on('end', () => {
     if (closing) return;

@@ -27,12 +27,24 @@ function neverSleeps(): void {
   throw new Error('sleep runs as a timer on the loop');
 }
 
+/**
+ * What the session answers while it parses (`runWhileParsing`): the operations that cost no more than
+ * parsing — fixed bodies and the echo of a body already received — for any route and any pipelining.
+ * `cpu` stays on `runNow` so that answers pipelined before it are written before it runs.
+ */
+function runWhileParsing(op: Operation): OperationResult | undefined {
+  return op.kind === 'plaintext' || op.kind === 'json' || op.kind === 'echo'
+    ? runOperationSync(op, neverSleeps)
+    : undefined;
+}
+
 export class LoopServer extends ServerBase {
   protected override serve(connection: Connection): void {
     const evented = serveEvented(connection.socket, createSession(this.protocol), runOperation, {
       counters: this.counters,
       timeouts: this.timeouts,
       runNow,
+      runWhileParsing,
       onFailure: (code, cause) => this.connectionFailed(connection.id, code, cause),
       onRejected: (rejection) => this.connectionRejected(connection.id, rejection, true),
       failureBytes: this.failureBytes,

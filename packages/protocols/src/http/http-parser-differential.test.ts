@@ -13,7 +13,7 @@ import { requestArb, type Seen, serialize } from './test-request-arbitrary.js';
 const { HTTPParser } = httpParserJs;
 
 function ours(chunks: Uint8Array[]): Seen[] {
-  const parser = new HttpRequestParser(resolveLimits());
+  const parser = new HttpRequestParser(resolveLimits(), { recordHeaders: true });
   const input = new InputBuffer();
   const seen: Seen[] = [];
   for (const c of chunks) {

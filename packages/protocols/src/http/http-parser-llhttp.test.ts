@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 function ours(bytes: Uint8Array): Seen[] {
-  const parser = new HttpRequestParser(resolveLimits());
+  const parser = new HttpRequestParser(resolveLimits(), { recordHeaders: true });
   const input = new InputBuffer();
   input.append(bytes);
   const out: Seen[] = [];

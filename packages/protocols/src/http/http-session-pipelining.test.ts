@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runOperationSync } from '../operations.js';
-import type { Work } from '../session.js';
+import type { Operation, OperationResult, Work } from '../session.js';
 import {
   ascii,
   bytewise,
@@ -86,6 +86,38 @@ describe('HTTP pipelining', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('runInline (the loop’s path): identical bytes, only declined ops become Work, any chunking and order', () => {
+    // As the loop: everything but sleep answered inline; or more declined, so waiting slots sit
+    // ahead of inline answers (which must then wait their turn).
+    const declining =
+      (declined: readonly string[]) =>
+      (op: Operation): OperationResult | undefined =>
+        declined.includes(op.kind) ? undefined : runOperationSync(op, noSleep);
+    for (const declined of [['sleep'], ['sleep', 'cpu', 'echo'], []]) {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: PIPELINE.length - 1 }), { maxLength: 40 }),
+          fc.boolean(),
+          (cuts, reverse) => {
+            const session = new HttpServerSession();
+            session.runInline(declining(declined));
+            const got = drive(session, splitAt(PIPELINE, cuts), {
+              order: reverse ? 'reverse' : 'inline',
+              reuseReadBuffer: true,
+            });
+            expect(latin1(got.bytes)).toBe(latin1(expected.bytes));
+            expect(got.closed).toBe(true);
+            expect(got.work.every((w) => declined.includes(w.op.kind))).toBe(true);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    }
+    const session = new HttpServerSession();
+    session.runInline(declining(['sleep']));
+    expect(latin1(drive(session, bytewise(PIPELINE)).bytes)).toBe(latin1(expected.bytes));
   });
 
   it('gives identical bytes when the model reuses one read buffer for every read', () => {

@@ -14,6 +14,15 @@
  * bytes, or returns `need-more` having consumed only what it fully understood. It never rescans: the line
  * scan resumes at `#scanFrom`, so N bytes pushed in any chunking cost O(N).
  *
+ * What a request costs (the event loop serves 100k+ of them a second, so each allocation shows): the
+ * returned step and request are one object each per parser, refilled by every `next()` (valid until the
+ * next call, like llhttp's callbacks' arguments); a common method is a constant string; header names are
+ * recognised by their bytes, and only the values that decide framing (Content-Length, Transfer-Encoding,
+ * Connection, Expect) become strings. Every field line is still validated byte by byte. The full header
+ * list is built only with `recordHeaders` (the differential tests compare it with other parsers; nothing
+ * we serve reads it). So a bodiless request allocates its target string and nothing else, whatever its
+ * route and however it was pipelined.
+ *
  *   request-line ─► headers ─┬─► (no body) ──────────────────────────────────► request
  *                            ├─► body-length ──────────────────────────────────► request
  *                            └─► chunk-size ─► chunk-data ─► chunk-data-end ─┐
@@ -25,12 +34,20 @@ import { HttpProtocolError, httpBadRequest } from '../errors.js';
 import type { InputBuffer } from '../input-buffer.js';
 import type { ResolvedLimits } from '../limits.js';
 
+/**
+ * One parsed request. The object is the parser's own and is refilled by its next `next()` call: read
+ * what you need before calling again (the body is never reused: each request gets its own or the shared
+ * empty one).
+ */
 export interface ParsedRequest {
   readonly method: string;
   /** The request-target exactly as sent (origin-form, absolute-form, `*`). */
   readonly target: string;
   readonly version: '1.0' | '1.1';
-  /** Field names lower-cased, values with surrounding whitespace trimmed, in arrival order. */
+  /**
+   * Field names lower-cased, values with surrounding whitespace trimmed, in arrival order; empty unless
+   * the parser was made with `recordHeaders`.
+   */
   readonly headers: readonly (readonly [string, string])[];
   readonly body: Uint8Array;
   /** Whether the connection stays open after the response (version default and `Connection`). */
@@ -85,18 +102,84 @@ function latin1(bytes: Uint8Array, from: number, to: number): string {
   return s;
 }
 
+/** The headers that decide framing and persistence, noted as they are parsed; reset in place per request. */
 interface FramingHeaders {
   hosts: number;
-  lengths: string[];
-  codings: string[];
+  /** Content-Length values (split at commas); `undefined` until the first one, so a GET allocates none. */
+  lengths: string[] | undefined;
+  /** Transfer-Encoding codings (split at commas); `undefined` until the first one. */
+  codings: string[] | undefined;
   close: boolean;
   keepAlive: boolean;
   expectContinue: boolean;
 }
 
-function newFramingHeaders(): FramingHeaders {
-  return { hosts: 0, lengths: [], codings: [], close: false, keepAlive: false, expectContinue: false };
+function resetFramingHeaders(f: FramingHeaders): void {
+  f.hosts = 0;
+  f.lengths = undefined;
+  f.codings = undefined;
+  f.close = false;
+  f.keepAlive = false;
+  f.expectContinue = false;
 }
+
+/** A field name as bytes, lower case: header names are matched without making a string per line. */
+const nameBytes = (name: string): Uint8Array => Uint8Array.from(name, (c) => c.charCodeAt(0));
+const HOST = nameBytes('host');
+const CONTENT_LENGTH = nameBytes('content-length');
+const TRANSFER_ENCODING = nameBytes('transfer-encoding');
+const CONNECTION = nameBytes('connection');
+const EXPECT = nameBytes('expect');
+
+/**
+ * Whether bytes [start, end) of `b` are `lower`, ignoring ASCII case. `c | 0x20` lower-cases a letter and
+ * leaves '-' as it is; the bytes are tchars already, and no other tchar maps onto a letter or '-'.
+ */
+function nameIs(b: Uint8Array, start: number, end: number, lower: Uint8Array): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((b[start + i]! | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+/** The methods clients send, as constant strings: matched by bytes, so no string is made per request. */
+const COMMON_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'].map((m) => ({
+  name: m,
+  bytes: nameBytes(m),
+}));
+
+/** The method in bytes [start, end) of `b` (already checked to be tchars); case-sensitive (RFC 9110 §9.1). */
+function methodOf(b: Uint8Array, start: number, end: number): string {
+  for (const m of COMMON_METHODS) {
+    if (end - start !== m.bytes.length) continue;
+    let i = 0;
+    while (i < m.bytes.length && b[start + i] === m.bytes[i]) i++;
+    if (i === m.bytes.length) return m.name;
+  }
+  return latin1(b, start, end);
+}
+
+export interface HttpRequestParserOptions {
+  /** Build `ParsedRequest.headers` (every field as strings). Default false: the session reads none. */
+  readonly recordHeaders?: boolean;
+}
+
+/** What `next()` returns for a request: refilled in place (see `ParsedRequest`). */
+interface RequestStep {
+  readonly kind: 'request';
+  readonly request: ParsedRequest;
+}
+
+interface MutableRequest {
+  method: string;
+  target: string;
+  version: '1.0' | '1.1';
+  headers: readonly (readonly [string, string])[];
+  body: Uint8Array;
+  keepAlive: boolean;
+}
+
+const NO_HEADERS: readonly (readonly [string, string])[] = Object.freeze([]);
+const NO_VALUES: readonly string[] = Object.freeze([]);
 
 type State =
   | 'request-line'
@@ -110,6 +193,16 @@ type State =
 
 export class HttpRequestParser {
   readonly #limits: ResolvedLimits;
+  readonly #recordHeaders: boolean;
+  readonly #request: MutableRequest = {
+    method: '',
+    target: '',
+    version: '1.1',
+    headers: NO_HEADERS,
+    body: EMPTY_BODY,
+    keepAlive: true,
+  };
+  readonly #requestStep: RequestStep = { kind: 'request', request: this.#request };
   #state: State = 'request-line';
   /** Live index where the search for LF resumes: bytes before it hold no LF. */
   #scanFrom = 0;
@@ -118,6 +211,7 @@ export class HttpRequestParser {
   #method = '';
   #target = '';
   #version: '1.0' | '1.1' = '1.1';
+  /** Only with `recordHeaders`; otherwise stays the frozen empty list. */
   #headers: [string, string][] = [];
   #headerBytes = 0;
   /** Header plus trailer fields seen; trailers are counted but not kept. */
@@ -131,10 +225,18 @@ export class HttpRequestParser {
   #keepAlive = true;
   #expectContinue = false;
   /** The headers that decide framing and persistence, noted as they are parsed. */
-  #framing: FramingHeaders = newFramingHeaders();
+  readonly #framing: FramingHeaders = {
+    hosts: 0,
+    lengths: undefined,
+    codings: undefined,
+    close: false,
+    keepAlive: false,
+    expectContinue: false,
+  };
 
-  constructor(limits: ResolvedLimits) {
+  constructor(limits: ResolvedLimits, options: HttpRequestParserOptions = {}) {
     this.#limits = limits;
+    this.#recordHeaders = options.recordHeaders ?? false;
   }
 
   /** Between requests: together with an empty input buffer, nothing is half-read. */
@@ -158,7 +260,12 @@ export class HttpRequestParser {
             input.consume(2);
             continue;
           }
-          const failure = this.#parseRequestLine(input.view(0, end), input.offset);
+          const failure = this.#parseRequestLine(
+            input.backing,
+            input.backingStart,
+            input.backingStart + end,
+            input.offset,
+          );
           if (failure) return this.#fail(failure);
           input.consume(end + 2);
           this.#state = 'headers';
@@ -273,42 +380,48 @@ export class HttpRequestParser {
     return httpBadRequest('chunk-size line too long', offset);
   }
 
-  #parseRequestLine(line: Uint8Array, base: number): HttpProtocolError | undefined {
-    let i = 0;
-    while (i < line.length && TCHAR[line[i]!] === 1) i++;
-    if (i === 0 || line[i] !== SP) return httpBadRequest('malformed method', base + i);
+  /**
+   * The request line, bytes [start, end) of `b` (CRLF excluded); indices are absolute so no view is made.
+   * `base` is the connection offset of `start`.
+   */
+  #parseRequestLine(b: Uint8Array, start: number, end: number, base: number): HttpProtocolError | undefined {
+    let i = start;
+    while (i < end && TCHAR[b[i]!] === 1) i++;
+    if (i === start || i === end || b[i] !== SP)
+      return httpBadRequest('malformed method', base + (i - start));
     const methodEnd = i++;
     const targetStart = i;
-    while (i < line.length && line[i]! > SP && line[i]! < 0x7f) i++;
-    if (i === targetStart || line[i] !== SP) return httpBadRequest('malformed request-target', base + i);
+    while (i < end && b[i]! > SP && b[i]! < 0x7f) i++;
+    if (i === targetStart || i === end || b[i] !== SP) {
+      return httpBadRequest('malformed request-target', base + (i - start));
+    }
     const targetEnd = i++;
-    const v = line.subarray(i);
     // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
     const wellFormed =
-      v.length === 8 &&
-      v[0] === 0x48 &&
-      v[1] === 0x54 &&
-      v[2] === 0x54 &&
-      v[3] === 0x50 &&
-      v[4] === 0x2f &&
-      v[5]! >= 0x30 &&
-      v[5]! <= 0x39 &&
-      v[6] === 0x2e &&
-      v[7]! >= 0x30 &&
-      v[7]! <= 0x39;
-    if (!wellFormed) return httpBadRequest('malformed HTTP-version', base + i);
-    if (v[5] !== 0x31) {
+      end - i === 8 &&
+      b[i] === 0x48 &&
+      b[i + 1] === 0x54 &&
+      b[i + 2] === 0x54 &&
+      b[i + 3] === 0x50 &&
+      b[i + 4] === 0x2f &&
+      b[i + 5]! >= 0x30 &&
+      b[i + 5]! <= 0x39 &&
+      b[i + 6] === 0x2e &&
+      b[i + 7]! >= 0x30 &&
+      b[i + 7]! <= 0x39;
+    if (!wellFormed) return httpBadRequest('malformed HTTP-version', base + (i - start));
+    if (b[i + 5] !== 0x31) {
       return new HttpProtocolError(
         'IOLAB_HTTP_VERSION_NOT_SUPPORTED',
         505,
         'only HTTP/1.x is served',
-        base + i + 5,
+        base + (i - start) + 5,
       );
     }
     // RFC 9110 §2.5: a higher 1.x minor is answered as 1.1.
-    this.#version = v[7] === 0x30 ? '1.0' : '1.1';
-    this.#method = latin1(line, 0, methodEnd);
-    this.#target = latin1(line, targetStart, targetEnd);
+    this.#version = b[i + 7] === 0x30 ? '1.0' : '1.1';
+    this.#method = methodOf(b, start, methodEnd);
+    this.#target = latin1(b, targetStart, targetEnd);
     return undefined;
   }
 
@@ -346,38 +459,34 @@ export class HttpRequestParser {
     }
     // Trailers count against the same budget but are dropped: nothing we serve reads them.
     if (!isHeader) return undefined;
-    const name = latin1(b, start, nameEnd).toLowerCase();
-    const value = latin1(b, from, to);
-    this.#headers.push([name, value]);
-    // Note what decides framing and persistence now, so the header list is not walked again.
+    if (this.#recordHeaders)
+      this.#headers.push([latin1(b, start, nameEnd).toLowerCase(), latin1(b, from, to)]);
+    // Note what decides framing and persistence now, so the header list is not walked again. Names are
+    // matched as bytes; only these few values become strings.
     const f = this.#framing;
-    switch (name) {
-      case 'host':
-        f.hosts++;
-        break;
-      case 'content-length':
-        f.lengths.push(...value.split(','));
-        break;
-      case 'transfer-encoding':
-        f.codings.push(...value.split(','));
-        break;
-      case 'expect':
-        f.expectContinue = value.toLowerCase() === '100-continue';
-        break;
-      case 'connection':
-        for (const token of value.split(',')) {
-          const t = token.trim().toLowerCase();
-          if (t === 'close') f.close = true;
-          else if (t === 'keep-alive') f.keepAlive = true;
-        }
-        break;
+    if (nameIs(b, start, nameEnd, HOST)) {
+      f.hosts++;
+    } else if (nameIs(b, start, nameEnd, CONTENT_LENGTH)) {
+      (f.lengths ??= []).push(...latin1(b, from, to).split(','));
+    } else if (nameIs(b, start, nameEnd, TRANSFER_ENCODING)) {
+      (f.codings ??= []).push(...latin1(b, from, to).split(','));
+    } else if (nameIs(b, start, nameEnd, EXPECT)) {
+      f.expectContinue = latin1(b, from, to).toLowerCase() === '100-continue';
+    } else if (nameIs(b, start, nameEnd, CONNECTION)) {
+      for (const token of latin1(b, from, to).split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t === 'close') f.close = true;
+        else if (t === 'keep-alive') f.keepAlive = true;
+      }
     }
     return undefined;
   }
 
   /** After the header section: decide the body framing (RFC 9112 §6.3) and connection persistence. */
   #startBody(offset: number): HttpProtocolError | 'none' | 'body' {
-    const { hosts, lengths, codings, close, keepAlive: keepAliveToken, expectContinue } = this.#framing;
+    const { hosts, close, keepAlive: keepAliveToken, expectContinue } = this.#framing;
+    const lengths = this.#framing.lengths ?? NO_VALUES;
+    const codings = this.#framing.codings ?? NO_VALUES;
     // RFC 9112 §3.2: a 1.1 request without exactly one Host MUST get 400 (Node does the same).
     if (hosts > 1 || (hosts === 0 && this.#version === '1.1')) {
       return httpBadRequest(hosts > 1 ? 'more than one Host' : 'missing Host', offset);
@@ -494,16 +603,17 @@ export class HttpRequestParser {
   }
 
   #emit(body: Uint8Array): ParseStep {
-    const request: ParsedRequest = {
-      method: this.#method,
-      target: this.#target,
-      version: this.#version,
-      headers: this.#headers,
-      body,
-      keepAlive: this.#keepAlive,
-    };
+    const request = this.#request;
+    request.method = this.#method;
+    request.target = this.#target;
+    request.version = this.#version;
+    request.body = body;
+    request.keepAlive = this.#keepAlive;
+    if (this.#recordHeaders) {
+      request.headers = this.#headers;
+      this.#headers = [];
+    }
     this.#state = 'request-line';
-    this.#headers = [];
     this.#headerBytes = 0;
     this.#fieldCount = 0;
     this.#body = EMPTY_BODY;
@@ -512,8 +622,8 @@ export class HttpRequestParser {
     this.#chunkRemaining = 0;
     this.#keepAlive = true;
     this.#expectContinue = false;
-    this.#framing = newFramingHeaders();
-    return { kind: 'request', request };
+    resetFramingHeaders(this.#framing);
+    return this.#requestStep;
   }
 
   #fail(error: HttpProtocolError): ParseStep {

@@ -8,7 +8,13 @@
  *                                   └─► { send: bytes, close }
  *
  * Every routed request, even `/plaintext`, becomes `Work`, so each model decides where handlers run
- * (inline, in a pool thread): a pool in per-request mode really runs `/plaintext` in the pool.
+ * (inline, in a pool thread): a pool in per-request mode really runs `/plaintext` in the pool. A model
+ * that runs handlers on its own thread says so with `runInline(runNow)`: then each operation runs as soon
+ * as its request is parsed and is answered in the same call, and only what `runNow` declines (the loop's
+ * `sleep` and `cpu`: answers of one call are sent together, so slow work stays outside) becomes `Work`. That path is general — any route, any method, pipelined or not — and it is
+ * where the event loop spends its time, so per request it allocates nothing but the target string: no
+ * `Work`, no id, no queue slot (unless an earlier request is still waiting), a shared parsed-request
+ * object, constant route decisions, and the finished bytes of fixed responses (below).
  *
  * Close rules: a request with `Connection: close` (or HTTP/1.0 without keep-alive) is the last one read;
  * a protocol error queues its 4xx behind the in-flight responses and is the last one sent; `peerEnded()`
@@ -25,6 +31,7 @@ import {
   type Operation,
   type OperationResult,
   type Receiving,
+  type RunNow,
   type ServerSession,
   type SessionOutput,
   type SessionRejection,
@@ -54,17 +61,22 @@ const FIXED: SlotContext = { kind: 'fixed', connection: undefined, head: false }
 const staticResponses: (Uint8Array[] | undefined)[] = new Array(12);
 
 /** The cache slot for a standard plaintext/json result, or -1 for anything else. */
-function staticSlot(ctx: SlotContext, result: OperationResult): number {
+function staticSlot(
+  kind: SlotContext['kind'],
+  connection: ConnectionHeader,
+  head: boolean,
+  result: OperationResult,
+): number {
   if (!result.ok) return -1;
   let route: number;
   if (
-    ctx.kind === 'plaintext' &&
+    kind === 'plaintext' &&
     result.contentType === 'text/plain' &&
     sameBytes(result.body, PLAINTEXT_BYTES)
   ) {
     route = 0;
   } else if (
-    ctx.kind === 'json' &&
+    kind === 'json' &&
     result.contentType === 'application/json' &&
     sameBytes(result.body, JSON_BYTES)
   ) {
@@ -72,8 +84,8 @@ function staticSlot(ctx: SlotContext, result: OperationResult): number {
   } else {
     return -1;
   }
-  const connection = ctx.connection === undefined ? 0 : ctx.connection === 'close' ? 1 : 2;
-  return route * 6 + connection * 2 + (ctx.head ? 1 : 0);
+  const c = connection === undefined ? 0 : connection === 'close' ? 1 : 2;
+  return route * 6 + c * 2 + (head ? 1 : 0);
 }
 
 /** Identity first (same thread), then content (a result cloned back from a pool thread). */
@@ -97,6 +109,28 @@ export function httpFailure(): Uint8Array {
   return writeTextResponse(500, 'internal server error', 'close')[0]!;
 }
 
+/** The bytes answering `result` for a request of this kind, Connection header and method. */
+function responseBytes(
+  kind: SlotContext['kind'],
+  connection: ConnectionHeader,
+  head: boolean,
+  result: OperationResult,
+): readonly Uint8Array[] {
+  const slot = staticSlot(kind, connection, head, result);
+  const cached = slot === -1 ? undefined : staticResponses[slot];
+  if (cached) return cached;
+  let bytes: Uint8Array[];
+  if (result.ok) {
+    const body = kind === 'cpu' ? cpuDigestHex(result.body) : result.body;
+    const contentType = kind === 'cpu' ? 'text/plain' : result.contentType;
+    bytes = writeResponse({ status: 200, contentType, body, connection, omitBody: head });
+  } else {
+    bytes = writeTextResponse(result.status, result.message, connection, { omitBody: head });
+  }
+  if (slot !== -1) staticResponses[slot] = bytes;
+  return bytes;
+}
+
 export class HttpServerSession implements ServerSession {
   readonly #limits: ResolvedLimits;
   readonly #parser: HttpRequestParser;
@@ -109,7 +143,11 @@ export class HttpServerSession implements ServerSession {
   /** The last parse attempt stopped for want of bytes (not for the pipeline cap). */
   #needMore = false;
   #closed = false;
+  /** A response after which the connection closes went straight into `send` (the inline path). */
+  #lastSent = false;
   #rejected: SessionRejection | undefined;
+  /** Set by `runInline`: operations it answers never become `Work`. */
+  #runNow: RunNow | undefined;
 
   constructor(limits?: SessionLimits) {
     this.#limits = resolveLimits(limits);
@@ -138,6 +176,10 @@ export class HttpServerSession implements ServerSession {
     if (this.#readingDone || this.#closed || this.inputPaused) return 'none';
     if (this.#parser.betweenRequests) return this.#input.length > 0 ? 'head' : 'none';
     return this.#parser.inHead ? 'head' : 'body';
+  }
+
+  runInline(runNow: RunNow): void {
+    this.#runNow = runNow;
   }
 
   timedOut(): SessionOutput {
@@ -177,26 +219,7 @@ export class HttpServerSession implements ServerSession {
 
   complete(id: number, result: OperationResult): SessionOutput {
     const ctx = this.#queue.contextOf(id);
-    let bytes: Uint8Array[];
-    const slot = staticSlot(ctx, result);
-    const cached = slot === -1 ? undefined : staticResponses[slot];
-    if (cached) {
-      bytes = cached;
-    } else if (result.ok) {
-      const body = ctx.kind === 'cpu' ? cpuDigestHex(result.body) : result.body;
-      const contentType = ctx.kind === 'cpu' ? 'text/plain' : result.contentType;
-      bytes = writeResponse({
-        status: 200,
-        contentType,
-        body,
-        connection: ctx.connection,
-        omitBody: ctx.head,
-      });
-    } else {
-      bytes = writeTextResponse(result.status, result.message, ctx.connection, { omitBody: ctx.head });
-    }
-    if (slot !== -1 && !cached) staticResponses[slot] = bytes;
-    this.#queue.fill(id, bytes);
+    this.#queue.fill(id, responseBytes(ctx.kind, ctx.connection, ctx.head, result));
     return this.#flush();
   }
 
@@ -239,21 +262,38 @@ export class HttpServerSession implements ServerSession {
           ? 'keep-alive'
           : undefined;
       const head = request.method === 'HEAD';
+      const closeAfter = connection === 'close';
       const decision = route(request.method, request.target, request.body, this.#limits);
       if (decision.kind === 'response') {
         const bytes = writeTextResponse(decision.status, decision.text, connection, {
           ...(decision.allow === undefined ? {} : { allow: decision.allow }),
           omitBody: head,
         });
-        this.#queue.pushReady(FIXED, bytes, connection === 'close');
-      } else {
-        const id = this.#queue.pushWaiting(
-          { kind: decision.op.kind, connection, head },
-          connection === 'close',
-        );
-        work.push({ id, op: decision.op });
+        this.#answer(bytes, closeAfter, send);
+        continue;
       }
+      const op = decision.op;
+      const result = this.#runNow?.(op);
+      if (result !== undefined) {
+        this.#answer(responseBytes(op.kind, connection, head, result), closeAfter, send);
+        continue;
+      }
+      const id = this.#queue.pushWaiting({ kind: op.kind, connection, head }, closeAfter);
+      work.push({ id, op });
     }
+  }
+
+  /**
+   * A response known now: straight into `send` when nothing is waiting ahead of it (no slot), else into
+   * its place in line. After a closing one nothing more is read (`#stopReading` ran when it was parsed).
+   */
+  #answer(bytes: readonly Uint8Array[], closeAfter: boolean, send: Uint8Array[]): void {
+    if (this.#queue.length > 0) {
+      this.#queue.pushReady(FIXED, bytes, closeAfter);
+      return;
+    }
+    for (const b of bytes) if (b.length > 0) send.push(b);
+    if (closeAfter) this.#lastSent = true;
   }
 
   #fail(error: HttpProtocolError): void {
@@ -276,9 +316,19 @@ export class HttpServerSession implements ServerSession {
    * a freed slot may unpause parsing, and newly parsed 404s may be sendable at once.
    */
   #advance(work: Work[], send: Uint8Array[]): void {
-    if (this.#queue.drainAndRefill(send, () => this.#pump(work, send))) {
-      this.#closed = true;
-      return;
+    // ResponseQueue#drainAndRefill's loop, written out: its refill closure would be an allocation per call.
+    for (;;) {
+      if (this.#lastSent || this.#queue.drain(send)) {
+        this.#closed = true;
+        return;
+      }
+      const before = this.#queue.length;
+      this.#pump(work, send);
+      if (this.#lastSent) {
+        this.#closed = true;
+        return;
+      }
+      if (this.#queue.length === before) break;
     }
     if (this.#peerEnded && this.#queue.length === 0 && (this.#readingDone || this.#needMore))
       this.#closed = true;
