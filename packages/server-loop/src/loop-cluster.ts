@@ -4,7 +4,7 @@
  * SCHED_RR) accepts and hands each connection to a worker in turn; it runs no sessions itself.
  *
  * Stats: each worker pushes its `stats()` every STATS_PUSH_MS; the primary's `stats()` sums them
- * (connections, requests, errors, rejected, refused, RSS incl. the primary's own), counts one thread per live
+ * (connections, requests, errors, peer resets, rejected, refused, RSS incl. the primary's own), counts one thread per live
  * worker, and sums per-worker peaks (an upper bound of the true simultaneous peak). Values may be up to
  * STATS_PUSH_MS old.
  *
@@ -47,6 +47,7 @@ const EMPTY: ServerStats = {
   queueLength: 0,
   requests: 0,
   errors: 0,
+  peerResets: 0,
   rejected: 0,
   refused: 0,
   headerTimeouts: 0,
@@ -87,6 +88,7 @@ export async function startLoopCluster(options: LoopOptions, workers: number): P
           peakConnections: gone.peakConnections + last.peakConnections,
           requests: gone.requests + last.requests,
           errors: gone.errors + last.errors,
+          peerResets: gone.peerResets + last.peerResets,
           rejected: gone.rejected + last.rejected,
           refused: gone.refused + last.refused,
         };
@@ -180,6 +182,7 @@ export async function startLoopCluster(options: LoopOptions, workers: number): P
           peakConnections: sum.peakConnections + s.peakConnections,
           requests: sum.requests + s.requests,
           errors: sum.errors + s.errors,
+          peerResets: sum.peerResets + s.peerResets,
           rejected: sum.rejected + s.rejected,
           refused: sum.refused + s.refused,
           headerTimeouts: sum.headerTimeouts + s.headerTimeouts,
