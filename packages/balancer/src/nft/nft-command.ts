@@ -1,18 +1,26 @@
 /**
  * `iolab balance --engine nft`: the same validated config as the user-space engine, run by the kernel. The
- * process installs the table, runs the health checks, prints `listening on HOST:PORT (nft)` per listener
- * and removes its table on SIGTERM/SIGINT or when it dies of an error; the kernel forwards the packets.
+ * process installs the table, runs the health checks, prints `listening on HOST:PORT (nft)` per listener,
+ * reloads its `--config` file on SIGHUP (one nft transaction), and removes its table on SIGTERM/SIGINT or
+ * when it dies of an error; the kernel forwards the packets.
  */
 import { readFileSync } from 'node:fs';
 import type { BalancerConfig } from '../config.js';
+import type { BalancerFileConfig } from '../ops/config-schema.js';
 import type { Logger } from '../ops/logging.js';
+import { createReloader } from '../ops/reload.js';
 import { type NftDirector, startNftDirector } from './nft-director.js';
 
 export interface NftCommandOptions {
   readonly config: BalancerConfig;
   readonly logger: Logger;
-  /** What the user asked for that the kernel engine does not do (admin API, workers, reload): warned, not fatal. */
+  /** What the user asked for that the kernel engine does not do (admin API, workers): warned, not fatal. */
   readonly ignored: readonly string[];
+  /**
+   * Re-reads and validates the config file (`--config`), for SIGHUP. Without one, SIGHUP is logged and
+   * ignored: its default action would kill the process and leave the table behind.
+   */
+  readonly load?: () => Promise<BalancerFileConfig>;
 }
 
 /** Runs until SIGTERM/SIGINT; sets process.exitCode. */
@@ -35,9 +43,15 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
   } catch {
     // Not Linux procfs: nft would have failed first anyway.
   }
-  // No reload for the kernel engine yet; SIGHUP's default action would kill the process and leave the table.
+  // Until the table is installed (and without a file to re-read), SIGHUP is ignored: its default action would
+  // kill the process and leave the table behind.
   const onHup = (): void =>
-    logger.warn({ event: 'reload-ignored', signal: 'SIGHUP' }, '--engine nft does not reload: restart it');
+    logger.warn(
+      { event: 'reload-ignored', signal: 'SIGHUP' },
+      options.load
+        ? 'SIGHUP before start-up finished: ignored'
+        : 'no --config file to reload: SIGHUP ignored',
+    );
   process.on('SIGHUP', onHup);
   let director: NftDirector;
   try {
@@ -73,6 +87,19 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
     process.stdout.write(`listening on ${l.host ?? '0.0.0.0'}:${l.port} (nft table ip ${director.table})\n`);
   }
   logger.info({ event: 'started', engine: 'nft', table: director.table }, 'kernel NAT director started');
+  // SIGHUP reloads like the user-space engine: re-read, validate, install in one nft transaction — or keep
+  // the running table. The admin API and workers stay unsupported here, so only the balancer part applies.
+  const installed = director;
+  const load = options.load;
+  let stopReload: (() => void) | undefined;
+  if (load) {
+    process.off('SIGHUP', onHup);
+    stopReload = createReloader({
+      logger,
+      load,
+      apply: async (next) => installed.update(next.balancer),
+    }).onSighup();
+  }
   // Signal listeners do not keep Node's event loop alive (with --no-health nothing else would).
   const keepAlive = setInterval(() => {}, 2 ** 30);
   await new Promise<void>((resolve) => {
@@ -86,6 +113,7 @@ export async function runNftEngine(options: NftCommandOptions): Promise<void> {
   });
   process.off('exit', onExit);
   process.off('SIGHUP', onHup);
+  stopReload?.();
   try {
     await director.stop();
     process.exitCode = 0;

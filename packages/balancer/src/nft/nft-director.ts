@@ -44,6 +44,13 @@ export interface NftDirector {
   ruleset(): string;
   /** `pool/backend` → healthy. */
   health(): ReadonlyMap<string, boolean>;
+  /**
+   * A reload: validates `config` for the kernel and installs it in one transaction. A config the kernel
+   * cannot run, or an `nft` that refuses it, throws and leaves the running table and checks as they were.
+   * Backends kept (same pool and id) keep their health; new ones start healthy; checks restart for the new set.
+   * Established connections keep their conntrack entries, as on any change of membership.
+   */
+  update(config: BalancerConfig): void;
   /** Stops the health checks and deletes the table. Idempotent. */
   stop(): Promise<void>;
 }
@@ -75,37 +82,57 @@ function nft(path: string, input: string): void {
   }
 }
 
-/** Validates the config for the kernel, installs it, starts health checks. Throws NftApplyError / BalancerConfigError. */
-export function startNftDirector(config: BalancerConfig, options: NftDirectorOptions = {}): NftDirector {
+interface Plan {
+  readonly resolved: ResolvedConfig;
+  readonly services: readonly NftService[];
+  readonly poolOf: ReadonlyMap<ResolvedBackend, string>;
+}
+
+/** Everything that can reject a config, before anything is installed. */
+function planOf(config: BalancerConfig): Plan {
   const resolved: ResolvedConfig = resolveConfig(config);
   const services = nftServices(resolved);
+  const poolOf = new Map<ResolvedBackend, string>();
+  for (const p of resolved.pools) for (const b of p.backends) poolOf.set(b, p.name);
+  return { resolved, services, poolOf };
+}
+
+/** Validates the config for the kernel, installs it, starts health checks. Throws NftApplyError / BalancerConfigError. */
+export function startNftDirector(config: BalancerConfig, options: NftDirectorOptions = {}): NftDirector {
   const table = options.table ?? `iolab_${process.pid}`;
   const nftPath = options.nftPath ?? findNft();
   const emit = options.onEvent ?? (() => {});
-  const poolOf = new Map<ResolvedBackend, string>();
-  for (const p of resolved.pools) for (const b of p.backends) poolOf.set(b, p.name);
-  const key = (b: ResolvedBackend): string => `${poolOf.get(b)}/${b.id}`;
+  let plan = planOf(config);
+  const key = (b: ResolvedBackend): string => `${plan.poolOf.get(b)}/${b.id}`;
   // Like the user-space pool, a backend starts healthy: traffic flows at once and `fall` checks take it out.
-  const healthy = new Map<string, boolean>([...poolOf.keys()].map((b) => [key(b), true]));
+  let healthy = new Map<string, boolean>([...plan.poolOf.keys()].map((b) => [key(b), true]));
   const streak = new Map<string, number>();
   let current = '';
   let stopped = false;
+  /** Bumped by every reload: a check started for an older config reports into nothing. */
+  let generation = 0;
   const timers = new Set<NodeJS.Timeout>();
 
-  const apply = (): void => {
-    const text = renderNftRuleset(table, services, (b) => healthy.get(key(b)) === true);
+  const install = (
+    services: readonly NftService[],
+    live: ReadonlyMap<string, boolean>,
+    keyOf: (b: ResolvedBackend) => string,
+  ): void => {
+    const text = renderNftRuleset(table, services, (b) => live.get(keyOf(b)) === true);
     if (text === current) return;
     nft(nftPath, text);
     current = text;
-    emit({ type: 'applied', live: [...healthy].filter(([, h]) => h).map(([k]) => k), ruleset: text });
+    emit({ type: 'applied', live: [...live].filter(([, h]) => h).map(([k]) => k), ruleset: text });
   };
+  const apply = (): void => install(plan.services, healthy, key);
   apply();
 
   const schedule = (pool: ResolvedConfig['pools'][number], b: ResolvedBackend, delay: number): void => {
+    const checkGeneration = generation;
     const t = setTimeout(() => {
       timers.delete(t);
       void runHealthCheck(b.host, b.port, pool.health).then((r) => {
-        if (stopped) return;
+        if (stopped || checkGeneration !== generation) return;
         const k = key(b);
         const was = healthy.get(k) === true;
         // Count consecutive results against the current state: `fall` bad ones take it out, `rise` good ones back.
@@ -132,18 +159,38 @@ export function startNftDirector(config: BalancerConfig, options: NftDirectorOpt
     }, delay);
     timers.add(t);
   };
-  for (const pool of resolved.pools) {
-    if (!pool.health.enabled) continue;
-    // Spread the first checks over one interval so N backends are not checked in one burst.
-    for (const [i, b] of pool.backends.entries()) {
-      schedule(pool, b, Math.floor((pool.health.interval * i) / pool.backends.length));
+  const startChecks = (): void => {
+    for (const pool of plan.resolved.pools) {
+      if (!pool.health.enabled) continue;
+      // Spread the first checks over one interval so N backends are not checked in one burst.
+      for (const [i, b] of pool.backends.entries()) {
+        schedule(pool, b, Math.floor((pool.health.interval * i) / pool.backends.length));
+      }
     }
-  }
+  };
+  startChecks();
 
   return {
     table,
     ruleset: () => current,
     health: () => new Map(healthy),
+    update: (next) => {
+      if (stopped) return;
+      const nextPlan = planOf(next);
+      const nextKey = (b: ResolvedBackend): string => `${nextPlan.poolOf.get(b)}/${b.id}`;
+      const nextHealthy = new Map<string, boolean>(
+        [...nextPlan.poolOf.keys()].map((b) => [nextKey(b), healthy.get(nextKey(b)) ?? true]),
+      );
+      // Installed first: if nft refuses, nothing below has changed.
+      install(nextPlan.services, nextHealthy, nextKey);
+      generation++;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      streak.clear();
+      plan = nextPlan;
+      healthy = nextHealthy;
+      startChecks();
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;

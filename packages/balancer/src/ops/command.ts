@@ -77,6 +77,17 @@ export function balancerVersion(): string {
  * Runs the command. `prog` is how it was invoked (`iolab-balancer`, or `iolab balance` from the iolab
  * CLI): the code and flags are the same, only the name in messages differs.
  */
+/**
+ * A reload's read of the config file: validated alone first (so an error names the file's own fields), then
+ * with the command-line flags laid over it, as at start. Both engines reload through this.
+ */
+async function reloadFile(path: string, flags: Flags): Promise<{ raw: Json; config: BalancerFileConfig }> {
+  const base = await readBalancerConfigJson(path);
+  parseBalancerConfig(base, path);
+  const raw = mergeFlags(base, flags);
+  return { raw, config: parseBalancerConfig(raw, path) };
+}
+
 export async function runBalance(args: string[], prog = 'iolab-balancer'): Promise<void> {
   if (cluster.isWorker) {
     runClusterWorker();
@@ -128,7 +139,17 @@ export async function runBalance(args: string[], prog = 'iolab-balancer'): Promi
   if (flags.engine === 'nft') {
     const { runNftEngine } = await import('../nft/nft-command.js');
     const ignored = [current.admin && '--admin', current.workers > 1 && '--workers'].filter((x) => !!x);
-    await runNftEngine({ config: current.balancer, logger, ignored: ignored as string[] });
+    const nftConfigPath = flags.config;
+    await runNftEngine({
+      config: current.balancer,
+      logger,
+      ignored: ignored as string[],
+      ...(nftConfigPath === undefined
+        ? {}
+        : {
+            load: async () => (await reloadFile(nftConfigPath, flags)).config,
+          }),
+    });
     await flushLogs(logger);
     return;
   }
@@ -171,10 +192,9 @@ export async function runBalance(args: string[], prog = 'iolab-balancer'): Promi
     current: () => current,
     async load() {
       if (configPath === undefined) throw new Error('no --config file to reload');
-      const base = await readBalancerConfigJson(configPath);
-      parseBalancerConfig(base, configPath);
-      loadedRaw = mergeFlags(base, flags);
-      return parseBalancerConfig(loadedRaw, configPath);
+      const loaded = await reloadFile(configPath, flags);
+      loadedRaw = loaded.raw;
+      return loaded.config;
     },
     async apply(next) {
       const before = await running.control.stats();
