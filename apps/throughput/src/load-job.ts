@@ -3,6 +3,7 @@
  * (pinned to its own core) so the generator's CPU never competes with the orchestrator's or the server's,
  * and so it can be measured on its own.
  */
+import type { FirstAnswersResult } from '@iolab/loadgen';
 
 /**
  * `wrk` (C, multi-threaded, its own process) where installed: it is never the ceiling of a Node server on one
@@ -112,17 +113,8 @@ export interface LoadJobResult {
   readonly error?: string;
 }
 
-/** The start-up probe's answer (loadgen's `measureFirstAnswers`). */
-export interface StartupResult {
-  readonly connections: number;
-  readonly answered: number;
-  readonly failed: number;
-  /** ms from the first connect until every connection had its answer; null when not all did within the cap. */
-  readonly allAnsweredMs: number | null;
-  readonly firstAnswerMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
-  readonly capSec: number;
-  readonly errors: Readonly<Record<string, number>>;
-}
+/** The start-up probe's answer, as loadgen's `measureFirstAnswers` gives it (it crosses the worker as JSON). */
+export type StartupResult = FirstAnswersResult;
 
 /** The stdout line that carries the result (the worker's only output on stdout). */
 export const RESULT_LINE_PREFIX = 'IOLAB_LOAD_RESULT ';
