@@ -96,7 +96,13 @@ async function frozenBackendRun(retryOnFirstByteTimeout: boolean) {
   const a = await startProcessBackend('a');
   const b = await startProcessBackend('b');
   const { lb, port } = await startBalancer({
-    listeners: [{ port: 0, pool: 'p', timeouts: { firstByte: FIRST_BYTE_TIMEOUT } }],
+    // connect = firstByte: a SIGSTOPped backend's accept backlog fills and the kernel then drops SYNs, so a
+    // connect to it waits out the connect timeout. With the 5 s default, a request that met the frozen
+    // backend twice (a first-byte timeout, then a connect before the mark-down) outlived the client's 10 s
+    // and read as an error, about one run in ten on a loaded CI machine.
+    listeners: [
+      { port: 0, pool: 'p', timeouts: { firstByte: FIRST_BYTE_TIMEOUT, connect: FIRST_BYTE_TIMEOUT } },
+    ],
     pools: [
       {
         name: 'p',
