@@ -1,8 +1,8 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { createSession, runOperation, type SessionOutput } from '@iolab/protocols';
 import { afterEach, describe, expect, it } from 'vitest';
 import { measureFirstAnswers } from './first-answers.js';
 import { MAX_CONCURRENT_CONNECTS } from './framed-load-run.js';
+import { driveSession } from './test-session-driver.js';
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
@@ -196,19 +196,10 @@ describe('measureFirstAnswers (HTTP)', () => {
 /** An echo-lp server running the real @iolab/protocols session, answering after a per-connection delay. */
 function echoLpServer(delayMs: (index: number) => number) {
   return listen((socket, index) => {
-    const session = createSession('echo-lp');
-    const apply = (out: SessionOutput): void => {
-      for (const bytes of out.send) socket.write(bytes);
-      if (out.close) socket.end();
-      for (const work of out.work) {
-        void runOperation(work.op).then((result) => {
-          if (!socket.destroyed) apply(session.complete(work.id, result));
-        });
-      }
-    };
+    const receive = driveSession(socket, 'echo-lp');
     const delay = delayMs(index);
     socket.on('data', (chunk: Buffer) => {
-      timers.push(setTimeout(() => !socket.destroyed && apply(session.receive(chunk)), delay));
+      timers.push(setTimeout(() => !socket.destroyed && receive(chunk), delay));
     });
   });
 }

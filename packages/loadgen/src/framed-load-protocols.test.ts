@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createSession, type ProtocolName, runOperation, type SessionOutput } from '@iolab/protocols';
+import type { ProtocolName } from '@iolab/protocols';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runFramedLoad } from './framed-load.js';
+import { driveSession } from './test-session-driver.js';
 
 // A minimal event-loop server driving the real @iolab/protocols sessions, so the generator is checked
 // against the same protocol code every server model runs.
@@ -19,17 +20,7 @@ async function sessionServer(protocol: ProtocolName): Promise<number> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    const session = createSession(protocol);
-    const apply = (out: SessionOutput): void => {
-      for (const bytes of out.send) socket.write(bytes);
-      if (out.close) socket.end();
-      for (const work of out.work) {
-        void runOperation(work.op).then((result) => {
-          if (!socket.destroyed) apply(session.complete(work.id, result));
-        });
-      }
-    };
-    socket.on('data', (chunk: Buffer) => apply(session.receive(chunk)));
+    socket.on('data', driveSession(socket, protocol));
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
