@@ -15,12 +15,6 @@ function pct(value: number | null): string {
   return value === null ? '–' : `${value.toFixed(0)}`;
 }
 
-/** " (4 answered)" when the warm-up ended with connections that never got an answer (queued, starved). */
-function served(cell: CellRecord): string {
-  const n = cell.loadgen?.servedAfterWarmup;
-  return n !== undefined && n < cell.connections ? ` (${n.toLocaleString('en-US')} answered)` : '';
-}
-
 /**
  * The status word every row carries in both tables, so a failed or generator-bound cell is named in words
  * (not only by a colour or a missing number) wherever the reader looks.
@@ -38,7 +32,7 @@ function reasonOf(cell: CellRecord): string {
 
 /** model · conns · status lead both tables, so the status is never the column that scrolls off-screen. */
 function rowHead(cell: CellRecord): string {
-  return `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')}${served(cell)} | ${statusWord(cell)} |`;
+  return `| ${cell.modelLabel} | ${cell.connections.toLocaleString('en-US')} | ${statusWord(cell)} |`;
 }
 
 function throughputRow(cell: CellRecord): string {
@@ -426,7 +420,7 @@ function caveats(results: ThroughputResults): string {
   const items = [
     'The machine may be shared: medians over short repetitions damp, but do not remove, noise from other work on it. Compare ratios within one run rather than absolute numbers across machines.',
     'Closed-loop latencies suffer from coordinated omission (a stalled server also stalls the sender); the open-loop table measures from scheduled send times instead.',
-    'The pool in connection mode serves only as many connections as it has threads; the rest wait in its queue (shown as "N answered" in the conns column: connections answered at least once by the end of the warm-up) — which is the behaviour being measured.',
+    'The pool in connection mode serves only as many connections as it has threads; the rest wait in its queue (the start-up table says how many it serves at once) — which is the behaviour being measured.',
     ...results.warnings,
   ];
   return items.map((i) => `- ${i}`).join('\n');

@@ -47,9 +47,6 @@ export interface CellRecord {
     readonly cpu: number | null;
     readonly pinned: boolean;
     readonly noFileLimit: string | null;
-    /** HTTP: the adaptive warm-up's length and how many connections it saw answered. */
-    readonly warmupSec?: number;
-    readonly servedAfterWarmup?: number;
   };
 }
 
