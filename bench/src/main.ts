@@ -3,7 +3,7 @@
  * results.json. Progress goes to stderr. Ctrl-C / SIGTERM stop every child process (a second signal forces
  * the exit); the exit code is 0 when everything completed, 1 when an experiment failed, 130 when interrupted.
  *
- *   tsx src/main.ts [--quick] [--only throughput,sticky-packets,balancer] [--reports-dir DIR] [--cli PATH]
+ *   node --import tsx src/main.ts [--quick] [--only throughput,sticky-packets,balancer] [--reports-dir DIR] [--cli PATH]
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -37,7 +37,7 @@ const EXPERIMENTS: readonly ExperimentEntry[] = [
   },
 ];
 
-const USAGE = 'usage: tsx src/main.ts [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]';
+const USAGE = 'usage: node --import tsx src/main.ts [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]';
 
 interface Args {
   readonly quick: boolean;
@@ -118,7 +118,7 @@ try {
     reporter,
     ...(args.cli ? { cliPath: resolve(args.cli) } : {}),
     commandLine:
-      `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} → ` : ''}tsx src/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} → ` : ''}node --import tsx src/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
   });
   reporter.log(
     `wrote ${outcome.files.filter((f) => !f.endsWith('.svg')).join(', ')} (+${outcome.files.filter((f) => f.endsWith('.svg')).length} charts)`,

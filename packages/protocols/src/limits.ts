@@ -52,7 +52,21 @@ export interface SessionLimits {
 
 export type ResolvedLimits = { readonly [K in keyof SessionLimits]-?: number };
 
-export function resolveLimits(limits: SessionLimits = {}): ResolvedLimits {
+let defaultLimits: ResolvedLimits | undefined;
+
+/**
+ * Every cap with its default filled in, checked. Without `limits`, every session shares one frozen
+ * object: a server with thousands of connections keeps one copy, which stays in cache across them.
+ */
+export function resolveLimits(limits?: SessionLimits): ResolvedLimits {
+  if (limits === undefined) {
+    defaultLimits ??= Object.freeze(resolveGiven({}));
+    return defaultLimits;
+  }
+  return resolveGiven(limits);
+}
+
+function resolveGiven(limits: SessionLimits): ResolvedLimits {
   const resolved: ResolvedLimits = {
     maxRequestLineBytes: limits.maxRequestLineBytes ?? DEFAULT_MAX_REQUEST_LINE_BYTES,
     maxHeaderBytes: limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,

@@ -39,14 +39,20 @@ export interface Work {
   readonly op: Operation;
 }
 
+/** What one session call asks of the model; each call returns its own. */
 export interface SessionOutput {
-  /** Operations to run now. Results may be completed in any order. */
+  /** Operations to run now. Results may be completed in any order. Often the shared `NO_WORK`. */
   readonly work: readonly Work[];
   /** Bytes to write to the peer now, in order. Responses are released in request order (pipelining). */
   readonly send: readonly Uint8Array[];
   /** When true, close the connection once `send` has been written (Connection: close, protocol error). */
   readonly close: boolean;
 }
+
+/** The `work` of an output with nothing to run: shared, never written to. */
+export const NO_WORK: readonly Work[] = Object.freeze([]);
+/** The `send` of an output with nothing to write: shared, never written to. */
+export const NO_SEND: readonly Uint8Array[] = Object.freeze([]);
 
 /** What every session returns once it has closed (see the rules below). */
 export const CLOSED_OUTPUT: SessionOutput = Object.freeze({

@@ -10,11 +10,13 @@ import type {
   ServerSession,
   SessionOutput,
   SessionRejection,
+  Work,
 } from '@iolab/protocols';
 import { ConnectionFailedError, type ConnectionFailureCode } from './errors.js';
 import { expireDeadline, ReadDeadline, type ReadTimeouts } from './read-deadline.js';
 import type { SharedCounters } from './shared-counters.js';
 import { closeAfterFlush } from './socket-close.js';
+import { forgetTurnTime, turnNow } from './turn-clock.js';
 
 export type RunOperation = (op: Operation) => Promise<OperationResult>;
 
@@ -81,6 +83,8 @@ export function serveEvented(
   let draining = false;
   let pausedForDrain = false;
   let reading = true;
+  /** The peer's FIN arrived ('end'): close once what is in flight is answered. */
+  let peerEnded = false;
   // Requests answered inside the session's own call (`runInline`): counted once per call, not per request.
   let answeredInline = 0;
 
@@ -153,8 +157,9 @@ export function serveEvented(
 
   // One timer per connection, moved only when the deadline comes *earlier* than it is set for; a later
   // deadline (the next idle period after each request) is found when the timer fires and re-arms. So a
-  // busy keep-alive connection costs one clock read per request, not a timer operation.
-  const deadline = new ReadDeadline(options.timeouts, options.acceptedAt);
+  // busy keep-alive connection costs no timer operation per request, and its clock is read once per
+  // loop turn for all connections (`turnNow`).
+  const deadline = new ReadDeadline(options.timeouts, options.acceptedAt, turnNow);
   let timer: NodeJS.Timeout | undefined;
   let grace: NodeJS.Immediate | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
@@ -205,6 +210,22 @@ export function serveEvented(
     }
   };
 
+  // One write per session call: a pipelined batch of small answers is copied into one buffer, a large
+  // one goes out corked (one writev). One answer is written as it is, no copy.
+  const writeAll = (send: readonly Uint8Array[]): void => {
+    let total = 0;
+    for (const b of send) total += b.length;
+    if (total <= COALESCE_WRITE_BYTES) {
+      write(Buffer.concat(send, total));
+    } else {
+      socket.cork();
+      for (const b of send) write(b);
+      socket.uncork();
+    }
+  };
+
+  // Written for the common call (one answer, nothing to run) to stay small enough for the JIT to inline
+  // what it calls; work and batches go through their own functions.
   const apply = (output: SessionOutput, bytes: boolean): void => {
     const answered = answeredInline;
     if (answered > 0) {
@@ -213,55 +234,54 @@ export function serveEvented(
     }
     if (closing) return;
     deadline.update(session, bytes, answered > 0);
-    arm();
-    // One write per session call: a pipelined batch of small answers is copied into one buffer, a large
-    // one goes out corked (one writev). One answer is written as it is, no copy.
+    if (deadline.at < timerAt) arm();
     const send = output.send;
-    if (send.length === 1) {
-      write(send[0]!);
-    } else if (send.length > 1) {
-      let total = 0;
-      for (const b of send) total += b.length;
-      if (total <= COALESCE_WRITE_BYTES) {
-        write(Buffer.concat(send, total));
-      } else {
-        socket.cork();
-        for (const b of send) write(b);
-        socket.uncork();
-      }
-    }
+    if (send.length === 1) write(send[0]!);
+    else if (send.length > 1) writeAll(send);
     if (output.close) {
       close();
       return;
     }
+    if (output.work.length > 0 && !runWork(output.work)) return;
+    if ((draining || peerEnded) && session.pending === 0) close();
+    else updateReading();
+  };
+
+  /** Runs (or starts) each operation; false if the connection began closing meanwhile. */
+  const runWork = (work: readonly Work[]): boolean => {
     const runNow = options.runNow;
-    for (const work of output.work) {
+    for (const item of work) {
       if (runNow !== undefined) {
         let result: OperationResult | undefined;
         try {
-          result = runNow(work.op);
+          result = runNow(item.op);
         } catch (err) {
+          forgetTurnTime();
           // The same as a rejected `runOp`: 500 in request order, then close once nothing is in flight.
-          handlerFailed(work.id, err);
-          if (closing) return;
+          handlerFailed(item.id, err);
+          if (closing) return false;
           continue;
         }
+        // The handler may have run for a while (`/cpu`, a blocking `sleep`): later reads in this turn
+        // must not take the time from before it.
+        forgetTurnTime();
         if (result !== undefined) {
-          finish(work.id, result);
-          if (closing) return;
+          finish(item.id, result);
+          if (closing) return false;
           continue;
         }
       }
       let pending: Promise<OperationResult>;
       try {
-        pending = runOp(work.op);
+        pending = runOp(item.op);
       } catch (err) {
         pending = Promise.reject(err); // a runner that throws instead of rejecting
       }
+      forgetTurnTime(); // a runner may have run the handler before returning (owned mode)
       pending
         .then(
-          (result) => finish(work.id, result),
-          (err: unknown) => handlerFailed(work.id, err),
+          (result) => finish(item.id, result),
+          (err: unknown) => handlerFailed(item.id, err),
         )
         .catch((err: unknown) => {
           // Last line: nothing thrown on this path may become an unhandled rejection (which ends Node).
@@ -269,8 +289,7 @@ export function serveEvented(
           close();
         });
     }
-    if ((draining || socket.readableEnded) && session.pending === 0) close();
-    else updateReading();
+    return true;
   };
 
   const finish = (id: number, result: OperationResult): void => {
@@ -310,6 +329,7 @@ export function serveEvented(
     apply(output, true);
   });
   socket.on('end', () => {
+    peerEnded = true;
     if (closing) return;
     guarded(() => session.peerEnded(), false);
     if (session.pending === 0) close();

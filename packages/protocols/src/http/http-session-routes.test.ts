@@ -94,6 +94,35 @@ describe('HTTP routes', () => {
     });
   });
 
+  it('a connection that repeats and varies its requests gets each one routed on its own', () => {
+    // The session remembers the last routing decision (same method and target): a changed method,
+    // target or query must route afresh, and every echo must answer its own body.
+    const requests = [
+      'GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+      'GET /plaintexts HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /cpu?n=1 HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /cpu?n=1 HTTP/1.1\r\nHost: x\r\n\r\n',
+      `GET /cpu?n=${DEFAULT_MAX_CPU_ROUNDS + 1} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc',
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nxy',
+      'GET /json HTTP/1.1\r\nHost: x\r\n\r\n',
+    ];
+    for (const chunking of ['one read', 'one read each']) {
+      const input = chunking === 'one read' ? [ascii(requests.join(''))] : requests.map(ascii);
+      const result = drive(new HttpServerSession(), input);
+      const responses = parseResponses(result.bytes);
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 405, 404, 200, 200, 400, 200, 200, 200]);
+      expect(responses.map((r) => text(r.body)).filter((_, i) => i === 0 || i >= 7)).toEqual([
+        'Hello, World!',
+        'abc',
+        'xy',
+        '{"message":"Hello, World!"}',
+      ]);
+    }
+  });
+
   it('absolute-form targets route by their path', () => {
     expect(text(one('GET http://example.test/plaintext HTTP/1.1\r\nHost: example.test\r\n\r\n').body)).toBe(
       'Hello, World!',

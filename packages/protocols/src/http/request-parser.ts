@@ -14,14 +14,21 @@
  * bytes, or returns `need-more` having consumed only what it fully understood. It never rescans: the line
  * scan resumes at `#scanFrom`, so N bytes pushed in any chunking cost O(N).
  *
+ * Two ways through a head, one set of rules: a head that is all buffered (nearly every request of a
+ * keep-alive client) is checked and noted in one pass (`#parseWholeHead`), with no line search ahead of
+ * the checks; a head that arrives in pieces, or holds anything that pass would not accept, goes line by
+ * line, which also reports every error and its offset. `http-parser-whole-head.test.ts` holds the two to
+ * the same results on generated and mutated input.
+ *
  * What a request costs (the event loop serves 100k+ of them a second, so each allocation shows): the
  * returned step and request are one object each per parser, refilled by every `next()` (valid until the
  * next call, like llhttp's callbacks' arguments); a common method is a constant string; header names are
  * recognised by their bytes, and only the values that decide framing (Content-Length, Transfer-Encoding,
  * Connection, Expect) become strings. Every field line is still validated byte by byte. The full header
  * list is built only with `recordHeaders` (the differential tests compare it with other parsers; nothing
- * we serve reads it). So a bodiless request allocates its target string and nothing else, whatever its
- * route and however it was pipelined.
+ * we serve reads it). So a bodiless request allocates at most its target string, and not even that when
+ * it repeats the connection's previous target (`#targetOf`), whatever its route and however it was
+ * pipelined.
  *
  *   request-line ─► headers ─┬─► (no body) ──────────────────────────────────► request
  *                            ├─► body-length ──────────────────────────────────► request
@@ -68,6 +75,11 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const EMPTY_BODY = new Uint8Array(0);
+/**
+ * Longest request-target kept to recognise the next request's same target (`#targetOf`): API paths fit;
+ * a longer target just makes its string each time.
+ */
+const TARGET_CACHE_LENGTH = 256;
 /** First body allocation; most bodies fit, bigger ones double from here. */
 const BODY_INITIAL_CAPACITY = 16 * 1024;
 
@@ -79,8 +91,12 @@ for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
 
 /** field-vchar / SP / HTAB / obs-text: anything but CTLs (incl. CR, LF, NUL) and DEL. */
+const FIELD_VALUE = new Uint8Array(256);
+FIELD_VALUE[HTAB] = 1;
+for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) FIELD_VALUE[c] = 1;
+
 function isFieldValueByte(c: number): boolean {
-  return c === HTAB || (c >= 0x20 && c !== 0x7f);
+  return FIELD_VALUE[c] === 1;
 }
 
 function isHexDigit(c: number): boolean {
@@ -100,27 +116,6 @@ function latin1(bytes: Uint8Array, from: number, to: number): string {
   let s = '';
   for (let i = from; i < to; i++) s += String.fromCharCode(bytes[i]!);
   return s;
-}
-
-/** The headers that decide framing and persistence, noted as they are parsed; reset in place per request. */
-interface FramingHeaders {
-  hosts: number;
-  /** Content-Length values (split at commas); `undefined` until the first one, so a GET allocates none. */
-  lengths: string[] | undefined;
-  /** Transfer-Encoding codings (split at commas); `undefined` until the first one. */
-  codings: string[] | undefined;
-  close: boolean;
-  keepAlive: boolean;
-  expectContinue: boolean;
-}
-
-function resetFramingHeaders(f: FramingHeaders): void {
-  f.hosts = 0;
-  f.lengths = undefined;
-  f.codings = undefined;
-  f.close = false;
-  f.keepAlive = false;
-  f.expectContinue = false;
 }
 
 /** A field name as bytes, lower case: header names are matched without making a string per line. */
@@ -163,13 +158,14 @@ export interface HttpRequestParserOptions {
   readonly recordHeaders?: boolean;
 }
 
-/** What `next()` returns for a request: refilled in place (see `ParsedRequest`). */
-interface RequestStep {
-  readonly kind: 'request';
-  readonly request: ParsedRequest;
-}
-
+/**
+ * What `next()` returns for a request: one object that is both the step and the request it carries
+ * (`request` points back to itself), refilled in place (see `ParsedRequest`). One object, not two, as it
+ * is touched on every request of every connection.
+ */
 interface MutableRequest {
+  kind: 'request';
+  request: ParsedRequest;
   method: string;
   target: string;
   version: '1.0' | '1.1';
@@ -179,6 +175,21 @@ interface MutableRequest {
 }
 
 const NO_HEADERS: readonly (readonly [string, string])[] = Object.freeze([]);
+
+function newRequestStep(): MutableRequest {
+  const step: MutableRequest = {
+    kind: 'request',
+    request: undefined as unknown as ParsedRequest,
+    method: '',
+    target: '',
+    version: '1.1',
+    headers: NO_HEADERS,
+    body: EMPTY_BODY,
+    keepAlive: true,
+  };
+  step.request = step;
+  return step;
+}
 const NO_VALUES: readonly string[] = Object.freeze([]);
 
 type State =
@@ -194,18 +205,12 @@ type State =
 export class HttpRequestParser {
   readonly #limits: ResolvedLimits;
   readonly #recordHeaders: boolean;
-  readonly #request: MutableRequest = {
-    method: '',
-    target: '',
-    version: '1.1',
-    headers: NO_HEADERS,
-    body: EMPTY_BODY,
-    keepAlive: true,
-  };
-  readonly #requestStep: RequestStep = { kind: 'request', request: this.#request };
+  readonly #request: MutableRequest = newRequestStep();
   #state: State = 'request-line';
   /** Live index where the search for LF resumes: bytes before it hold no LF. */
   #scanFrom = 0;
+  /** The last request-target made into a string (`#targetOf`); '' when none is kept. */
+  #lastTarget = '';
 
   // Per-request state, reset by #reset().
   #method = '';
@@ -224,15 +229,16 @@ export class HttpRequestParser {
   #chunkRemaining = 0;
   #keepAlive = true;
   #expectContinue = false;
-  /** The headers that decide framing and persistence, noted as they are parsed. */
-  readonly #framing: FramingHeaders = {
-    hosts: 0,
-    lengths: undefined,
-    codings: undefined,
-    close: false,
-    keepAlive: false,
-    expectContinue: false,
-  };
+  // The headers that decide framing and persistence, noted as they are parsed (`#noteField`), kept as
+  // the parser's own fields rather than an object of their own: one object less to reach per request.
+  #hosts = 0;
+  /** Content-Length values (split at commas); `undefined` until the first one, so a GET allocates none. */
+  #lengths: string[] | undefined;
+  /** Transfer-Encoding codings (split at commas); `undefined` until the first one. */
+  #codings: string[] | undefined;
+  #closeToken = false;
+  #keepAliveToken = false;
+  #expectToken = false;
 
   constructor(limits: ResolvedLimits, options: HttpRequestParserOptions = {}) {
     this.#limits = limits;
@@ -253,6 +259,16 @@ export class HttpRequestParser {
     for (;;) {
       switch (this.#state) {
         case 'request-line': {
+          // Between requests with nothing buffered (after every keep-alive request): nothing to look at.
+          if (input.length === 0) return NEED_MORE;
+          // A whole head already buffered (nearly every request of a keep-alive client) is parsed in one
+          // pass; anything else, or anything unusual in it, is left to the line-by-line path below. The
+          // gate keeps it to one attempt per request: the line path moves #scanFrom or the state on.
+          if (this.#scanFrom === 0 && this.#parseWholeHead(input)) {
+            const step = this.#endOfHead(input);
+            if (step !== undefined) return step;
+            continue;
+          }
           const end = this.#findLineEnd(input, this.#limits.maxRequestLineBytes, 'request-line');
           if (typeof end !== 'number') return end;
           if (end === 0) {
@@ -280,10 +296,8 @@ export class HttpRequestParser {
           if (end === 0) {
             input.consume(2);
             if (this.#state === 'trailers') return this.#emit(this.#body.subarray(0, this.#bodyFilled));
-            const framing = this.#startBody(input.offset);
-            if (framing instanceof HttpProtocolError) return this.#fail(framing);
-            if (framing === 'none') return this.#emit(EMPTY_BODY);
-            if (this.#expectContinue) return CONTINUE;
+            const step = this.#endOfHead(input);
+            if (step !== undefined) return step;
             continue;
           }
           const failure = this.#parseFieldLine(
@@ -344,6 +358,124 @@ export class HttpRequestParser {
           return NEED_MORE;
       }
     }
+  }
+
+  /**
+   * The blank line ending the header section was consumed: decide the body (RFC 9112 §6.3). Returns the
+   * step to return, or `undefined` to go on parsing the body.
+   */
+  #endOfHead(input: InputBuffer): ParseStep | undefined {
+    const framing = this.#startBody(input.offset);
+    if (framing instanceof HttpProtocolError) return this.#fail(framing);
+    if (framing === 'none') return this.#emit(EMPTY_BODY);
+    if (this.#expectContinue) return CONTINUE;
+    return undefined;
+  }
+
+  /**
+   * The whole request head (request line to blank line) in one pass over the buffered bytes, with every
+   * check the line-by-line path makes, fused into one loop per part; no line search first and no call per
+   * line. It accepts exactly what that path accepts: at the first thing it would not accept, or if the
+   * head is not all here, it undoes what it noted and returns false, and the line path parses the same
+   * bytes from the start and reports any error with its exact offset. True: the head was consumed up to
+   * and including the blank line, and the request line and framing headers are noted.
+   */
+  #parseWholeHead(input: InputBuffer): boolean {
+    const b = input.backing;
+    const start = input.backingStart;
+    const end = start + input.length;
+    const limits = this.#limits;
+    let i = start;
+    // GET, most requests by far, is recognised from its four bytes; any other method by its tchars.
+    const isGet =
+      end - start > 4 && b[i] === 0x47 && b[i + 1] === 0x45 && b[i + 2] === 0x54 && b[i + 3] === SP;
+    if (isGet) i += 3;
+    else while (i < end && TCHAR[b[i]!] === 1) i++;
+    if (i === start || i >= end || b[i] !== SP) return false;
+    const methodEnd = i++;
+    const targetStart = i;
+    while (i < end && b[i]! > SP && b[i]! < 0x7f) i++;
+    if (i === targetStart || i >= end || b[i] !== SP) return false;
+    const targetEnd = i++;
+    // "HTTP/1." DIGIT CR LF: 1.x only; anything else (505, 400) is the line path's to report.
+    if (
+      i + 10 > end ||
+      b[i] !== 0x48 ||
+      b[i + 1] !== 0x54 ||
+      b[i + 2] !== 0x54 ||
+      b[i + 3] !== 0x50 ||
+      b[i + 4] !== 0x2f ||
+      b[i + 5] !== 0x31 ||
+      b[i + 6] !== 0x2e ||
+      b[i + 7]! < 0x30 ||
+      b[i + 7]! > 0x39 ||
+      b[i + 8] !== CR ||
+      b[i + 9] !== LF
+    ) {
+      return false;
+    }
+    if (i + 8 - start > limits.maxRequestLineBytes) return false;
+    const minor = b[i + 7]!;
+    i += 10;
+    let headerBytes = 0;
+    let fields = 0;
+    for (;;) {
+      if (i >= end) return this.#undoHead();
+      if (b[i] === CR) break;
+      const lineStart = i;
+      // A leading SP/HTAB (obs-fold) is no tchar, so it ends here as an empty name.
+      while (i < end && TCHAR[b[i]!] === 1) i++;
+      if (i === lineStart || i >= end || b[i] !== 0x3a) return this.#undoHead();
+      const nameEnd = i++;
+      const valueStart = i;
+      while (i < end && FIELD_VALUE[b[i]!] === 1) i++;
+      if (i + 1 >= end || b[i] !== CR || b[i + 1] !== LF) return this.#undoHead();
+      const lineLength = i - lineStart;
+      if (lineLength > Math.max(0, limits.maxHeaderBytes - headerBytes - 2)) return this.#undoHead();
+      headerBytes += lineLength + 2;
+      if (++fields > limits.maxHeaderCount) return this.#undoHead();
+      let from = valueStart;
+      let to = i;
+      while (from < to && (b[from] === SP || b[from] === HTAB)) from++;
+      while (to > from && (b[to - 1] === SP || b[to - 1] === HTAB)) to--;
+      this.#noteField(b, lineStart, nameEnd, from, to);
+      i += 2;
+    }
+    if (i + 1 >= end || b[i + 1] !== LF) return this.#undoHead();
+    this.#version = minor === 0x30 ? '1.0' : '1.1';
+    this.#method = isGet ? 'GET' : methodOf(b, start, methodEnd);
+    this.#target = this.#targetOf(b, targetStart, targetEnd);
+    this.#headerBytes = headerBytes;
+    this.#fieldCount = fields;
+    input.consume(i + 2 - start);
+    return true;
+  }
+
+  /** What `#parseWholeHead` noted before it gave up, undone: the line path starts from a clean request. */
+  #undoHead(): false {
+    this.#resetFraming();
+    if (this.#recordHeaders) this.#headers.length = 0;
+    return false;
+  }
+
+  /**
+   * The request-target as a string. A keep-alive client usually asks for the same target again, so the
+   * last one (up to `TARGET_CACHE_LENGTH` chars) is kept and an equal target reuses it: a compare in
+   * place of making a string per request, and no copy of its bytes kept beside it.
+   */
+  #targetOf(b: Uint8Array, from: number, to: number): string {
+    const last = this.#lastTarget;
+    const length = to - from;
+    if (length === last.length) {
+      // latin1 strings map bytes 1:1 to char codes, so the bytes compare with the string itself.
+      let k = 0;
+      while (k < length && b[from + k] === last.charCodeAt(k)) k++;
+      if (k === length) return last;
+    }
+    const target = latin1(b, from, to);
+    // A long target is not kept: comparing it would cost about what making it does.
+    this.#lastTarget = length <= TARGET_CACHE_LENGTH ? target : '';
+    return target;
   }
 
   /**
@@ -421,7 +553,7 @@ export class HttpRequestParser {
     // RFC 9110 §2.5: a higher 1.x minor is answered as 1.1.
     this.#version = b[i + 7] === 0x30 ? '1.0' : '1.1';
     this.#method = methodOf(b, start, methodEnd);
-    this.#target = latin1(b, targetStart, targetEnd);
+    this.#target = this.#targetOf(b, targetStart, targetEnd);
     return undefined;
   }
 
@@ -459,34 +591,43 @@ export class HttpRequestParser {
     }
     // Trailers count against the same budget but are dropped: nothing we serve reads them.
     if (!isHeader) return undefined;
+    this.#noteField(b, start, nameEnd, from, to);
+    return undefined;
+  }
+
+  /**
+   * A header field, name bytes [start, nameEnd) and trimmed value [from, to) of `b`, already validated:
+   * recorded (`recordHeaders`) and, if it decides framing or persistence, noted now, so the header list
+   * is not walked again. Names are matched as bytes; only these few values become strings.
+   */
+  #noteField(b: Uint8Array, start: number, nameEnd: number, from: number, to: number): void {
     if (this.#recordHeaders)
       this.#headers.push([latin1(b, start, nameEnd).toLowerCase(), latin1(b, from, to)]);
-    // Note what decides framing and persistence now, so the header list is not walked again. Names are
-    // matched as bytes; only these few values become strings.
-    const f = this.#framing;
     if (nameIs(b, start, nameEnd, HOST)) {
-      f.hosts++;
+      this.#hosts++;
     } else if (nameIs(b, start, nameEnd, CONTENT_LENGTH)) {
-      (f.lengths ??= []).push(...latin1(b, from, to).split(','));
+      (this.#lengths ??= []).push(...latin1(b, from, to).split(','));
     } else if (nameIs(b, start, nameEnd, TRANSFER_ENCODING)) {
-      (f.codings ??= []).push(...latin1(b, from, to).split(','));
+      (this.#codings ??= []).push(...latin1(b, from, to).split(','));
     } else if (nameIs(b, start, nameEnd, EXPECT)) {
-      f.expectContinue = latin1(b, from, to).toLowerCase() === '100-continue';
+      this.#expectToken = latin1(b, from, to).toLowerCase() === '100-continue';
     } else if (nameIs(b, start, nameEnd, CONNECTION)) {
       for (const token of latin1(b, from, to).split(',')) {
         const t = token.trim().toLowerCase();
-        if (t === 'close') f.close = true;
-        else if (t === 'keep-alive') f.keepAlive = true;
+        if (t === 'close') this.#closeToken = true;
+        else if (t === 'keep-alive') this.#keepAliveToken = true;
       }
     }
-    return undefined;
   }
 
   /** After the header section: decide the body framing (RFC 9112 §6.3) and connection persistence. */
   #startBody(offset: number): HttpProtocolError | 'none' | 'body' {
-    const { hosts, close, keepAlive: keepAliveToken, expectContinue } = this.#framing;
-    const lengths = this.#framing.lengths ?? NO_VALUES;
-    const codings = this.#framing.codings ?? NO_VALUES;
+    const hosts = this.#hosts;
+    const close = this.#closeToken;
+    const keepAliveToken = this.#keepAliveToken;
+    const expectContinue = this.#expectToken;
+    const lengths = this.#lengths ?? NO_VALUES;
+    const codings = this.#codings ?? NO_VALUES;
     // RFC 9112 §3.2: a 1.1 request without exactly one Host MUST get 400 (Node does the same).
     if (hosts > 1 || (hosts === 0 && this.#version === '1.1')) {
       return httpBadRequest(hosts > 1 ? 'more than one Host' : 'missing Host', offset);
@@ -622,8 +763,17 @@ export class HttpRequestParser {
     this.#chunkRemaining = 0;
     this.#keepAlive = true;
     this.#expectContinue = false;
-    resetFramingHeaders(this.#framing);
-    return this.#requestStep;
+    this.#resetFraming();
+    return request;
+  }
+
+  #resetFraming(): void {
+    this.#hosts = 0;
+    this.#lengths = undefined;
+    this.#codings = undefined;
+    this.#closeToken = false;
+    this.#keepAliveToken = false;
+    this.#expectToken = false;
   }
 
   #fail(error: HttpProtocolError): ParseStep {

@@ -11,10 +11,12 @@
  * (inline, in a pool thread): a pool in per-request mode really runs `/plaintext` in the pool. A model
  * that runs handlers on its own thread says so with `runInline(runNow)`: then each operation runs as soon
  * as its request is parsed and is answered in the same call, and only what `runNow` declines (the loop's
- * `sleep` and `cpu`: answers of one call are sent together, so slow work stays outside) becomes `Work`. That path is general — any route, any method, pipelined or not — and it is
- * where the event loop spends its time, so per request it allocates nothing but the target string: no
- * `Work`, no id, no queue slot (unless an earlier request is still waiting), a shared parsed-request
- * object, constant route decisions, and the finished bytes of fixed responses (below).
+ * `sleep` and `cpu`: answers of one call are sent together, so slow work stays outside) becomes `Work`.
+ * That path is general — any route, any method, pipelined or not — and it is where the event loop spends
+ * its time, so a request costs no `Work`, no id, no queue slot (unless an earlier request is still
+ * waiting), a shared parsed-request object, the last route decision again when the request repeats it,
+ * and the finished bytes of fixed responses (below); a call allocates its output and, if it answers, a
+ * `send` array sized to its answers.
  *
  * Close rules: a request with `Connection: close` (or HTTP/1.0 without keep-alive) is the last one read;
  * a protocol error queues its 4xx behind the in-flight responses and is the last one sent; `peerEnded()`
@@ -28,6 +30,8 @@ import { cpuDigestHex, JSON_BYTES, PLAINTEXT_BYTES } from '../operations.js';
 import { ResponseQueue } from '../response-queue.js';
 import {
   CLOSED_OUTPUT,
+  NO_SEND,
+  NO_WORK,
   type Operation,
   type OperationResult,
   type Receiving,
@@ -44,7 +48,7 @@ import {
   writeResponse,
   writeTextResponse,
 } from './response-writer.js';
-import { route } from './routes.js';
+import { type RouteDecision, route } from './routes.js';
 
 interface SlotContext {
   readonly kind: Operation['kind'] | 'fixed';
@@ -148,6 +152,17 @@ export class HttpServerSession implements ServerSession {
   #rejected: SessionRejection | undefined;
   /** Set by `runInline`: operations it answers never become `Work`. */
   #runNow: RunNow | undefined;
+  /** The last routing decision and the method and target it was made for (`#route`). */
+  #routed: RouteDecision | undefined;
+  #routedMethod = '';
+  #routedTarget = '';
+  /** The work of the call in progress; allocated by the first request that needs it (most calls have none). */
+  #work: Work[] | undefined;
+  /**
+   * The bytes the call in progress sends; made by the first answer, with it as its one element (a
+   * keep-alive read answers one request: no growing array per call).
+   */
+  #send: Uint8Array[] | undefined;
 
   constructor(limits?: SessionLimits) {
     this.#limits = resolveLimits(limits);
@@ -191,11 +206,10 @@ export class HttpServerSession implements ServerSession {
 
   receive(chunk: Uint8Array): SessionOutput {
     if (this.#closed) return CLOSED_OUTPUT;
-    const work: Work[] = [];
-    const send: Uint8Array[] = [];
+    this.#beginOutput();
     if (!this.#readingDone && !this.#peerEnded) {
       this.#input.append(chunk);
-      this.#advance(work, send);
+      this.#advance();
       if (!this.#closed && this.inputPaused && this.#input.length > this.#limits.maxPausedInputBytes) {
         // The model kept reading past our pause: answer what we have, then refuse and close.
         this.#stopReading();
@@ -209,12 +223,12 @@ export class HttpServerSession implements ServerSession {
           writeTextResponse(503, 'IOLAB_PIPELINE_TOO_DEEP: input over maxPausedInputBytes', 'close'),
           true,
         );
-        this.#advance(work, send);
+        this.#advance();
       }
       // Never hold on to the caller's chunk past this call.
       this.#input.release();
     }
-    return { work, send, close: this.#closed };
+    return this.#endOutput();
   }
 
   complete(id: number, result: OperationResult): SessionOutput {
@@ -233,13 +247,30 @@ export class HttpServerSession implements ServerSession {
 
   /** The output of a call that adds no input: what became sendable, and the work that freed slots let in. */
   #flush(): SessionOutput {
-    const work: Work[] = [];
-    const send: Uint8Array[] = [];
-    this.#advance(work, send);
-    return { work, send, close: this.#closed };
+    this.#beginOutput();
+    this.#advance();
+    return this.#endOutput();
   }
 
-  #pump(work: Work[], send: Uint8Array[]): void {
+  #beginOutput(): void {
+    this.#work = undefined;
+    this.#send = undefined;
+  }
+
+  #endOutput(): SessionOutput {
+    const output = { work: this.#work ?? NO_WORK, send: this.#send ?? NO_SEND, close: this.#closed };
+    this.#work = undefined;
+    this.#send = undefined;
+    return output;
+  }
+
+  #push(bytes: Uint8Array): void {
+    const send = this.#send;
+    if (send === undefined) this.#send = [bytes];
+    else send.push(bytes);
+  }
+
+  #pump(): void {
     while (!this.#readingDone && this.#queue.length < this.#limits.maxPipelineDepth) {
       const step = this.#parser.next(this.#input);
       this.#needMore = step.kind === 'need-more';
@@ -247,7 +278,7 @@ export class HttpServerSession implements ServerSession {
       if (step.kind === 'continue') {
         // Only when nothing is queued ahead (an interim reply must not jump the line) and the body has not
         // started arriving anyway; otherwise the client's own timeout sends the body (RFC 9110 §10.1.1).
-        if (this.#queue.length === 0 && this.#input.length === 0) send.push(CONTINUE_RESPONSE);
+        if (this.#queue.length === 0 && this.#input.length === 0) this.#push(CONTINUE_RESPONSE);
         continue;
       }
       if (step.kind === 'error') {
@@ -263,36 +294,52 @@ export class HttpServerSession implements ServerSession {
           : undefined;
       const head = request.method === 'HEAD';
       const closeAfter = connection === 'close';
-      const decision = route(request.method, request.target, request.body, this.#limits);
+      const decision = this.#route(request.method, request.target, request.body);
       if (decision.kind === 'response') {
         const bytes = writeTextResponse(decision.status, decision.text, connection, {
           ...(decision.allow === undefined ? {} : { allow: decision.allow }),
           omitBody: head,
         });
-        this.#answer(bytes, closeAfter, send);
+        this.#answer(bytes, closeAfter);
         continue;
       }
       const op = decision.op;
       const result = this.#runNow?.(op);
       if (result !== undefined) {
-        this.#answer(responseBytes(op.kind, connection, head, result), closeAfter, send);
+        this.#answer(responseBytes(op.kind, connection, head, result), closeAfter);
         continue;
       }
       const id = this.#queue.pushWaiting({ kind: op.kind, connection, head }, closeAfter);
-      work.push({ id, op });
+      (this.#work ??= []).push({ id, op });
     }
+  }
+
+  /**
+   * `route()`, remembered for the last method and target: a keep-alive client repeating its request gets
+   * the same decision without the string work (the parser hands back the same target string for the same
+   * bytes, so the compare is usually by identity). An echo's decision carries its body and is not kept.
+   */
+  #route(method: string, target: string, body: Uint8Array): RouteDecision {
+    const last = this.#routed;
+    if (last !== undefined && target === this.#routedTarget && method === this.#routedMethod) return last;
+    const decision = route(method, target, body, this.#limits);
+    const keep = decision.kind === 'response' || decision.op.kind !== 'echo';
+    this.#routed = keep ? decision : undefined;
+    this.#routedMethod = method;
+    this.#routedTarget = target;
+    return decision;
   }
 
   /**
    * A response known now: straight into `send` when nothing is waiting ahead of it (no slot), else into
    * its place in line. After a closing one nothing more is read (`#stopReading` ran when it was parsed).
    */
-  #answer(bytes: readonly Uint8Array[], closeAfter: boolean, send: Uint8Array[]): void {
+  #answer(bytes: readonly Uint8Array[], closeAfter: boolean): void {
     if (this.#queue.length > 0) {
       this.#queue.pushReady(FIXED, bytes, closeAfter);
       return;
     }
-    for (const b of bytes) if (b.length > 0) send.push(b);
+    for (const b of bytes) if (b.length > 0) this.#push(b);
     if (closeAfter) this.#lastSent = true;
   }
 
@@ -315,15 +362,15 @@ export class HttpServerSession implements ServerSession {
    * Alternates sending the ready head of the line and parsing more requests until neither makes progress:
    * a freed slot may unpause parsing, and newly parsed 404s may be sendable at once.
    */
-  #advance(work: Work[], send: Uint8Array[]): void {
+  #advance(): void {
     // ResponseQueue#drainAndRefill's loop, written out: its refill closure would be an allocation per call.
     for (;;) {
-      if (this.#lastSent || this.#queue.drain(send)) {
+      if (this.#lastSent || (this.#queue.length > 0 && this.#queue.drain((this.#send ??= [])))) {
         this.#closed = true;
         return;
       }
       const before = this.#queue.length;
-      this.#pump(work, send);
+      this.#pump();
       if (this.#lastSent) {
         this.#closed = true;
         return;

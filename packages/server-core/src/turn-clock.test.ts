@@ -1,0 +1,38 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { forgetTurnTime, turnNow } from './turn-clock.js';
+
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin: time passes inside one loop turn, as in an inline /cpu handler
+  }
+}
+
+describe('turnNow: one clock read per event-loop turn', () => {
+  it('gives every read in one turn the same time, and a fresh one in the next turn', async () => {
+    const first = turnNow();
+    busyFor(5);
+    expect(turnNow()).toBe(first);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(turnNow()).toBeGreaterThanOrEqual(first + 5);
+  });
+
+  it('never keeps a time across a wait in epoll (a timer 40 ms later reads the time again)', async () => {
+    const before = turnNow();
+    await sleep(40);
+    const after = turnNow();
+    expect(after - before).toBeGreaterThanOrEqual(35);
+    expect(after).toBeLessThanOrEqual(performance.now());
+  });
+
+  it('reads the clock again after forgetTurnTime (a handler ran for a while in this turn)', () => {
+    const first = turnNow();
+    busyFor(20);
+    forgetTurnTime();
+    const second = turnNow();
+    expect(second - first).toBeGreaterThanOrEqual(20);
+    expect(turnNow()).toBe(second);
+  });
+});

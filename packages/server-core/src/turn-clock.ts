@@ -1,0 +1,41 @@
+/**
+ * A monotonic clock read at most once per event-loop turn, for the read deadlines of evented connections.
+ *
+ * Why: every request answered on the loop restarts its connection's idle clock, and reading the clock
+ * (`performance.now()`, a vDSO call plus Node's brand check) cost ~70 ns a request here, about as much as
+ * parsing the request. nginx does the same (`ngx_time_update()` once per `epoll_wait` return) and so does
+ * libuv (`uv_now()`, cached per loop iteration, which Node does not expose).
+ *
+ * How it stays correct: the first read in a turn takes the real time and schedules one `setImmediate`,
+ * which forgets it in that turn's check phase, after the poll phase that delivered the reads. A pending
+ * immediate keeps that poll phase from blocking, so a cached time never survives an `epoll_wait`. Work
+ * that may take long inside one turn (a handler run inline: `/cpu`, a blocking `sleep` on an owned bio
+ * thread) calls `forgetTurnTime()` after it, so the connections served after it read the time again.
+ * Only code on a thread with a running event loop may use it: a thread blocked in a read never reaches
+ * the check phase (the blocking models keep `performance.now()`).
+ */
+
+/** The time read in this turn; -1 when none is (`performance.now()` is never negative). */
+let cached = -1;
+let forgetScheduled = false;
+
+function forget(): void {
+  cached = -1;
+  forgetScheduled = false;
+}
+
+/** `performance.now()` as read first in this loop turn (or after the last `forgetTurnTime()`). */
+export function turnNow(): number {
+  if (cached >= 0) return cached;
+  cached = performance.now();
+  if (!forgetScheduled) {
+    forgetScheduled = true;
+    setImmediate(forget);
+  }
+  return cached;
+}
+
+/** Time passed within this turn (a handler ran): the next `turnNow()` reads the clock again. */
+export function forgetTurnTime(): void {
+  cached = -1;
+}
