@@ -37,7 +37,8 @@ const EXPERIMENTS: readonly ExperimentEntry[] = [
   },
 ];
 
-const USAGE = 'usage: node --import tsx src/main.ts [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]';
+const USAGE =
+  'usage: node --import tsx src/main.ts [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]';
 
 interface Args {
   readonly quick: boolean;
