@@ -37,8 +37,9 @@ const EXPERIMENTS: readonly ExperimentEntry[] = [
   },
 ];
 
-const USAGE =
-  'usage: node --import tsx src/main.ts [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]';
+/** How the package scripts start this file: one process (tsx as a loader, not its signal-relaying CLI). */
+const COMMAND = 'node --import tsx src/main.ts';
+const USAGE = `usage: ${COMMAND} [--quick] [--only id,id] [--reports-dir DIR] [--cli PATH/TO/iolab.js]`;
 
 interface Args {
   readonly quick: boolean;
@@ -119,7 +120,7 @@ try {
     reporter,
     ...(args.cli ? { cliPath: resolve(args.cli) } : {}),
     commandLine:
-      `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} → ` : ''}node --import tsx src/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event} → ` : ''}${COMMAND} ${process.argv.slice(2).join(' ')}`.trim(),
   });
   reporter.log(
     `wrote ${outcome.files.filter((f) => !f.endsWith('.svg')).join(', ')} (+${outcome.files.filter((f) => f.endsWith('.svg')).length} charts)`,

@@ -55,11 +55,7 @@ export const NO_WORK: readonly Work[] = Object.freeze([]);
 export const NO_SEND: readonly Uint8Array[] = Object.freeze([]);
 
 /** What every session returns once it has closed (see the rules below). */
-export const CLOSED_OUTPUT: SessionOutput = Object.freeze({
-  work: Object.freeze([]),
-  send: Object.freeze([]),
-  close: true,
-});
+export const CLOSED_OUTPUT: SessionOutput = Object.freeze({ work: NO_WORK, send: NO_SEND, close: true });
 
 export interface ServerSession {
   receive(chunk: Uint8Array): SessionOutput;

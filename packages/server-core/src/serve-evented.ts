@@ -234,7 +234,7 @@ export function serveEvented(
     }
     if (closing) return;
     deadline.update(session, bytes, answered > 0);
-    if (deadline.at < timerAt) arm();
+    arm();
     const send = output.send;
     if (send.length === 1) write(send[0]!);
     else if (send.length > 1) writeAll(send);

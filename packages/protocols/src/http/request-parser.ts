@@ -99,6 +99,18 @@ function isFieldValueByte(c: number): boolean {
   return FIELD_VALUE[c] === 1;
 }
 
+/** The first index in [from, to) past optional whitespace (SP / HTAB), or `to`. */
+function skipOws(b: Uint8Array, from: number, to: number): number {
+  while (from < to && (b[from] === SP || b[from] === HTAB)) from++;
+  return from;
+}
+
+/** `to` moved back over trailing optional whitespace, never before `from`. */
+function trimOwsEnd(b: Uint8Array, from: number, to: number): number {
+  while (to > from && (b[to - 1] === SP || b[to - 1] === HTAB)) to--;
+  return to;
+}
+
 function isHexDigit(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
@@ -176,6 +188,8 @@ interface MutableRequest {
 
 const NO_HEADERS: readonly (readonly [string, string])[] = Object.freeze([]);
 
+const NO_VALUES: readonly string[] = Object.freeze([]);
+
 function newRequestStep(): MutableRequest {
   const step: MutableRequest = {
     kind: 'request',
@@ -190,7 +204,6 @@ function newRequestStep(): MutableRequest {
   step.request = step;
   return step;
 }
-const NO_VALUES: readonly string[] = Object.freeze([]);
 
 type State =
   | 'request-line'
@@ -212,7 +225,7 @@ export class HttpRequestParser {
   /** The last request-target made into a string (`#targetOf`); '' when none is kept. */
   #lastTarget = '';
 
-  // Per-request state, reset by #reset().
+  // Per-request state, reset by #emit().
   #method = '';
   #target = '';
   #version: '1.0' | '1.1' = '1.1';
@@ -434,11 +447,8 @@ export class HttpRequestParser {
       if (lineLength > Math.max(0, limits.maxHeaderBytes - headerBytes - 2)) return this.#undoHead();
       headerBytes += lineLength + 2;
       if (++fields > limits.maxHeaderCount) return this.#undoHead();
-      let from = valueStart;
-      let to = i;
-      while (from < to && (b[from] === SP || b[from] === HTAB)) from++;
-      while (to > from && (b[to - 1] === SP || b[to - 1] === HTAB)) to--;
-      this.#noteField(b, lineStart, nameEnd, from, to);
+      const from = skipOws(b, valueStart, i);
+      this.#noteField(b, lineStart, nameEnd, from, trimOwsEnd(b, from, i));
       i += 2;
     }
     if (i + 1 >= end || b[i + 1] !== LF) return this.#undoHead();
@@ -582,10 +592,8 @@ export class HttpRequestParser {
     for (let j = i; j < end; j++) {
       if (!isFieldValueByte(b[j]!)) return httpBadRequest('invalid byte in header value', base + (j - start));
     }
-    let from = i;
-    let to = end;
-    while (from < to && (b[from] === SP || b[from] === HTAB)) from++;
-    while (to > from && (b[to - 1] === SP || b[to - 1] === HTAB)) to--;
+    const from = skipOws(b, i, end);
+    const to = trimOwsEnd(b, from, end);
     if (++this.#fieldCount > this.#limits.maxHeaderCount) {
       return new HttpProtocolError('IOLAB_HTTP_HEADERS_TOO_LARGE', 431, 'too many header fields', base);
     }
@@ -695,8 +703,7 @@ export class HttpRequestParser {
     while (i < line.length && isHexDigit(line[i]!)) i++;
     if (i === 0) return httpBadRequest('malformed chunk size', base);
     // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): we skip it, but only over sane bytes.
-    let j = i;
-    while (j < line.length && (line[j] === SP || line[j] === HTAB)) j++;
+    const j = skipOws(line, i, line.length);
     // BWS is allowed only before a ";" (RFC 9112 §7.1.1): "5 " alone is not a chunk-size line.
     if (j === line.length && j > i) return httpBadRequest('whitespace after chunk size', base + i);
     if (j < line.length && line[j] !== 0x3b) return httpBadRequest('malformed chunk extension', base + j);
