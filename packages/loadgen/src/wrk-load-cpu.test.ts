@@ -94,8 +94,10 @@ describe.skipIf(!wrkAvailable())('runWrk (real wrk)', () => {
 
   it("agrees with this process's own count of its reaped children's CPU", { timeout: 30_000 }, async () => {
     // When this process reaps the wrapping shell, the kernel adds the shell's CPU and everything the shell
-    // waited for (wrk) to our cutime/cstime: an independent reading that must cover wrk's, plus a few ticks
-    // for the shell itself.
+    // waited for (wrk) to our cutime/cstime: an independent reading that must cover wrk's, plus the shell
+    // itself and its `$(ulimit -n)` subshell. Those are a few 10 ms ticks, more on a loaded machine
+    // (40 ms seen in CI while other packages built beside the tests), so 60 ms is allowed; wrk's own share
+    // is several times that, so a wrong reading of it still fails.
     const url = await listenOn(createServer((_req, res) => res.end('Hello, World!')));
     ticksPerSecond(); // its one-off getconf child must not land inside the measured span
     const before = reapedChildrenCpuMs() as number;
@@ -104,7 +106,7 @@ describe.skipIf(!wrkAvailable())('runWrk (real wrk)', () => {
     const wrk = (result.loadgenCpu?.userCpuMs ?? Number.NaN) + (result.loadgenCpu?.systemCpuMs ?? Number.NaN);
     expect(wrk).toBeGreaterThan(0);
     expect(reaped).toBeGreaterThanOrEqual(wrk);
-    expect(reaped - wrk).toBeLessThanOrEqual(30);
+    expect(reaped - wrk).toBeLessThanOrEqual(60);
   });
 
   it('reports p99.9 and exact µs latencies from the Lua done() hook, and the duration wrk measured', async () => {
