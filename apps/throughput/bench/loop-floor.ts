@@ -34,8 +34,9 @@ function cpuMs(pid: number | undefined): number {
 const rounds = flag('rounds', 12);
 const durationS = flag('duration', 4);
 const connections = flag('connections', 64);
-// Long enough for the loop's hot path to finish tiering up (V8 still optimises new functions ~10 s in
-// when warm-up is short); the bare responder has less to compile.
+// V8 goes on optimising the loop's functions for ~10 s under load (one --trace-opt run: 122 by 2 s, 166
+// by 6 s, 172 by 10 s); 5 s covers nearly all of it, and the per-round median absorbs the rest. The bare
+// responder has much less to compile.
 const warmupS = flag('warmup', 5);
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
