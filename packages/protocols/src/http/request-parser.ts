@@ -95,8 +95,22 @@ const FIELD_VALUE = new Uint8Array(256);
 FIELD_VALUE[HTAB] = 1;
 for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) FIELD_VALUE[c] = 1;
 
-function isFieldValueByte(c: number): boolean {
-  return FIELD_VALUE[c] === 1;
+/** The first index in [from, to) whose byte is no tchar (the bytes of a method or field name), or `to`. */
+function tcharsEnd(b: Uint8Array, from: number, to: number): number {
+  while (from < to && TCHAR[b[from]!] === 1) from++;
+  return from;
+}
+
+/** The first index in [from, to) whose byte cannot be in a request-target (SP, CTLs, DEL, non-ASCII), or `to`. */
+function targetCharsEnd(b: Uint8Array, from: number, to: number): number {
+  while (from < to && b[from]! > SP && b[from]! < 0x7f) from++;
+  return from;
+}
+
+/** The first index in [from, to) whose byte cannot be in a field value (`FIELD_VALUE`), or `to`. */
+function fieldValueEnd(b: Uint8Array, from: number, to: number): number {
+  while (from < to && FIELD_VALUE[b[from]!] === 1) from++;
+  return from;
 }
 
 /** The first index in [from, to) past optional whitespace (SP / HTAB), or `to`. */
@@ -403,11 +417,11 @@ export class HttpRequestParser {
     const isGet =
       end - start > 4 && b[i] === 0x47 && b[i + 1] === 0x45 && b[i + 2] === 0x54 && b[i + 3] === SP;
     if (isGet) i += 3;
-    else while (i < end && TCHAR[b[i]!] === 1) i++;
+    else i = tcharsEnd(b, i, end);
     if (i === start || i >= end || b[i] !== SP) return false;
     const methodEnd = i++;
     const targetStart = i;
-    while (i < end && b[i]! > SP && b[i]! < 0x7f) i++;
+    i = targetCharsEnd(b, i, end);
     if (i === targetStart || i >= end || b[i] !== SP) return false;
     const targetEnd = i++;
     // "HTTP/1." DIGIT CR LF: 1.x only; anything else (505, 400) is the line path's to report.
@@ -437,11 +451,11 @@ export class HttpRequestParser {
       if (b[i] === CR) break;
       const lineStart = i;
       // A leading SP/HTAB (obs-fold) is no tchar, so it ends here as an empty name.
-      while (i < end && TCHAR[b[i]!] === 1) i++;
+      i = tcharsEnd(b, i, end);
       if (i === lineStart || i >= end || b[i] !== 0x3a) return this.#undoHead();
       const nameEnd = i++;
       const valueStart = i;
-      while (i < end && FIELD_VALUE[b[i]!] === 1) i++;
+      i = fieldValueEnd(b, i, end);
       if (i + 1 >= end || b[i] !== CR || b[i + 1] !== LF) return this.#undoHead();
       const lineLength = i - lineStart;
       if (lineLength > Math.max(0, limits.maxHeaderBytes - headerBytes - 2)) return this.#undoHead();
@@ -527,13 +541,12 @@ export class HttpRequestParser {
    * `base` is the connection offset of `start`.
    */
   #parseRequestLine(b: Uint8Array, start: number, end: number, base: number): HttpProtocolError | undefined {
-    let i = start;
-    while (i < end && TCHAR[b[i]!] === 1) i++;
+    let i = tcharsEnd(b, start, end);
     if (i === start || i === end || b[i] !== SP)
       return httpBadRequest('malformed method', base + (i - start));
     const methodEnd = i++;
     const targetStart = i;
-    while (i < end && b[i]! > SP && b[i]! < 0x7f) i++;
+    i = targetCharsEnd(b, i, end);
     if (i === targetStart || i === end || b[i] !== SP) {
       return httpBadRequest('malformed request-target', base + (i - start));
     }
@@ -582,16 +595,14 @@ export class HttpRequestParser {
       // RFC 9112 §5.2: obs-fold may be rejected; accepting it is a request-smuggling vector.
       return httpBadRequest('obsolete line folding', base);
     }
-    let i = start;
-    while (i < end && TCHAR[b[i]!] === 1) i++;
+    let i = tcharsEnd(b, start, end);
     if (i === start || i === end || b[i] !== 0x3a) {
       // Covers "Name : v" too: RFC 9112 §5.1 says whitespace before the colon MUST get 400.
       return httpBadRequest('malformed header field name', base + (i - start));
     }
     const nameEnd = i++;
-    for (let j = i; j < end; j++) {
-      if (!isFieldValueByte(b[j]!)) return httpBadRequest('invalid byte in header value', base + (j - start));
-    }
+    const invalid = fieldValueEnd(b, i, end);
+    if (invalid < end) return httpBadRequest('invalid byte in header value', base + (invalid - start));
     const from = skipOws(b, i, end);
     const to = trimOwsEnd(b, from, end);
     if (++this.#fieldCount > this.#limits.maxHeaderCount) {
@@ -707,9 +718,8 @@ export class HttpRequestParser {
     // BWS is allowed only before a ";" (RFC 9112 §7.1.1): "5 " alone is not a chunk-size line.
     if (j === line.length && j > i) return httpBadRequest('whitespace after chunk size', base + i);
     if (j < line.length && line[j] !== 0x3b) return httpBadRequest('malformed chunk extension', base + j);
-    for (let k = j; k < line.length; k++) {
-      if (!isFieldValueByte(line[k]!)) return httpBadRequest('invalid byte in chunk extension', base + k);
-    }
+    const invalid = fieldValueEnd(line, j, line.length);
+    if (invalid < line.length) return httpBadRequest('invalid byte in chunk extension', base + invalid);
     // 13 hex digits already exceed any cap we would accept; stop before floats lose integers.
     const size = i > 13 ? Number.POSITIVE_INFINITY : Number.parseInt(latin1(line, 0, i), 16);
     if (this.#bodyExpected + size > this.#limits.maxBodyBytes) {

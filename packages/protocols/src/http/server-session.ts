@@ -272,11 +272,6 @@ export class HttpServerSession implements ServerSession {
 
   #pump(): void {
     while (!this.#readingDone && this.#queue.length < this.#limits.maxPipelineDepth) {
-      // Nothing buffered between requests (after nearly every keep-alive read): no parser call to learn it.
-      if (this.#input.length === 0 && this.#parser.betweenRequests) {
-        this.#needMore = true;
-        return;
-      }
       const step = this.#parser.next(this.#input);
       this.#needMore = step.kind === 'need-more';
       if (step.kind === 'need-more') return;
