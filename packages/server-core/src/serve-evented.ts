@@ -230,7 +230,7 @@ export function serveEvented(
     const answered = answeredInline;
     if (answered > 0) {
       answeredInline = 0;
-      options.counters.addRequests(answered);
+      options.counters.addRequestsThisTurn(answered);
     }
     if (closing) return;
     deadline.update(session, bytes, answered > 0);

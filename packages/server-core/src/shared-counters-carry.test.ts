@@ -38,4 +38,21 @@ describe('shared counters', () => {
     await worker.terminate();
     expect(counters.requests).toBe(200_000);
   });
+
+  it('requests added once a turn: exact at once on the adding object, in the shared words after the turn', async () => {
+    const counters = new SharedCounters();
+    const elsewhere = new SharedCounters(counters.buffer); // what another thread's wrapper reads
+    const words = new Uint32Array(counters.buffer);
+    words[0] = 2 ** 32 - 3; // the flush carries into the high word like any add
+    for (let i = 0; i < 4; i++) counters.addRequestsThisTurn(1);
+    counters.addRequests(); // an immediate add in the same turn is not lost or counted twice
+    expect(counters.requests).toBe(2 ** 32 + 2);
+    expect(elsewhere.requests).toBe(2 ** 32 - 2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(elsewhere.requests).toBe(2 ** 32 + 2);
+    expect(counters.requests).toBe(2 ** 32 + 2);
+    counters.addRequestsThisTurn(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(elsewhere.requests).toBe(2 ** 32 + 5);
+  });
 });

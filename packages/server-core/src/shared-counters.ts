@@ -13,6 +13,8 @@
  * 2^32 adds the carry to the high word; a reader retries until the high word is stable. A reader racing
  * that one carry by nanoseconds may see the count 2^32 low, once every 4 billion counts.
  */
+import { atTurnEnd } from './turn-clock.js';
+
 const REQUESTS = 0;
 const ERRORS = 1;
 const HEADER_TIMEOUTS = 2;
@@ -34,6 +36,13 @@ export class SharedCounters {
   /** Pass this to worker threads (workerData or a task) and wrap it there with `new SharedCounters(buffer)`. */
   readonly buffer: SharedArrayBuffer;
   readonly #words: Uint32Array;
+  /** Requests added by `addRequestsThisTurn` and not yet in `#words`. */
+  #requestsThisTurn = 0;
+  readonly #flushTurn = (): void => {
+    const n = this.#requestsThisTurn;
+    this.#requestsThisTurn = 0;
+    this.#add(REQUESTS, n);
+  };
 
   constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(COUNTERS * 8)) {
     this.buffer = buffer;
@@ -43,6 +52,17 @@ export class SharedCounters {
   /** One answered operation (a request that reached the application, whatever its outcome). */
   addRequests(n = 1): void {
     this.#add(REQUESTS, n);
+  }
+
+  /**
+   * As `addRequests`, added to the shared words once at the end of this event-loop turn (`atTurnEnd`):
+   * the loop answers 60k+ reads a second, and an atomic add per read cost ~180 instructions under
+   * callgrind, a twentieth of a request's own. `requests` on this object counts them at once; another
+   * thread sees them at most one turn later. Only on a thread whose event loop runs.
+   */
+  addRequestsThisTurn(n: number): void {
+    if (this.#requestsThisTurn === 0) atTurnEnd(this.#flushTurn);
+    this.#requestsThisTurn += n;
   }
 
   /** A socket error, a failed operation or a handler that crashed. */
@@ -88,7 +108,7 @@ export class SharedCounters {
   }
 
   get requests(): number {
-    return this.#load(REQUESTS);
+    return this.#load(REQUESTS) + this.#requestsThisTurn;
   }
 
   get errors(): number {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { forgetTurnTime, turnNow } from './turn-clock.js';
+import { atTurnEnd, forgetTurnTime, turnNow } from './turn-clock.js';
 
 function busyFor(ms: number): void {
   const until = performance.now() + ms;
@@ -25,6 +25,21 @@ describe('turnNow: one clock read per event-loop turn', () => {
     const after = turnNow();
     expect(after - before).toBeGreaterThanOrEqual(35);
     expect(after).toBeLessThanOrEqual(performance.now());
+  });
+
+  it('runs atTurnEnd tasks once, in order, after the reads of this turn; one added meanwhile waits a turn', async () => {
+    const ran: string[] = [];
+    atTurnEnd(() => {
+      ran.push('a');
+      atTurnEnd(() => ran.push('c'));
+    });
+    atTurnEnd(() => ran.push('b'));
+    expect(ran).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual(['a', 'b']);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual(['a', 'b', 'c']);
   });
 
   it('reads the clock again after forgetTurnTime (a handler ran for a while in this turn)', () => {

@@ -17,22 +17,42 @@
 
 /** The time read in this turn; -1 when none is (`performance.now()` is never negative). */
 let cached = -1;
-let forgetScheduled = false;
+let turnEndScheduled = false;
+/** Run once at the end of this turn (`atTurnEnd`), in the order they were added. */
+let turnEndTasks: (() => void)[] = [];
 
-function forget(): void {
+function endTurn(): void {
   cached = -1;
-  forgetScheduled = false;
+  turnEndScheduled = false;
+  const tasks = turnEndTasks;
+  if (tasks.length === 0) return;
+  // A task that adds another (it would need a new turn's work) gets it run at the next turn's end.
+  turnEndTasks = [];
+  for (const task of tasks) task();
+}
+
+function scheduleTurnEnd(): void {
+  if (turnEndScheduled) return;
+  turnEndScheduled = true;
+  setImmediate(endTurn);
 }
 
 /** `performance.now()` as read first in this loop turn (or after the last `forgetTurnTime()`). */
 export function turnNow(): number {
   if (cached >= 0) return cached;
   cached = performance.now();
-  if (!forgetScheduled) {
-    forgetScheduled = true;
-    setImmediate(forget);
-  }
+  scheduleTurnEnd();
   return cached;
+}
+
+/**
+ * Runs `task` once in this turn's check phase, with the clock's own: for work that costs less done once a
+ * turn than once per read (see `SharedCounters#addRequestsThisTurn`). The task must not throw. Same rule
+ * as `turnNow`: only on a thread whose event loop runs.
+ */
+export function atTurnEnd(task: () => void): void {
+  turnEndTasks.push(task);
+  scheduleTurnEnd();
 }
 
 /** Time passed within this turn (a handler ran): the next `turnNow()` reads the clock again. */

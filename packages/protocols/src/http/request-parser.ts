@@ -109,8 +109,24 @@ function targetCharsEnd(b: Uint8Array, from: number, to: number): number {
 
 /** The first index in [from, to) whose byte cannot be in a field value (`FIELD_VALUE`), or `to`. */
 function fieldValueEnd(b: Uint8Array, from: number, to: number): number {
+  // Four bytes a step where four are left: V8 re-checks the array's map and bounds and the loop's
+  // interrupt on every iteration, so this costs ~17 instructions a byte rather than ~21 (callgrind).
+  while (from + 4 <= to) {
+    if (FIELD_VALUE[b[from]!] !== 1) return from;
+    if (FIELD_VALUE[b[from + 1]!] !== 1) return from + 1;
+    if (FIELD_VALUE[b[from + 2]!] !== 1) return from + 2;
+    if (FIELD_VALUE[b[from + 3]!] !== 1) return from + 3;
+    from += 4;
+  }
   while (from < to && FIELD_VALUE[b[from]!] === 1) from++;
   return from;
+}
+
+/** Whether bytes [at, at + length) of `b` are the first `length` bytes of `known`. */
+function sameBytes(b: Uint8Array, at: number, known: Uint8Array, length: number): boolean {
+  let k = 0;
+  while (k < length && b[at + k] === known[k]) k++;
+  return k === length;
 }
 
 /** The first index in [from, to) past optional whitespace (SP / HTAB), or `to`. */
@@ -238,6 +254,8 @@ export class HttpRequestParser {
   #scanFrom = 0;
   /** The last request-target made into a string (`#targetOf`); '' when none is kept. */
   #lastTarget = '';
+  /** `#lastTarget`'s bytes (its first `#lastTarget.length`); allocated with the first target kept. */
+  #lastTargetBytes: Uint8Array = EMPTY_BODY;
 
   // Per-request state, reset by #emit().
   #method = '';
@@ -421,7 +439,16 @@ export class HttpRequestParser {
     if (i === start || i >= end || b[i] !== SP) return false;
     const methodEnd = i++;
     const targetStart = i;
-    i = targetCharsEnd(b, i, end);
+    // The same target as the last request (a keep-alive client repeating itself): those bytes were
+    // checked then, so comparing them is the whole check, and the string is reused.
+    const known = this.#lastTarget.length;
+    const repeated =
+      known > 0 &&
+      targetStart + known < end &&
+      b[targetStart + known] === SP &&
+      sameBytes(b, targetStart, this.#lastTargetBytes, known);
+    if (repeated) i += known;
+    else i = targetCharsEnd(b, i, end);
     if (i === targetStart || i >= end || b[i] !== SP) return false;
     const targetEnd = i++;
     // "HTTP/1." DIGIT CR LF: 1.x only; anything else (505, 400) is the line path's to report.
@@ -468,7 +495,7 @@ export class HttpRequestParser {
     if (i + 1 >= end || b[i + 1] !== LF) return this.#undoHead();
     this.#version = minor === 0x30 ? '1.0' : '1.1';
     this.#method = isGet ? 'GET' : methodOf(b, start, methodEnd);
-    this.#target = this.#targetOf(b, targetStart, targetEnd);
+    this.#target = repeated ? this.#lastTarget : this.#targetOf(b, targetStart, targetEnd);
     this.#headerBytes = headerBytes;
     this.#fieldCount = fields;
     input.consume(i + 2 - start);
@@ -490,15 +517,17 @@ export class HttpRequestParser {
   #targetOf(b: Uint8Array, from: number, to: number): string {
     const last = this.#lastTarget;
     const length = to - from;
-    if (length === last.length) {
-      // latin1 strings map bytes 1:1 to char codes, so the bytes compare with the string itself.
-      let k = 0;
-      while (k < length && b[from + k] === last.charCodeAt(k)) k++;
-      if (k === length) return last;
-    }
+    if (length === last.length && sameBytes(b, from, this.#lastTargetBytes, length)) return last;
     const target = latin1(b, from, to);
     // A long target is not kept: comparing it would cost about what making it does.
-    this.#lastTarget = length <= TARGET_CACHE_LENGTH ? target : '';
+    if (length > TARGET_CACHE_LENGTH) {
+      this.#lastTarget = '';
+      return target;
+    }
+    // Bytes compare with bytes at about a third of the cost of comparing them with a string's char codes.
+    if (this.#lastTargetBytes.length === 0) this.#lastTargetBytes = new Uint8Array(TARGET_CACHE_LENGTH);
+    this.#lastTargetBytes.set(b.subarray(from, to));
+    this.#lastTarget = target;
     return target;
   }
 

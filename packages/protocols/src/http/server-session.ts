@@ -15,8 +15,9 @@
  * That path is general — any route, any method, pipelined or not — and it is where the event loop spends
  * its time, so a request costs no `Work`, no id, no queue slot (unless an earlier request is still
  * waiting), a shared parsed-request object, the last route decision again when the request repeats it,
- * and the finished bytes of fixed responses (below); a call allocates its output and, if it answers, a
- * `send` array sized to its answers.
+ * and the finished bytes of fixed responses (below); a call that answers one request with a fixed
+ * response and stays open returns an output made once for it and allocates nothing, any other call
+ * allocates its output and, if it answers, a `send` array sized to its answers.
  *
  * Close rules: a request with `Connection: close` (or HTTP/1.0 without keep-alive) is the last one read;
  * a protocol error queues its 4xx behind the in-flight responses and is the last one sent; `peerEnded()`
@@ -113,6 +114,31 @@ export function httpFailure(): Uint8Array {
   return writeTextResponse(500, 'internal server error', 'close')[0]!;
 }
 
+/**
+ * For each slot of `staticResponses` on a keep-alive connection: the whole output of a call whose one
+ * answer it is (a keep-alive client's every read), made once, so such a call allocates nothing.
+ */
+const staticOutputs: (SessionOutput | undefined)[] = new Array(12);
+
+/** The ready-made output of a call that sends only the static response in `slot` and stays open. */
+function staticOutput(
+  slot: number,
+  kind: SlotContext['kind'],
+  connection: ConnectionHeader,
+  head: boolean,
+  result: OperationResult,
+): SessionOutput {
+  let output = staticOutputs[slot];
+  if (output === undefined) {
+    const send = slotBytes(slot, kind, connection, head, result).filter((b) => b.length > 0);
+    // `send` is not frozen: a frozen array has elements of its own kind, and a model's `send[0]` on the
+    // hot path then went through a generic keyed load (~70 instructions a call) instead of an inline one.
+    output = Object.freeze({ work: NO_WORK, send, close: false });
+    staticOutputs[slot] = output;
+  }
+  return output;
+}
+
 /** The bytes answering `result` for a request of this kind, Connection header and method. */
 function responseBytes(
   kind: SlotContext['kind'],
@@ -120,7 +146,17 @@ function responseBytes(
   head: boolean,
   result: OperationResult,
 ): readonly Uint8Array[] {
-  const slot = staticSlot(kind, connection, head, result);
+  return slotBytes(staticSlot(kind, connection, head, result), kind, connection, head, result);
+}
+
+/** `responseBytes` for a slot already looked up (-1: none). */
+function slotBytes(
+  slot: number,
+  kind: SlotContext['kind'],
+  connection: ConnectionHeader,
+  head: boolean,
+  result: OperationResult,
+): readonly Uint8Array[] {
   const cached = slot === -1 ? undefined : staticResponses[slot];
   if (cached) return cached;
   let bytes: Uint8Array[];
@@ -163,6 +199,11 @@ export class HttpServerSession implements ServerSession {
    * keep-alive read answers one request: no growing array per call).
    */
   #send: Uint8Array[] | undefined;
+  /**
+   * Set instead of `#send` when the call's one answer so far is a static response on a connection that
+   * stays open (`staticOutput`): the call returns it as it is, unless more is sent or run.
+   */
+  #ready: SessionOutput | undefined;
 
   constructor(limits?: SessionLimits) {
     this.#limits = resolveLimits(limits);
@@ -255,19 +296,35 @@ export class HttpServerSession implements ServerSession {
   #beginOutput(): void {
     this.#work = undefined;
     this.#send = undefined;
+    this.#ready = undefined;
   }
 
   #endOutput(): SessionOutput {
+    const ready = this.#ready;
+    if (ready !== undefined) {
+      this.#ready = undefined;
+      if (this.#work === undefined && !this.#closed) return ready;
+      this.#send = ready.send.slice();
+    }
     const output = { work: this.#work ?? NO_WORK, send: this.#send ?? NO_SEND, close: this.#closed };
     this.#work = undefined;
     this.#send = undefined;
     return output;
   }
 
+  /** The call's `send` list, to add to: a ready-made output's bytes become the start of a list of its own. */
+  #sendList(): Uint8Array[] {
+    const ready = this.#ready;
+    if (ready !== undefined) {
+      this.#ready = undefined;
+      this.#send = ready.send.slice();
+    }
+    return (this.#send ??= []);
+  }
+
   #push(bytes: Uint8Array): void {
-    const send = this.#send;
-    if (send === undefined) this.#send = [bytes];
-    else send.push(bytes);
+    if (this.#send === undefined && this.#ready === undefined) this.#send = [bytes];
+    else this.#sendList().push(bytes);
   }
 
   #pump(): void {
@@ -306,7 +363,12 @@ export class HttpServerSession implements ServerSession {
       const op = decision.op;
       const result = this.#runNow?.(op);
       if (result !== undefined) {
-        this.#answer(responseBytes(op.kind, connection, head, result), closeAfter);
+        const slot = staticSlot(op.kind, connection, head, result);
+        if (slot !== -1 && !closeAfter && this.#nothingToSendYet()) {
+          this.#ready = staticOutput(slot, op.kind, connection, head, result);
+        } else {
+          this.#answer(slotBytes(slot, op.kind, connection, head, result), closeAfter);
+        }
         continue;
       }
       const id = this.#queue.pushWaiting({ kind: op.kind, connection, head }, closeAfter);
@@ -328,6 +390,11 @@ export class HttpServerSession implements ServerSession {
     this.#routedMethod = method;
     this.#routedTarget = target;
     return decision;
+  }
+
+  /** Nothing queued and nothing in this call's `send` yet: an answer made now would be all it sends so far. */
+  #nothingToSendYet(): boolean {
+    return this.#queue.length === 0 && this.#send === undefined && this.#ready === undefined;
   }
 
   /**
@@ -365,7 +432,7 @@ export class HttpServerSession implements ServerSession {
   #advance(): void {
     // ResponseQueue#drainAndRefill's loop, written out: its refill closure would be an allocation per call.
     for (;;) {
-      if (this.#lastSent || (this.#queue.length > 0 && this.#queue.drain((this.#send ??= [])))) {
+      if (this.#lastSent || (this.#queue.length > 0 && this.#queue.drain(this.#sendList()))) {
         this.#closed = true;
         return;
       }
