@@ -23,10 +23,12 @@ import { fileURLToPath } from 'node:url';
 import { ratioWithCi, readStat, rotation, ticksPerSecond } from '@iolab/harness';
 import { flag, IOLAB_BIN, median, pinned, type Started, startServer, wrk } from './bench-processes.js';
 
-/** CPU ms (user + system) the process has used so far; NaN where /proc cannot be read. */
-function cpuMs(pid: number | undefined): number {
+/** CPU ms the process has used so far, in user space and in the kernel; NaN where /proc cannot be read. */
+function cpuMs(pid: number | undefined): { user: number; system: number } {
   const stat = pid === undefined ? undefined : readStat(pid);
-  return stat === undefined ? Number.NaN : ((stat.utimeTicks + stat.stimeTicks) * 1000) / ticksPerSecond();
+  if (stat === undefined) return { user: Number.NaN, system: Number.NaN };
+  const msPerTick = 1000 / ticksPerSecond();
+  return { user: stat.utimeTicks * msPerTick, system: stat.stimeTicks * msPerTick };
 }
 
 // Many short rounds rather than a few long ones: drift on a shared host moves within a 10 s window, and
@@ -58,6 +60,8 @@ try {
     servers.push(await startServer(await pinned(SERVER_CPU, [...peer.command]), peer.name));
   const results = new Map<string, number[]>(peers.map((p) => [p.name, []]));
   const cpuUsPerRequest = new Map<string, number[]>(peers.map((p) => [p.name, []]));
+  // The split says where a gap is: the kernel's share (read, write, TCP) is the same work for every peer.
+  const userUsPerRequest = new Map<string, number[]>(peers.map((p) => [p.name, []]));
   let errors = 0;
   for (const [i, server] of servers.entries()) {
     // Warm-up: JIT and connection set-up, not measured.
@@ -79,9 +83,13 @@ try {
         durationS,
         cpu: LOAD_CPU,
       });
-      const cpuUsed = cpuMs(server.child.pid) - cpuBefore;
+      const cpuAfter = cpuMs(server.child.pid);
+      const requests = r.requestsPerSec * durationS;
+      const userUsed = cpuAfter.user - cpuBefore.user;
+      const cpuUsed = userUsed + cpuAfter.system - cpuBefore.system;
       results.get(peers[i]!.name)!.push(r.requestsPerSec);
-      cpuUsPerRequest.get(peers[i]!.name)!.push((cpuUsed * 1000) / (r.requestsPerSec * durationS));
+      cpuUsPerRequest.get(peers[i]!.name)!.push((cpuUsed * 1000) / requests);
+      userUsPerRequest.get(peers[i]!.name)!.push((userUsed * 1000) / requests);
       errors += r.errors;
       process.stderr.write(`round ${round} ${peers[i]!.name}: ${r.requestsPerSec.toFixed(0)} req/s\n`);
     }
@@ -91,11 +99,11 @@ try {
     `\n/plaintext, ${connections} connections, ${rounds} interleaved rounds (rotating order) of ${durationS} s, servers on Node ${nodeVersion}\n`,
   );
   for (const peer of peers) {
+    const perRound = results.get(peer.name)!.map((v) => v.toFixed(0));
+    const cpu = median(cpuUsPerRequest.get(peer.name)!).toFixed(2);
+    const user = median(userUsPerRequest.get(peer.name)!).toFixed(2);
     process.stdout.write(
-      `  ${peer.name.padEnd(10)} median ${med(peer.name).toFixed(0).padStart(7)} req/s  (rounds: ${results
-        .get(peer.name)!
-        .map((v) => v.toFixed(0))
-        .join(', ')})  CPU ${median(cpuUsPerRequest.get(peer.name)!).toFixed(2)} µs/request\n`,
+      `  ${peer.name.padEnd(10)} median ${med(peer.name).toFixed(0).padStart(7)} req/s  (rounds: ${perRound.join(', ')})  CPU ${cpu} µs/request (user ${user})\n`,
     );
   }
   // A machine shared with other tenants drifts by tens of percent within a minute, and all peers with
@@ -118,6 +126,10 @@ try {
   const cpuOf = (name: string): number => median(cpuUsPerRequest.get(name)!);
   process.stdout.write(
     `  CPU per request, bare net / loop = ${(cpuOf('bare net') / cpuOf('loop')).toFixed(3)}  (the floor ratio in CPU, less sensitive to load)\n`,
+  );
+  const userOf = (name: string): number => median(userUsPerRequest.get(name)!);
+  process.stdout.write(
+    `  of which user space: loop ${userOf('loop').toFixed(2)} µs, bare net ${userOf('bare net').toFixed(2)} µs; kernel: loop ${(cpuOf('loop') - userOf('loop')).toFixed(2)} µs, bare net ${(cpuOf('bare net') - userOf('bare net')).toFixed(2)} µs (medians)\n`,
   );
   process.stdout.write(`  wrk errors: ${errors}\n`);
 } finally {

@@ -162,18 +162,17 @@ function latin1(bytes: Uint8Array, from: number, to: number): string {
 
 /** A field name as bytes, lower case: header names are matched without making a string per line. */
 const nameBytes = (name: string): Uint8Array => Uint8Array.from(name, (c) => c.charCodeAt(0));
-const HOST = nameBytes('host');
 const CONTENT_LENGTH = nameBytes('content-length');
 const TRANSFER_ENCODING = nameBytes('transfer-encoding');
 const CONNECTION = nameBytes('connection');
 const EXPECT = nameBytes('expect');
 
 /**
- * Whether bytes [start, end) of `b` are `lower`, ignoring ASCII case. `c | 0x20` lower-cases a letter and
- * leaves '-' as it is; the bytes are tchars already, and no other tchar maps onto a letter or '-'.
+ * Whether the `lower.length` bytes of `b` from `start` (a name of that length) are `lower`, ignoring ASCII
+ * case. `c | 0x20` lower-cases a letter and leaves '-' as it is; the bytes are tchars already, and no
+ * other tchar maps onto a letter or '-'.
  */
-function nameIs(b: Uint8Array, start: number, end: number, lower: Uint8Array): boolean {
-  if (end - start !== lower.length) return false;
+function nameIs(b: Uint8Array, start: number, lower: Uint8Array): boolean {
   for (let i = 0; i < lower.length; i++) if ((b[start + i]! | 0x20) !== lower[i]) return false;
   return true;
 }
@@ -651,25 +650,59 @@ export class HttpRequestParser {
   #noteField(b: Uint8Array, start: number, nameEnd: number, from: number, to: number): void {
     if (this.#recordHeaders)
       this.#headers.push([latin1(b, start, nameEnd).toLowerCase(), latin1(b, from, to)]);
-    if (nameIs(b, start, nameEnd, HOST)) {
-      this.#hosts++;
-    } else if (nameIs(b, start, nameEnd, CONTENT_LENGTH)) {
-      (this.#lengths ??= []).push(...latin1(b, from, to).split(','));
-    } else if (nameIs(b, start, nameEnd, TRANSFER_ENCODING)) {
-      (this.#codings ??= []).push(...latin1(b, from, to).split(','));
-    } else if (nameIs(b, start, nameEnd, EXPECT)) {
-      this.#expectToken = latin1(b, from, to).toLowerCase() === '100-continue';
-    } else if (nameIs(b, start, nameEnd, CONNECTION)) {
-      for (const token of latin1(b, from, to).split(',')) {
-        const t = token.trim().toLowerCase();
-        if (t === 'close') this.#closeToken = true;
-        else if (t === 'keep-alive') this.#keepAliveToken = true;
-      }
+    // By length first: most fields are none of these, and Host (in every request) is four bytes.
+    switch (nameEnd - start) {
+      case 4:
+        if (
+          (b[start]! | 0x20) === 0x68 &&
+          (b[start + 1]! | 0x20) === 0x6f &&
+          (b[start + 2]! | 0x20) === 0x73 &&
+          (b[start + 3]! | 0x20) === 0x74
+        ) {
+          this.#hosts++;
+        }
+        return;
+      case 14: // content-length
+        if (nameIs(b, start, CONTENT_LENGTH)) (this.#lengths ??= []).push(...latin1(b, from, to).split(','));
+        return;
+      case 17: // transfer-encoding
+        if (nameIs(b, start, TRANSFER_ENCODING)) {
+          (this.#codings ??= []).push(...latin1(b, from, to).split(','));
+        }
+        return;
+      case 6: // expect
+        if (nameIs(b, start, EXPECT))
+          this.#expectToken = latin1(b, from, to).toLowerCase() === '100-continue';
+        return;
+      case 10: // connection
+        if (nameIs(b, start, CONNECTION)) this.#noteConnection(latin1(b, from, to));
+        return;
+    }
+  }
+
+  #noteConnection(value: string): void {
+    for (const token of value.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t === 'close') this.#closeToken = true;
+      else if (t === 'keep-alive') this.#keepAliveToken = true;
     }
   }
 
   /** After the header section: decide the body framing (RFC 9112 §6.3) and connection persistence. */
   #startBody(offset: number): HttpProtocolError | 'none' | 'body' {
+    // Most requests: one Host and no framing, persistence or expectation header at all.
+    if (
+      this.#hosts === 1 &&
+      this.#lengths === undefined &&
+      this.#codings === undefined &&
+      !this.#closeToken &&
+      !this.#keepAliveToken &&
+      !this.#expectToken
+    ) {
+      this.#keepAlive = this.#version === '1.1';
+      this.#expectContinue = false;
+      return 'none';
+    }
     const hosts = this.#hosts;
     const close = this.#closeToken;
     const keepAliveToken = this.#keepAliveToken;
