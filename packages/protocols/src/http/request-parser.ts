@@ -80,6 +80,8 @@ const EMPTY_BODY = new Uint8Array(0);
  * a longer target just makes its string each time.
  */
 const TARGET_CACHE_LENGTH = 256;
+/** The largest typed array V8 allocates with its bytes in the object (`V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP`). */
+const INLINE_TARGET_BYTES = 64;
 /** First body allocation; most bodies fit, bigger ones double from here. */
 const BODY_INITIAL_CAPACITY = 16 * 1024;
 
@@ -524,7 +526,13 @@ export class HttpRequestParser {
       return target;
     }
     // Bytes compare with bytes at about a third of the cost of comparing them with a string's char codes.
-    if (this.#lastTargetBytes.length === 0) this.#lastTargetBytes = new Uint8Array(TARGET_CACHE_LENGTH);
+    // Up to 64 bytes V8 keeps a typed array's bytes inside the object itself, beside its header: one
+    // cache line less to miss per request than a separate backing store. Longer targets get one.
+    if (this.#lastTargetBytes.length < length) {
+      this.#lastTargetBytes = new Uint8Array(
+        length <= INLINE_TARGET_BYTES ? INLINE_TARGET_BYTES : TARGET_CACHE_LENGTH,
+      );
+    }
     this.#lastTargetBytes.set(b.subarray(from, to));
     this.#lastTarget = target;
     return target;
