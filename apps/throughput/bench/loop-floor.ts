@@ -62,6 +62,7 @@ try {
   const cpuUsPerRequest = new Map<string, number[]>(peers.map((p) => [p.name, []]));
   // The split says where a gap is: the kernel's share (read, write, TCP) is the same work for every peer.
   const userUsPerRequest = new Map<string, number[]>(peers.map((p) => [p.name, []]));
+  const kernelUsPerRequest = new Map<string, number[]>(peers.map((p) => [p.name, []]));
   let errors = 0;
   for (const [i, server] of servers.entries()) {
     // Warm-up: JIT and connection set-up, not measured.
@@ -86,10 +87,12 @@ try {
       const cpuAfter = cpuMs(server.child.pid);
       const requests = r.requestsPerSec * durationS;
       const userUsed = cpuAfter.user - cpuBefore.user;
-      const cpuUsed = userUsed + cpuAfter.system - cpuBefore.system;
+      const kernelUsed = cpuAfter.system - cpuBefore.system;
+      const cpuUsed = userUsed + kernelUsed;
       results.get(peers[i]!.name)!.push(r.requestsPerSec);
       cpuUsPerRequest.get(peers[i]!.name)!.push((cpuUsed * 1000) / requests);
       userUsPerRequest.get(peers[i]!.name)!.push((userUsed * 1000) / requests);
+      kernelUsPerRequest.get(peers[i]!.name)!.push((kernelUsed * 1000) / requests);
       errors += r.errors;
       process.stderr.write(`round ${round} ${peers[i]!.name}: ${r.requestsPerSec.toFixed(0)} req/s\n`);
     }
@@ -98,12 +101,13 @@ try {
   process.stdout.write(
     `\n/plaintext, ${connections} connections, ${rounds} interleaved rounds (rotating order) of ${durationS} s, servers on Node ${nodeVersion}\n`,
   );
+  const userOf = (name: string): string => median(userUsPerRequest.get(name)!).toFixed(2);
+  const kernelOf = (name: string): string => median(kernelUsPerRequest.get(name)!).toFixed(2);
   for (const peer of peers) {
     const perRound = results.get(peer.name)!.map((v) => v.toFixed(0));
     const cpu = median(cpuUsPerRequest.get(peer.name)!).toFixed(2);
-    const user = median(userUsPerRequest.get(peer.name)!).toFixed(2);
     process.stdout.write(
-      `  ${peer.name.padEnd(10)} median ${med(peer.name).toFixed(0).padStart(7)} req/s  (rounds: ${perRound.join(', ')})  CPU ${cpu} µs/request (user ${user})\n`,
+      `  ${peer.name.padEnd(10)} median ${med(peer.name).toFixed(0).padStart(7)} req/s  (rounds: ${perRound.join(', ')})  CPU ${cpu} µs/request (user ${userOf(peer.name)})\n`,
     );
   }
   // A machine shared with other tenants drifts by tens of percent within a minute, and all peers with
@@ -127,9 +131,8 @@ try {
   process.stdout.write(
     `  CPU per request, bare net / loop = ${(cpuOf('bare net') / cpuOf('loop')).toFixed(3)}  (the floor ratio in CPU, less sensitive to load)\n`,
   );
-  const userOf = (name: string): number => median(userUsPerRequest.get(name)!);
   process.stdout.write(
-    `  of which user space: loop ${userOf('loop').toFixed(2)} µs, bare net ${userOf('bare net').toFixed(2)} µs; kernel: loop ${(cpuOf('loop') - userOf('loop')).toFixed(2)} µs, bare net ${(cpuOf('bare net') - userOf('bare net')).toFixed(2)} µs (medians)\n`,
+    `  of which user space: loop ${userOf('loop')} µs, bare net ${userOf('bare net')} µs; kernel: loop ${kernelOf('loop')} µs, bare net ${kernelOf('bare net')} µs (medians over the rounds)\n`,
   );
   process.stdout.write(`  wrk errors: ${errors}\n`);
 } finally {

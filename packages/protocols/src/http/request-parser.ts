@@ -188,10 +188,7 @@ const COMMON_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATC
 /** The method in bytes [start, end) of `b` (already checked to be tchars); case-sensitive (RFC 9110 §9.1). */
 function methodOf(b: Uint8Array, start: number, end: number): string {
   for (const m of COMMON_METHODS) {
-    if (end - start !== m.bytes.length) continue;
-    let i = 0;
-    while (i < m.bytes.length && b[start + i] === m.bytes[i]) i++;
-    if (i === m.bytes.length) return m.name;
+    if (end - start === m.bytes.length && sameBytes(b, start, m.bytes, m.bytes.length)) return m.name;
   }
   return latin1(b, start, end);
 }
@@ -496,7 +493,8 @@ export class HttpRequestParser {
     if (i + 1 >= end || b[i + 1] !== LF) return this.#undoHead();
     this.#version = minor === 0x30 ? '1.0' : '1.1';
     this.#method = isGet ? 'GET' : methodOf(b, start, methodEnd);
-    this.#target = repeated ? this.#lastTarget : this.#targetOf(b, targetStart, targetEnd);
+    // Not repeated: the bytes differ from the last target's (equal bytes would have matched above).
+    this.#target = repeated ? this.#lastTarget : this.#newTarget(b, targetStart, targetEnd);
     this.#headerBytes = headerBytes;
     this.#fieldCount = fields;
     input.consume(i + 2 - start);
@@ -519,6 +517,12 @@ export class HttpRequestParser {
     const last = this.#lastTarget;
     const length = to - from;
     if (length === last.length && sameBytes(b, from, this.#lastTargetBytes, length)) return last;
+    return this.#newTarget(b, from, to);
+  }
+
+  /** A target that is not the last one, made into a string and kept for the next request to compare with. */
+  #newTarget(b: Uint8Array, from: number, to: number): string {
+    const length = to - from;
     const target = latin1(b, from, to);
     // A long target is not kept: comparing it would cost about what making it does.
     if (length > TARGET_CACHE_LENGTH) {

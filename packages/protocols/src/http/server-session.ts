@@ -302,9 +302,11 @@ export class HttpServerSession implements ServerSession {
   #endOutput(): SessionOutput {
     const ready = this.#ready;
     if (ready !== undefined) {
-      this.#ready = undefined;
-      if (this.#work === undefined && !this.#closed) return ready;
-      this.#send = ready.send.slice();
+      if (this.#work === undefined && !this.#closed) {
+        this.#ready = undefined;
+        return ready;
+      }
+      this.#sendList();
     }
     const output = { work: this.#work ?? NO_WORK, send: this.#send ?? NO_SEND, close: this.#closed };
     this.#work = undefined;
