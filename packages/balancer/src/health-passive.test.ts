@@ -156,7 +156,8 @@ describe('passive health: first-byte timeouts', () => {
     console.log('frozen backend, no retry:', JSON.stringify(summary));
     // The freeze was felt (connections already sent to `a` time out)…
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((o) => o.detail === 'closed empty' || o.detail === 'ECONNRESET')).toBe(true);
+    // Listed, not just counted: a failure of another kind shows itself in the test's output.
+    expect(failed.filter((o) => o.detail !== 'closed empty' && o.detail !== 'ECONNRESET')).toEqual([]);
     // …and nothing started after 2 × firstByteTimeout failed.
     expect(failedAfter.map((o) => ({ ...o, startedAt: o.startedAt - frozenAt }))).toEqual([]);
     expect(outcomes.length).toBeGreaterThan(800);
