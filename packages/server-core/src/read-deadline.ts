@@ -63,9 +63,12 @@ export class ReadDeadline {
   readonly #now: Clock;
   /** A new connection, nothing received yet: due at the shorter of the two timeouts after accept. */
   #state: State = 'fresh';
-  /** When the current state's clock started (head: its first byte; body: its last byte; idle: since). */
+  /**
+   * When the current state's clock started (head: its first byte; body: its last byte; idle: since). The
+   * deadline itself is computed from it when asked, not stored: with an integer clock (`turnNow`) this
+   * object then holds no number V8 must box, and an update per request touches this object alone.
+   */
   #start: number;
-  #at: number;
 
   /**
    * `acceptedAt` (from `acceptedAtMs()` on the accepting thread) lets a thread that picks the connection
@@ -75,9 +78,8 @@ export class ReadDeadline {
     this.#header = timeouts.headerTimeoutMs;
     this.#idle = timeouts.idleTimeoutMs;
     this.#now = now;
-    this.#start = acceptedAt === undefined ? now() : acceptedAt - performance.timeOrigin;
-    const first = Math.min(this.#header || Number.POSITIVE_INFINITY, this.#idle || Number.POSITIVE_INFINITY);
-    this.#at = this.#start + first;
+    // Whole milliseconds, as the clocks give: a deadline a fraction of a millisecond early is no change.
+    this.#start = acceptedAt === undefined ? now() : Math.floor(acceptedAt - performance.timeOrigin);
   }
 
   /** What passing the current deadline means; `busy` when there is none. */
@@ -96,7 +98,26 @@ export class ReadDeadline {
 
   /** Absolute time (clock units) of the current deadline; +Infinity when none. */
   get at(): number {
-    return this.#at;
+    const timeout = this.#timeout();
+    return timeout > 0 ? this.#start + timeout : Number.POSITIVE_INFINITY;
+  }
+
+  /** The current state's timeout (ms); 0 when it has none. */
+  #timeout(): number {
+    switch (this.#state) {
+      case 'busy':
+        return 0;
+      case 'head':
+        return this.#header;
+      case 'fresh':
+        return this.#header === 0
+          ? this.#idle
+          : this.#idle === 0
+            ? this.#header
+            : Math.min(this.#header, this.#idle);
+      default:
+        return this.#idle;
+    }
   }
 
   /**
@@ -111,7 +132,6 @@ export class ReadDeadline {
     const state: State = receiving !== 'none' ? receiving : session.pending > 0 ? 'busy' : 'idle';
     if (state === 'busy') {
       this.#state = state;
-      this.#at = Number.POSITIVE_INFINITY;
       return;
     }
     // The first head's clock started at accept (fresh → head keeps it), as nginx and node:http count it.
@@ -120,13 +140,12 @@ export class ReadDeadline {
       (state === this.#state ? state !== 'body' || !bytes : this.#state === 'fresh' && state === 'head');
     if (!keep) this.#start = this.#now();
     this.#state = state;
-    const timeout = state === 'head' ? this.#header : this.#idle;
-    this.#at = timeout > 0 ? this.#start + timeout : Number.POSITIVE_INFINITY;
   }
 
   /** Milliseconds until the deadline (≤ 0: passed); +Infinity when there is none. */
   remaining(): number {
-    return this.#at === Number.POSITIVE_INFINITY ? this.#at : this.#at - this.#now();
+    const at = this.at;
+    return at === Number.POSITIVE_INFINITY ? at : at - this.#now();
   }
 }
 

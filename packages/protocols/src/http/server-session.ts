@@ -172,46 +172,57 @@ function slotBytes(
 }
 
 export class HttpServerSession implements ServerSession {
-  readonly #limits: ResolvedLimits;
-  readonly #parser: HttpRequestParser;
-  readonly #input = new InputBuffer();
-  readonly #queue = new ResponseQueue<SlotContext>();
+  // Fields a keep-alive request reads or writes come first, in one run: V8 lays fields out in declaration
+  // order, and with many connections taking turns each cache line this object spans is a miss per request.
+  #closed = false;
   /** No more requests will be read (close requested, protocol error, peer ended). */
   #readingDone = false;
   /** The peer sent FIN: close once the complete requests still buffered are answered. */
   #peerEnded = false;
-  /** The last parse attempt stopped for want of bytes (not for the pipeline cap). */
-  #needMore = false;
-  #closed = false;
   /** A response after which the connection closes went straight into `send` (the inline path). */
   #lastSent = false;
-  #rejected: SessionRejection | undefined;
+  /** The last parse attempt stopped for want of bytes (not for the pipeline cap). */
+  #needMore = false;
+  readonly #input = new InputBuffer();
+  readonly #parser: HttpRequestParser;
+  /**
+   * Responses waiting for earlier ones or for their work, in request order; made by the first request
+   * that needs a place in line. A connection whose every request is answered while it is parsed (the
+   * loop's) never makes one, and so never touches one.
+   */
+  #queue: ResponseQueue<SlotContext> | undefined = undefined;
+  /** `limits.maxPipelineDepth`, read on every request: here rather than one object further away. */
+  readonly #maxPipelineDepth: number;
   /** Set by `runInline`: operations it answers never become `Work`. */
-  #runNow: RunNow | undefined;
-  /** The last routing decision and the method and target it was made for (`#route`). */
-  #routed: RouteDecision | undefined;
-  #routedMethod = '';
-  #routedTarget = '';
+  #runNow: RunNow | undefined = undefined;
   /** The work of the call in progress; allocated by the first request that needs it (most calls have none). */
-  #work: Work[] | undefined;
+  #work: Work[] | undefined = undefined;
   /**
    * The bytes the call in progress sends; made by the first answer, with it as its one element (a
    * keep-alive read answers one request: no growing array per call).
    */
-  #send: Uint8Array[] | undefined;
+  #send: Uint8Array[] | undefined = undefined;
   /**
    * Set instead of `#send` when the call's one answer so far is a static response on a connection that
    * stays open (`staticOutput`): the call returns it as it is, unless more is sent or run.
    */
-  #ready: SessionOutput | undefined;
+  #ready: SessionOutput | undefined = undefined;
+  /** The last routing decision and the method and target it was made for (`#route`). */
+  #routed: RouteDecision | undefined = undefined;
+  #routedMethod = '';
+  #routedTarget = '';
+  // Read only off the common path.
+  readonly #limits: ResolvedLimits;
+  #rejected: SessionRejection | undefined = undefined;
 
   constructor(limits?: SessionLimits) {
     this.#limits = resolveLimits(limits);
+    this.#maxPipelineDepth = this.#limits.maxPipelineDepth;
     this.#parser = new HttpRequestParser(this.#limits);
   }
 
   get pending(): number {
-    return this.#queue.length;
+    return this.#queued();
   }
 
   /** Input bytes held unparsed (a partial line, or input waiting while paused): for a model's stats. */
@@ -221,7 +232,18 @@ export class HttpServerSession implements ServerSession {
 
   /** True while parsing is paused at `maxPipelineDepth`: a model that can stop reading should. */
   get inputPaused(): boolean {
-    return !this.#readingDone && this.#queue.length >= this.#limits.maxPipelineDepth;
+    return !this.#readingDone && this.#queued() >= this.#maxPipelineDepth;
+  }
+
+  /** Requests parsed and not yet answered (`pending`). */
+  #queued(): number {
+    const queue = this.#queue;
+    return queue === undefined ? 0 : queue.length;
+  }
+
+  /** The response queue, made when first needed. */
+  #line(): ResponseQueue<SlotContext> {
+    return (this.#queue ??= new ResponseQueue<SlotContext>());
   }
 
   get rejected(): SessionRejection | undefined {
@@ -241,7 +263,7 @@ export class HttpServerSession implements ServerSession {
   timedOut(): SessionOutput {
     if (this.#closed) return CLOSED_OUTPUT;
     this.#stopReading();
-    this.#queue.pushReady(FIXED, REQUEST_TIMEOUT, true);
+    this.#line().pushReady(FIXED, REQUEST_TIMEOUT, true);
     return this.#flush();
   }
 
@@ -259,7 +281,7 @@ export class HttpServerSession implements ServerSession {
           status: 503,
           message: `input over maxPausedInputBytes (${this.#limits.maxPausedInputBytes})`,
         };
-        this.#queue.pushReady(
+        this.#line().pushReady(
           FIXED,
           writeTextResponse(503, 'IOLAB_PIPELINE_TOO_DEEP: input over maxPausedInputBytes', 'close'),
           true,
@@ -273,8 +295,8 @@ export class HttpServerSession implements ServerSession {
   }
 
   complete(id: number, result: OperationResult): SessionOutput {
-    const ctx = this.#queue.contextOf(id);
-    this.#queue.fill(id, responseBytes(ctx.kind, ctx.connection, ctx.head, result));
+    const ctx = this.#line().contextOf(id);
+    this.#line().fill(id, responseBytes(ctx.kind, ctx.connection, ctx.head, result));
     return this.#flush();
   }
 
@@ -330,14 +352,14 @@ export class HttpServerSession implements ServerSession {
   }
 
   #pump(): void {
-    while (!this.#readingDone && this.#queue.length < this.#limits.maxPipelineDepth) {
+    while (!this.#readingDone && this.#queued() < this.#maxPipelineDepth) {
       const step = this.#parser.next(this.#input);
       this.#needMore = step.kind === 'need-more';
       if (step.kind === 'need-more') return;
       if (step.kind === 'continue') {
         // Only when nothing is queued ahead (an interim reply must not jump the line) and the body has not
         // started arriving anyway; otherwise the client's own timeout sends the body (RFC 9110 §10.1.1).
-        if (this.#queue.length === 0 && this.#input.length === 0) this.#push(CONTINUE_RESPONSE);
+        if (this.#queued() === 0 && this.#input.length === 0) this.#push(CONTINUE_RESPONSE);
         continue;
       }
       if (step.kind === 'error') {
@@ -373,7 +395,7 @@ export class HttpServerSession implements ServerSession {
         }
         continue;
       }
-      const id = this.#queue.pushWaiting({ kind: op.kind, connection, head }, closeAfter);
+      const id = this.#line().pushWaiting({ kind: op.kind, connection, head }, closeAfter);
       (this.#work ??= []).push({ id, op });
     }
   }
@@ -396,7 +418,7 @@ export class HttpServerSession implements ServerSession {
 
   /** Nothing queued and nothing in this call's `send` yet: an answer made now would be all it sends so far. */
   #nothingToSendYet(): boolean {
-    return this.#queue.length === 0 && this.#send === undefined && this.#ready === undefined;
+    return this.#queued() === 0 && this.#send === undefined && this.#ready === undefined;
   }
 
   /**
@@ -404,8 +426,8 @@ export class HttpServerSession implements ServerSession {
    * its place in line. After a closing one nothing more is read (`#stopReading` ran when it was parsed).
    */
   #answer(bytes: readonly Uint8Array[], closeAfter: boolean): void {
-    if (this.#queue.length > 0) {
-      this.#queue.pushReady(FIXED, bytes, closeAfter);
+    if (this.#queued() > 0) {
+      this.#line().pushReady(FIXED, bytes, closeAfter);
       return;
     }
     for (const b of bytes) if (b.length > 0) this.#push(b);
@@ -415,7 +437,7 @@ export class HttpServerSession implements ServerSession {
   #fail(error: HttpProtocolError): void {
     this.#stopReading();
     this.#rejected ??= { code: error.code, status: error.status, message: error.message };
-    this.#queue.pushReady(
+    this.#line().pushReady(
       FIXED,
       writeTextResponse(error.status, `${error.code}: ${error.message}`, 'close'),
       true,
@@ -434,19 +456,18 @@ export class HttpServerSession implements ServerSession {
   #advance(): void {
     // ResponseQueue#drainAndRefill's loop, written out: its refill closure would be an allocation per call.
     for (;;) {
-      if (this.#lastSent || (this.#queue.length > 0 && this.#queue.drain(this.#sendList()))) {
+      if (this.#lastSent || (this.#queued() > 0 && this.#line().drain(this.#sendList()))) {
         this.#closed = true;
         return;
       }
-      const before = this.#queue.length;
+      const before = this.#queued();
       this.#pump();
       if (this.#lastSent) {
         this.#closed = true;
         return;
       }
-      if (this.#queue.length === before) break;
+      if (this.#queued() === before) break;
     }
-    if (this.#peerEnded && this.#queue.length === 0 && (this.#readingDone || this.#needMore))
-      this.#closed = true;
+    if (this.#peerEnded && this.#queued() === 0 && (this.#readingDone || this.#needMore)) this.#closed = true;
   }
 }
