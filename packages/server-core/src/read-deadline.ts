@@ -110,11 +110,8 @@ export class ReadDeadline {
       case 'head':
         return this.#header;
       case 'fresh':
-        return this.#header === 0
-          ? this.#idle
-          : this.#idle === 0
-            ? this.#header
-            : Math.min(this.#header, this.#idle);
+        // The shorter of the two, as `kind` picks it (0 when both are off).
+        return this.kind === 'header' ? this.#header : this.#idle;
       default:
         return this.#idle;
     }

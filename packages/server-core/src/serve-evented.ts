@@ -175,10 +175,8 @@ class EventedDriver {
     try {
       result = runWhileParsing(op);
     } catch (err) {
-      // As `#handlerFailed`: counted and logged, 500 in its place, close once nothing is in flight.
-      if (err instanceof ConnectionFailedError) this.#failed(err.code, err.cause);
-      else this.#failed('IOLAB_SERVER_HANDLER_FAILED', err);
-      this.#draining = true;
+      // As `#handlerFailed`: 500 in its place, close once nothing is in flight.
+      this.#handlerThrew(err);
       result = HANDLER_FAILED_RESULT;
     }
     if (result !== undefined) this.#answeredInline++;
@@ -247,11 +245,16 @@ class EventedDriver {
   // A handler failed: it is answered 500 in order, then the connection ends once nothing is in flight
   // (as a drain does): a handler that threw may have left state we no longer trust for this peer.
   #handlerFailed(id: number, err: unknown): void {
+    this.#handlerThrew(err);
+    this.#finish(id, HANDLER_FAILED_RESULT);
+  }
+
+  /** Counts and logs a handler's failure, and ends the connection once nothing is in flight. */
+  #handlerThrew(err: unknown): void {
     // A runner that knows better (the pool: thread or dispatch failure) says so with its own code.
     if (err instanceof ConnectionFailedError) this.#failed(err.code, err.cause);
     else this.#failed('IOLAB_SERVER_HANDLER_FAILED', err);
     this.#draining = true;
-    this.#finish(id, HANDLER_FAILED_RESULT);
   }
 
   #clearTimer(): void {

@@ -295,8 +295,9 @@ export class HttpServerSession implements ServerSession {
   }
 
   complete(id: number, result: OperationResult): SessionOutput {
-    const ctx = this.#line().contextOf(id);
-    this.#line().fill(id, responseBytes(ctx.kind, ctx.connection, ctx.head, result));
+    const line = this.#line();
+    const ctx = line.contextOf(id);
+    line.fill(id, responseBytes(ctx.kind, ctx.connection, ctx.head, result));
     return this.#flush();
   }
 
