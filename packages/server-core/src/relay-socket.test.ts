@@ -47,12 +47,13 @@ afterEach(cleanup.run);
 async function relayServer(
   script: keyof typeof SCRIPTS,
   extra: Record<string, unknown> = {},
+  ringBytes = 1024,
 ): Promise<{ port: number; relays: SocketRelay[]; workers: Worker[] }> {
   const relays: SocketRelay[] = [];
   const workers: Worker[] = [];
   const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     socket.on('error', () => {}); // resets are part of these tests
-    const relay = relaySocket(socket, { inbound: 1024, outbound: 1024 });
+    const relay = relaySocket(socket, { inbound: ringBytes, outbound: ringBytes });
     const worker = startWorker(script, { relay: relay.buffer, ...extra });
     worker.once('exit', () => relay.workerEnded());
     relays.push(relay);
@@ -129,7 +130,10 @@ describe('socket relay with a blocking worker', () => {
   it('blocks the worker in write() while the client does not read, and loses nothing', async () => {
     const progress = new SharedArrayBuffer(4);
     const total = 32 * 1024 * 1024;
-    const { port } = await relayServer('flood', { progress, total });
+    // 64 KiB rings, not 1 KiB: the point here is the stall and the byte count, not many small hand-offs
+    // (the echo test above covers those). Through 1 KiB rings 32 MiB is 32 Ki wake-ups, ~2.7 s on an idle
+    // 2-core machine and past vitest's 5 s default beside the rest of CI's tests (a CI run of 911b90c).
+    const { port } = await relayServer('flood', { progress, total }, 64 * 1024);
     const socket = await connect(port);
     socket.pause();
     // Give the worker ample time; with nobody reading it can only fill kernel buffers + the 1 KiB ring.
@@ -142,7 +146,8 @@ describe('socket relay with a blocking worker', () => {
     const all = collect(socket);
     socket.resume();
     expect((await all).length).toBe(total);
-  });
+    // ~0.8 s idle, 0.7 s of it the two waits above; the bound is for a loaded CI runner, not a target.
+  }, 30_000);
 
   it('tells a worker parked in read() that the server drains', async () => {
     const { port, relays, workers } = await relayServer('echo');
