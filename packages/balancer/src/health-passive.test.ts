@@ -45,7 +45,13 @@ interface Outcome {
   detail: string;
 }
 
-/** One new connection, one request, read to close. Never rejects; bounded by `timeoutMs`. */
+/**
+ * One new connection, one request, read until the whole response is in (its Content-Length) or the close.
+ * Not to the close alone: a backend frozen between writing its answer and closing (SIGSTOP can land there
+ * on a loaded machine) leaves a client that has its whole answer but no FIN, held until `timeoutMs`; that
+ * answer was served, and the balancer's idle timeout, not this test, is what bounds such a connection.
+ * Never rejects; bounded by `timeoutMs`.
+ */
 function request(port: number, timeoutMs: number): Promise<Outcome> {
   const startedAt = Date.now();
   return new Promise((resolve) => {
@@ -59,9 +65,18 @@ function request(port: number, timeoutMs: number): Promise<Outcome> {
       s.destroy();
       resolve({ startedAt, ok, detail });
     };
-    const t = setTimeout(() => finish(false, 'client timeout'), timeoutMs);
+    // What had arrived by then goes into the detail: a failure names the state it was held in.
+    const t = setTimeout(
+      () => finish(false, `client timeout after ${JSON.stringify(body.slice(0, 40))}`),
+      timeoutMs,
+    );
     s.on('data', (d) => {
       body += d.toString('latin1');
+      const headEnd = body.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(body.slice(0, headEnd));
+      if (headEnd !== -1 && length !== null && body.length - headEnd - 4 >= Number(length[1])) {
+        finish(body.startsWith('HTTP/1.1 200'), body.slice(0, 40));
+      }
     });
     s.on('error', (e: NodeJS.ErrnoException) => finish(false, e.code ?? e.message));
     s.on('close', () => finish(body.startsWith('HTTP/1.1 200'), body.slice(0, 40) || 'closed empty'));
