@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import { isAlive as alive, untilGone as waitGone } from '@iolab/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// Each test starts and kills a Node process tree, ~2 s on an idle 2-core machine; a CI runner running
+// every package's tests at once was ~1.8x slower (a 2.8 s relay test timed out at vitest's 5 s there).
+vi.setConfig({ testTimeout: 30_000 });
 
 // The parent imports the built package, as the bench does: build before testing.
 const DIST = new URL('../dist/index.js', import.meta.url).href;

@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runFramedLoad } from './framed-load.js';
+
+// Tests here make timed load runs of 1.5 s each, up to ~3 s a test on an idle 2-core machine; a CI runner
+// running every package's tests at once was ~1.8x slower (a 2.8 s relay test timed out at vitest's 5 s
+// default there).
+vi.setConfig({ testTimeout: 30_000 });
 
 // Real loopback servers speaking the framed protocols, written here from the frame format so the
 // generator is tested against bytes it did not produce itself.

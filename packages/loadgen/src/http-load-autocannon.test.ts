@@ -1,8 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runHttpLoad } from './http-load.js';
 import { parseWrkOutput, runWrk, wrkAvailable } from './wrk-load.js';
+
+// Tests here make timed autocannon runs, ~2 s a test on an idle 2-core machine; a CI runner running every
+// package's tests at once was ~1.8x slower (a 2.8 s relay test timed out at vitest's 5 s default there).
+vi.setConfig({ testTimeout: 30_000 });
 
 let server: Server | undefined;
 afterEach(async () => {

@@ -1,7 +1,12 @@
 import type { RunningServer } from '@iolab/server-core';
 import { Cleanup, get, rawConnect, statuses, until } from '@iolab/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startBio } from './bio-server.js';
+
+// Tests here wait out a 1.5 s /sleep and thread start-ups, up to ~1.6 s on an idle 2-core machine; a CI
+// runner running every package's tests at once was ~1.8x slower (a 2.8 s relay test timed out at vitest's
+// 5 s default there).
+vi.setConfig({ testTimeout: 30_000 });
 
 // Newest first: a test's sockets are destroyed before its server is closed.
 const cleanup = new Cleanup();
