@@ -124,8 +124,12 @@ try {
     const headline = median(paired);
     const ci = ratioWithCi(ours, theirs);
     const interval = ci === null ? 'n/a' : `${ci.ci95[0].toFixed(3)}–${ci.ci95[1].toFixed(3)}`;
+    // The headline decides met or not; the interval says whether another run could say otherwise (on this
+    // project's 2-core VM it did, about one run in ten, for a loop ~0.97x the floor).
+    const spans = ci !== null && ci.ci95[0] < target && ci.ci95[1] >= target;
+    const verdict = `${headline >= target ? 'met' : 'NOT met'}${spans ? ', within noise: the 95 % CI spans it' : ''}`;
     process.stdout.write(
-      `  loop / ${name.padEnd(9)} = ${headline.toFixed(3)}  (target ≥ ${target}: ${headline >= target ? 'met' : 'NOT met'}; median of ${paired.length} per-round ratios, range ${paired[0]!.toFixed(3)}–${paired.at(-1)!.toFixed(3)}; ratio of medians ${(med('loop') / med(name)).toFixed(3)}; 95 % CI ${interval})\n`,
+      `  loop / ${name.padEnd(9)} = ${headline.toFixed(3)}  (target ≥ ${target}: ${verdict}; median of ${paired.length} per-round ratios, range ${paired[0]!.toFixed(3)}–${paired.at(-1)!.toFixed(3)}; ratio of medians ${(med('loop') / med(name)).toFixed(3)}; 95 % CI ${interval})\n`,
     );
   };
   compare('bare net', 0.95);
