@@ -33,9 +33,9 @@ function cpuMs(pid: number | undefined): { user: number; system: number } {
 
 // Many short rounds rather than a few long ones: drift on a shared host moves within a 10 s window, and
 // more back-to-back pairs give the per-round median more to stand on. On this project's 2-core VM, with
-// nothing else running, one peer's rounds ranged 28k–110k req/s within a run; 12 rounds of 4 s printed
-// 0.936–1.007 for loop / bare net over seven runs (Node 20 and 26), 30 rounds of 2 s 0.963–0.989 over
-// four, in ~30 s more.
+// nothing else running, one peer's rounds ranged 28k–110k req/s within a run. Printed loop / bare net,
+// Node 20 and 26: 12 rounds of 4 s over seven runs, mean 0.971, SD 0.025; 30 rounds of 2 s over twelve,
+// mean 0.975, SD 0.017, for ~30 s more a run.
 const rounds = flag('rounds', 30);
 const durationS = flag('duration', 2);
 const connections = flag('connections', 64);

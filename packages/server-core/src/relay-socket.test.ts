@@ -136,7 +136,7 @@ describe('socket relay with a blocking worker', () => {
     const { port } = await relayServer('flood', { progress, total }, 64 * 1024);
     const socket = await connect(port);
     socket.pause();
-    // Give the worker ample time; with nobody reading it can only fill kernel buffers + the 1 KiB ring.
+    // Give the worker ample time; with nobody reading it can only fill kernel buffers + the ring.
     await new Promise((r) => setTimeout(r, 500));
     const stalledAt = Atomics.load(new Int32Array(progress), 0);
     expect(stalledAt).toBeGreaterThan(0);
