@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { findTransferCapableNode, socketTransferSupported } from '@iolab/server-core';
+import { responseWithBody, untilValue } from '@iolab/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ServeProcess, serve, stopAll, until } from './test-serve-process.js';
 
@@ -62,18 +63,15 @@ async function servesLikeAServer(server: ServeProcess): Promise<void> {
   const answeredBefore = c.text().length;
   c.socket.write(`POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`);
   c.socket.write(body);
-  // Done when the echo's whole body is in: its head, then body.length bytes after it. (Counting the text
-  // alone passed with the tail still in flight, since the three answers above count towards it; a CI run
-  // of 7d772ec met exactly that.)
-  const echo = (): { head: string; body: string } | undefined => {
-    const text = c.text().slice(answeredBefore);
-    const headEnd = text.indexOf('\r\n\r\n');
-    if (headEnd === -1 || text.length - headEnd - 4 < body.length) return undefined;
-    return { head: text.slice(0, headEnd), body: text.slice(headEnd + 4) };
-  };
-  await until('the echo', () => echo() !== undefined, 20_000);
-  expect(statuses(echo()!.head)).toEqual(['200']);
-  expect(echo()!.body).toBe(body.toString('latin1'));
+  // The echo's head and whole body, after the three answers above (a CI run of 7d772ec met a wait on the
+  // text's length alone passing with the echo's tail still in flight).
+  const echo = await untilValue(
+    () => responseWithBody(c.text(), body.length, answeredBefore),
+    'the echo',
+    20_000,
+  );
+  expect(statuses(echo.head)).toEqual(['200']);
+  expect(echo.body).toBe(body.toString('latin1'));
 }
 
 const MODELS: readonly (readonly string[])[] = [['bio'], ['pool', '--mode', 'connection', '--threads', '2']];

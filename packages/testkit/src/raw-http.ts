@@ -56,3 +56,19 @@ export function get(path: string, headers: Readonly<Record<string, string>> = {}
 export function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 }
+
+/**
+ * The response in `text` from `from` on, once its head and at least `bodyLength` bytes after it are in;
+ * undefined before. For a test waiting on a large body: the received text's length alone also counts
+ * the head and any earlier answers, so it can reach the body's length with the tail still in flight.
+ * `body` is everything after the head, so bytes beyond `bodyLength` show up in a comparison.
+ */
+export function responseWithBody(
+  text: string,
+  bodyLength: number,
+  from = 0,
+): { head: string; body: string } | undefined {
+  const headEnd = text.indexOf('\r\n\r\n', from);
+  if (headEnd === -1 || text.length - headEnd - 4 < bodyLength) return undefined;
+  return { head: text.slice(from, headEnd), body: text.slice(headEnd + 4) };
+}

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytewise, concat, cutAt, splitAt } from './chunking.js';
 import { Cleanup } from './cleanup.js';
-import { get, rawConnect, statuses } from './raw-http.js';
+import { get, rawConnect, responseWithBody, statuses } from './raw-http.js';
 import { sleep, until, untilValue } from './until.js';
 
 const cleanup = new Cleanup();
@@ -69,6 +69,23 @@ describe('chunking', () => {
 
   it('bytewise yields one-byte pieces', () => {
     expect(bytewise(bytes).map((p) => p.length)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('responseWithBody', () => {
+  const earlier = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi';
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 6';
+
+  it('waits for the whole body after the head, whatever came before it', () => {
+    const from = earlier.length;
+    // Longer than the body already, with one byte of it missing: not yet.
+    expect(responseWithBody(`${earlier}${head}\r\n\r\nabcde`, 6, from)).toBeUndefined();
+    expect(responseWithBody(`${earlier}${head}\r\n`, 0, from)).toBeUndefined();
+    expect(responseWithBody(`${earlier}${head}\r\n\r\nabcdef`, 6, from)).toEqual({ head, body: 'abcdef' });
+  });
+
+  it('keeps bytes beyond the body in it, so a comparison sees them', () => {
+    expect(responseWithBody(`${head}\r\n\r\nabcdefXY`, 6)?.body).toBe('abcdefXY');
   });
 });
 
